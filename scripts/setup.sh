@@ -13,7 +13,7 @@ APT_PACKAGES=(
   libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
   libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1
   libegl1 libgl1 libfontconfig1 libdbus-1-3 libglib2.0-0 libpulse0 libasound2
-  fonts-dejavu-core
+  fonts-dejavu-core fonts-ocr-b
 )
 
 install_system_packages() {
