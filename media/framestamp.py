@@ -129,4 +129,5 @@ def read_frame(frame: av.VideoFrame) -> int | None:
         stride = plane.line_size
         raw = np.frombuffer(memoryview(plane), dtype=np.uint8, count=stride * STAMP_HEIGHT)
         return read_plane(raw.reshape(STAMP_HEIGHT, stride))
-    return read_bgr(frame.to_ndarray(format="bgr24"))
+    bgr: U8Array = np.asarray(frame.to_ndarray(format="bgr24"), dtype=np.uint8)
+    return read_bgr(bgr)
