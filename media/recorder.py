@@ -1,0 +1,589 @@
+"""Session recorder: one crash-safe Matroska file with four synchronised streams.
+
+Design (see docs in the module's report and issue 4):
+
+* ``Recorder(path, ...)`` owns a thread of its own. Producers (the media engine's loop thread,
+  the GUI) only call :meth:`Recorder.submit` (or call the recorder itself, which is the sink
+  signature ``sink(kind, frame, monotonic_ts)``): it puts the item on a bounded queue with
+  ``put_nowait`` and, when the queue is full, drops the item and counts it. Nothing blocks the
+  caller; nothing is encoded outside the recorder thread.
+* Streams, in this order: ``applicant_video``, ``operator_video`` (H.264, libx264 ``veryfast``,
+  yuv420p, keyframe forced at least every 2 s), ``applicant_audio``, ``operator_audio`` (Opus,
+  48 kHz mono). All timestamps come from one monotonic clock: a frame stamped ``ts`` is placed at
+  ``ts - start_ts`` seconds in every stream, so streams stay in sync.
+* Crash safety: Matroska with ``cluster_time_limit=1000`` and ``flush_packets=1``; after a
+  ``kill -9`` everything but (about) the last second plays. x264 runs without B-frames and with a
+  short lookahead so the encoder does not hold back more than a few frames.
+* Gaps (lost connection): video gaps are left as gaps -- no frame is written, a player holds the
+  last picture (Matroska allows variable frame timing), and the next frame is a keyframe because
+  more than 2 s have passed. Audio gaps are filled with silence so that audio time always equals
+  sample count (keeps lip-sync after the gap). Each gap longer than ``gap_threshold_s`` is written
+  as a ``gap`` marker to the timeline; callers may also mark ``connection_lost`` /
+  ``connection_restored`` themselves with :meth:`Recorder.mark`.
+* Markers (script steps, captures, OTP events, decision, gaps) are appended to a sidecar
+  JSON-lines timeline as they happen (flushed and fsynced: crash-safe) and written as Matroska
+  chapters when the recording is closed normally.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import av
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+VIDEO_KINDS = ("applicant_video", "operator_video")
+AUDIO_KINDS = ("applicant_audio", "operator_audio")
+KINDS = VIDEO_KINDS + AUDIO_KINDS
+
+MKV_OPTIONS = {"cluster_time_limit": "1000", "flush_packets": "1"}
+AUDIO_RATE = 48_000
+OPUS_FRAME = 960  # 20 ms at 48 kHz
+MS = Fraction(1, 1000)
+
+
+class RecorderError(RuntimeError):
+    """The recorder could not be started or failed while writing."""
+
+
+@dataclass
+class RecorderStats:
+    """Counters for one recording (read with :meth:`Recorder.stats`)."""
+
+    submitted: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
+    dropped: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
+    written: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
+    late: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
+    silence_samples: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(AUDIO_KINDS, 0)
+    )
+    encode_cpu_s: float = 0.0
+    gaps: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "submitted": dict(self.submitted),
+            "dropped": dict(self.dropped),
+            "written": dict(self.written),
+            "late": dict(self.late),
+            "silence_samples": dict(self.silence_samples),
+            "encode_cpu_s": round(self.encode_cpu_s, 3),
+            "gaps": self.gaps,
+        }
+
+
+def _utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class Timeline:
+    """Append-only JSON-lines sidecar; each line is flushed and fsynced as it is written."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._fh = open(path, "a", encoding="utf-8")  # noqa: SIM115 - kept open for appends
+
+    def append(self, entry: Mapping[str, Any]) -> None:
+        line = json.dumps(entry, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        with self._lock:
+            if self._fh.closed:
+                log.warning("timeline closed; marker dropped")
+                return
+            self._fh.write(line + "\n")
+            self._fh.flush()
+            with contextlib.suppress(OSError):
+                os.fsync(self._fh.fileno())
+
+    def close(self) -> None:
+        with self._lock:
+            if not self._fh.closed:
+                self._fh.close()
+
+    @staticmethod
+    def read(path: Path) -> list[dict[str, Any]]:
+        """Read a timeline, skipping a torn last line left by a crash."""
+        out: list[dict[str, Any]] = []
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return out
+        for line in text.splitlines():
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError:
+                log.warning("timeline %s: unreadable line skipped", path.name)
+                continue
+            if isinstance(obj, dict):
+                out.append(obj)
+        return out
+
+
+class _VideoTrack:
+    def __init__(
+        self, container: av.container.OutputContainer, size: tuple[int, int], fps: int,
+        crf: int, maxrate_kbps: int, gop_s: float, threads: int,
+    ) -> None:
+        width, height = size
+        self.stream = container.add_stream(
+            "libx264",
+            rate=fps,
+            options={
+                "preset": "veryfast",
+                "crf": str(crf),
+                "maxrate": f"{maxrate_kbps}k",
+                "bufsize": f"{maxrate_kbps * 2}k",
+                "g": str(max(1, int(fps * gop_s))),
+                "keyint_min": str(max(1, int(fps * gop_s) // 2)),
+                "bf": "0",
+                "rc-lookahead": "5",
+                "forced-idr": "1",
+            },
+        )
+        self.stream.width = width
+        self.stream.height = height
+        self.stream.pix_fmt = "yuv420p"
+        self.stream.codec_context.time_base = MS
+        self.stream.codec_context.thread_count = threads
+        self.stream.time_base = MS
+        self.size = size
+        self.gop_ms = int(gop_s * 1000)
+        self.last_pts = -1
+        self.last_key_pts = -(10**9)
+        self.last_ts: float | None = None
+
+
+class _AudioTrack:
+    def __init__(self, container: av.container.OutputContainer, bitrate_kbps: int) -> None:
+        self.stream = container.add_stream("libopus", rate=AUDIO_RATE)
+        self.stream.layout = "mono"
+        self.stream.format = "s16"
+        self.stream.bit_rate = bitrate_kbps * 1000
+        self.stream.time_base = Fraction(1, AUDIO_RATE)
+        self.stream.codec_context.time_base = Fraction(1, AUDIO_RATE)
+        self.resampler = av.AudioResampler(format="s16", layout="mono", rate=AUDIO_RATE)
+        self.fifo = av.AudioFifo()
+        self.samples_in = 0  # samples pushed into the fifo (incl. silence) = next sample's pts
+        self.samples_out = 0  # samples encoded
+
+
+Sink = Callable[[str, Any, float], None]
+
+
+class Recorder:
+    """Records the four streams of a session into one Matroska file on a thread of its own.
+
+    Parameters
+    ----------
+    path: the ``.mkv`` file to write; the timeline goes to ``<path stem>.timeline.jsonl``.
+    video_sizes: encoded size per video kind (frames are scaled to it in the recorder thread).
+    fps: nominal frame rate (used for the GOP length in frames; timing itself is variable).
+    start_ts: the monotonic time that becomes 0 in the file (default: when :meth:`start` runs).
+    queue_size: bound of the input queue; on overflow the item is dropped and counted.
+    clock: the monotonic clock the producers stamp with (default ``time.monotonic``).
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        video_sizes: Mapping[str, tuple[int, int]] | None = None,
+        fps: int = 25,
+        crf: int = 28,
+        video_maxrate_kbps: int = 850,
+        audio_bitrate_kbps: int = 32,
+        gop_s: float = 2.0,
+        start_ts: float | None = None,
+        queue_size: int = 256,
+        gap_threshold_s: float = 1.0,
+        max_audio_drift_s: float = 0.04,
+        encoder_threads: int = 1,
+        timeline_path: str | os.PathLike[str] | None = None,
+        metadata: Mapping[str, str] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if gop_s > 2.0:
+            raise ValueError("gop_s must be <= 2 s (the trainers' player seeks by keyframe)")
+        self.path = Path(path)
+        self.timeline_path = (
+            Path(timeline_path)
+            if timeline_path is not None
+            else self.path.with_name(self.path.stem + ".timeline.jsonl")
+        )
+        sizes = {"applicant_video": (1280, 720), "operator_video": (1280, 720)}
+        if video_sizes:
+            sizes.update(video_sizes)
+        self._sizes = sizes
+        self._fps = fps
+        self._crf = crf
+        self._maxrate = video_maxrate_kbps
+        self._audio_kbps = audio_bitrate_kbps
+        self._gop_s = gop_s
+        self._threads = encoder_threads
+        self._gap_threshold = gap_threshold_s
+        self._max_drift = max_audio_drift_s
+        self._metadata = dict(metadata or {})
+        self._clock = clock
+        self.start_ts: float | None = start_ts
+        self._queue: queue.Queue[tuple[str, Any, float]] = queue.Queue(maxsize=queue_size)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._stats = RecorderStats()
+        self._stats_lock = threading.Lock()
+        self._markers: list[dict[str, Any]] = []
+        self._markers_lock = threading.Lock()
+        self._timeline: Timeline | None = None
+        self._error: BaseException | None = None
+        self._started = threading.Event()
+        self._closed = False
+
+    # ------------------------------------------------------------------ producer side
+    def submit(self, kind: str, frame: Any, ts: float | None = None) -> bool:
+        """Queue a frame for recording; never blocks. Returns False if it was dropped."""
+        if kind not in KINDS:
+            log.warning("recorder: unknown stream kind %r ignored", kind)
+            return False
+        if self._stop.is_set() or self._thread is None:
+            return False
+        stamp = self._clock() if ts is None else ts
+        with self._stats_lock:
+            self._stats.submitted[kind] += 1
+        try:
+            self._queue.put_nowait((kind, frame, stamp))
+        except queue.Full:
+            with self._stats_lock:
+                self._stats.dropped[kind] += 1
+            return False
+        return True
+
+    def __call__(self, kind: str, frame: Any, ts: float) -> None:
+        """Sink signature for ``MediaEngine.add_media_sink``: enqueue only."""
+        self.submit(kind, frame, ts)
+
+    def offset(self, ts: float | None = None) -> float:
+        """Seconds since the start of the recording for monotonic time ``ts`` (default: now)."""
+        if self.start_ts is None:
+            return 0.0
+        return max(0.0, (self._clock() if ts is None else ts) - self.start_ts)
+
+    def mark(
+        self, kind: str, label: str, data: Mapping[str, Any] | None = None,
+        ts: float | None = None,
+    ) -> dict[str, Any]:
+        """Record a marker (script step, capture, OTP event, decision, gap...).
+
+        It is appended to the sidecar timeline at once and becomes a chapter at close.
+        Callable from any thread. Returns the marker written (with its ``offset_s``).
+        """
+        stamp = self._clock() if ts is None else ts
+        entry: dict[str, Any] = {
+            "type": "marker",
+            "kind": kind,
+            "label": label,
+            "offset_s": round(self.offset(stamp), 3),
+            "wall": _utc_now(),
+        }
+        if data:
+            entry["data"] = dict(data)
+        with self._markers_lock:
+            self._markers.append(entry)
+        if self._timeline is not None:
+            self._timeline.append(entry)
+        return entry
+
+    def stats(self) -> dict[str, Any]:
+        with self._stats_lock:
+            return self._stats.as_dict()
+
+    @property
+    def markers(self) -> list[dict[str, Any]]:
+        with self._markers_lock:
+            return list(self._markers)
+
+    @property
+    def error(self) -> BaseException | None:
+        return self._error
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> Recorder:
+        if self._thread is not None:
+            raise RecorderError("already started")
+        if self.start_ts is None:
+            self.start_ts = self._clock()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._timeline = Timeline(self.timeline_path)
+        self._timeline.append(
+            {
+                "type": "start",
+                "wall": _utc_now(),
+                "file": self.path.name,
+                "streams": list(KINDS),
+                "video_sizes": {k: list(v) for k, v in self._sizes.items()},
+                "gop_s": self._gop_s,
+                "video_gaps": "not filled: no frames written during a gap",
+                "audio_gaps": "filled with silence",
+            }
+        )
+        self._thread = threading.Thread(target=self._run, name="recorder", daemon=True)
+        self._thread.start()
+        self._started.wait(10)
+        if self._error is not None:
+            raise RecorderError(str(self._error)) from self._error
+        return self
+
+    def stop(self, timeout: float = 30.0) -> dict[str, Any]:
+        """Drain the queue, flush the encoders, write chapters and close the file."""
+        if self._closed:
+            return self.stats()
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                log.error("recorder thread did not finish in %.0f s", timeout)
+        self._closed = True
+        stats = self.stats()
+        if self._timeline is not None:
+            self._timeline.append({"type": "end", "wall": _utc_now(), "stats": stats,
+                                   "duration_s": round(self._duration_s, 3)})
+            self._timeline.close()
+        return stats
+
+    def __enter__(self) -> Recorder:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------------ recorder thread
+    _duration_s = 0.0
+
+    def _run(self) -> None:
+        try:
+            container = av.open(str(self.path), mode="w", format="matroska",
+                                options=dict(MKV_OPTIONS))
+            for key, value in self._metadata.items():
+                container.metadata[key] = value
+            videos = {
+                kind: _VideoTrack(container, self._sizes[kind], self._fps, self._crf,
+                                  self._maxrate, self._gop_s, self._threads)
+                for kind in VIDEO_KINDS
+            }
+            audios = {kind: _AudioTrack(container, self._audio_kbps) for kind in AUDIO_KINDS}
+            all_streams: list[tuple[str, Any]] = [(k, t.stream) for k, t in videos.items()]
+            all_streams += [(k, a.stream) for k, a in audios.items()]
+            for kind, stream in all_streams:
+                stream.metadata["title"] = kind
+                stream.metadata["language"] = "ita"
+        except Exception as exc:  # reported to start()
+            log.exception("recorder could not open its output")
+            self._error = exc
+            self._started.set()
+            return
+        self._started.set()
+        cpu = 0.0
+        try:
+            while True:
+                try:
+                    kind, frame, ts = self._queue.get(timeout=0.1)
+                except queue.Empty:
+                    if self._stop.is_set():
+                        break
+                    continue
+                t = time.thread_time()
+                try:
+                    if kind in videos:
+                        self._write_video(container, kind, videos[kind], frame, ts)
+                    else:
+                        self._write_audio(container, kind, audios[kind], frame, ts)
+                except (ValueError, TypeError, av.FFmpegError) as exc:
+                    log.warning("recorder: bad %s frame skipped (%s)", kind, type(exc).__name__)
+                cpu += time.thread_time() - t
+                with self._stats_lock:
+                    self._stats.encode_cpu_s = cpu
+            t = time.thread_time()
+            for track in audios.values():
+                self._flush_audio(container, track)
+            for _kind, stream in all_streams:
+                for packet in stream.encode(None):
+                    container.mux(packet)
+            with self._markers_lock:
+                markers = list(self._markers)
+            self._duration_s = max(
+                [v.last_pts / 1000 for v in videos.values()]
+                + [a.samples_out / AUDIO_RATE for a in audios.values()]
+                + [0.0]
+            )
+            self._write_chapters(container, markers)
+            container.close()
+            cpu += time.thread_time() - t
+            with self._stats_lock:
+                self._stats.encode_cpu_s = cpu
+        except Exception as exc:  # kept for stop()/error
+            log.exception("recorder failed")
+            self._error = exc
+            with contextlib.suppress(Exception):
+                container.close()
+
+    def _write_chapters(self, container: av.container.OutputContainer,
+                        markers: list[dict[str, Any]]) -> None:
+        if not markers:
+            return
+        end_ms = int(self._duration_s * 1000) + 1
+        chapters = []
+        ordered = sorted(markers, key=lambda m: m["offset_s"])
+        for i, m in enumerate(ordered):
+            start = int(m["offset_s"] * 1000)
+            nxt = int(ordered[i + 1]["offset_s"] * 1000) if i + 1 < len(ordered) else end_ms
+            chapters.append({
+                "id": i + 1,
+                "start": start,
+                "end": max(start + 1, nxt),
+                "time_base": MS,
+                "metadata": {"title": f"{m['kind']}:{m['label']}"},
+            })
+        try:
+            container.set_chapters(chapters)  # type: ignore[arg-type]
+        except Exception as exc:  # chapters are optional
+            log.warning("chapters not written (%s); the timeline has the markers", exc)
+
+    def _gap(self, kind: str, last_ts: float, ts: float) -> None:
+        with self._stats_lock:
+            self._stats.gaps += 1
+        assert self.start_ts is not None
+        self.mark("gap", kind, {"from_s": round(last_ts - self.start_ts, 3),
+                                "to_s": round(ts - self.start_ts, 3)}, ts=last_ts)
+
+    def _write_video(self, container: av.container.OutputContainer, kind: str,
+                     track: _VideoTrack, frame: Any, ts: float) -> None:
+        assert self.start_ts is not None
+        if isinstance(frame, np.ndarray):
+            if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
+                raise ValueError("video ndarray must be HxWx3 uint8 (rgb24)")
+            vf = av.VideoFrame.from_ndarray(frame, format="rgb24")
+        elif isinstance(frame, av.VideoFrame):
+            vf = frame
+        else:
+            raise TypeError("video frame must be av.VideoFrame or ndarray")
+        pts = round((ts - self.start_ts) * 1000)
+        if pts <= track.last_pts:
+            if pts < track.last_pts - 200:
+                with self._stats_lock:
+                    self._stats.late[kind] += 1
+                return  # far out of order: drop rather than disturb timing
+            pts = track.last_pts + 1
+        if track.last_ts is not None and ts - track.last_ts > self._gap_threshold:
+            self._gap(kind, track.last_ts, ts)
+        w, h = track.size
+        if vf.width != w or vf.height != h or vf.format.name != "yuv420p":
+            vf = vf.reformat(width=w, height=h, format="yuv420p")
+        vf.pts = pts
+        vf.time_base = MS
+        # force a keyframe when waiting for the next frame would exceed the GOP (<= 2 s)
+        if pts - track.last_key_pts >= track.gop_ms - 1000 / self._fps:
+            vf.pict_type = av.video.frame.PictureType.I
+            track.last_key_pts = pts
+        else:
+            vf.pict_type = av.video.frame.PictureType.NONE
+        for packet in track.stream.encode(vf):
+            if packet.is_keyframe and packet.pts is not None:
+                track.last_key_pts = max(track.last_key_pts, packet.pts)
+            container.mux(packet)
+        track.last_pts = pts
+        track.last_ts = ts
+        with self._stats_lock:
+            self._stats.written[kind] += 1
+
+    def _write_audio(self, container: av.container.OutputContainer, kind: str,
+                     track: _AudioTrack, frame: Any, ts: float) -> None:
+        assert self.start_ts is not None
+        if isinstance(frame, np.ndarray):
+            arr = frame
+            if arr.dtype != np.int16:
+                raise ValueError("audio ndarray must be int16 at 48 kHz")
+            if arr.ndim == 1:
+                arr = arr.reshape(1, -1)
+            if arr.ndim != 2 or arr.shape[0] not in (1, 2):
+                raise ValueError("audio ndarray must be (samples,) or (channels, samples)")
+            layout = "mono" if arr.shape[0] == 1 else "stereo"
+            if layout == "stereo":
+                arr = arr.T.reshape(1, -1)  # packed s16 interleaved
+            af = av.AudioFrame.from_ndarray(np.ascontiguousarray(arr), format="s16",
+                                            layout=layout)
+            af.sample_rate = AUDIO_RATE
+        elif isinstance(frame, av.AudioFrame):
+            af = frame
+        else:
+            raise TypeError("audio frame must be av.AudioFrame or ndarray")
+        af.pts = None
+        expected = round((ts - self.start_ts) * AUDIO_RATE)
+        drift = expected - track.samples_in
+        if drift > self._max_drift * AUDIO_RATE:
+            # behind the clock (packet loss, lost connection): fill with silence
+            if drift > self._gap_threshold * AUDIO_RATE:
+                self._gap(kind, self.start_ts + track.samples_in / AUDIO_RATE, ts)
+            self._push_silence(track, drift)
+            with self._stats_lock:
+                self._stats.silence_samples[kind] += drift
+        elif drift < -4 * self._max_drift * AUDIO_RATE:
+            # ahead of the clock (a burst after jitter): drop this frame to re-sync
+            with self._stats_lock:
+                self._stats.late[kind] += 1
+            return
+        for out in track.resampler.resample(af):
+            out.pts = None
+            track.fifo.write(out)
+            track.samples_in += out.samples
+        self._drain_audio(container, track, final=False)
+        with self._stats_lock:
+            self._stats.written[kind] += 1
+
+    @staticmethod
+    def _push_silence(track: _AudioTrack, samples: int) -> None:
+        while samples > 0:
+            n = min(samples, AUDIO_RATE)
+            silent = av.AudioFrame.from_ndarray(np.zeros((1, n), dtype=np.int16),
+                                                format="s16", layout="mono")
+            silent.sample_rate = AUDIO_RATE
+            track.fifo.write(silent)
+            track.samples_in += n
+            samples -= n
+
+    @staticmethod
+    def _drain_audio(container: av.container.OutputContainer, track: _AudioTrack,
+                     final: bool) -> None:
+        while track.fifo.samples >= OPUS_FRAME or (final and track.fifo.samples > 0):
+            chunk = track.fifo.read(OPUS_FRAME, partial=final)
+            if chunk is None:
+                break
+            if chunk.samples < OPUS_FRAME:  # pad the last frame: the encoder wants 20 ms
+                pad = np.zeros((1, OPUS_FRAME), dtype=np.int16)
+                pad[0, : chunk.samples] = chunk.to_ndarray().reshape(-1)[: chunk.samples]
+                chunk = av.AudioFrame.from_ndarray(pad, format="s16", layout="mono")
+                chunk.sample_rate = AUDIO_RATE
+            chunk.pts = track.samples_out
+            chunk.time_base = Fraction(1, AUDIO_RATE)
+            track.samples_out += chunk.samples
+            for packet in track.stream.encode(chunk):
+                container.mux(packet)
+
+    def _flush_audio(self, container: av.container.OutputContainer, track: _AudioTrack) -> None:
+        for out in track.resampler.resample(None):
+            out.pts = None
+            track.fifo.write(out)
+        self._drain_audio(container, track, final=True)
