@@ -1,0 +1,217 @@
+// The video call: one RTCPeerConnection per offer (the console is always the offerer; after a
+// drop it sends a new offer and we build a new connection), and the `control` data channel.
+
+import { captureStill, sendStill, StillError } from "./still.js";
+
+const ICE_GATHERING_MAX_MS = 2000;
+const STATS_INTERVAL_MS = 2000;
+const QUALITY_LIMITATIONS = new Set(["none", "cpu", "bandwidth", "other"]);
+
+function waitIceGathering(pc, maxMs) {
+  if (pc.iceGatheringState === "complete") return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(finish, maxMs);
+    function finish() {
+      clearTimeout(timer);
+      pc.removeEventListener("icegatheringstatechange", check);
+      resolve();
+    }
+    function check() {
+      if (pc.iceGatheringState === "complete") finish();
+    }
+    pc.addEventListener("icegatheringstatechange", check);
+  });
+}
+
+// Summarises getStats() as the `stats` message of the protocol.
+export function summariseStats(report) {
+  let video = null;
+  let bytesSent = 0;
+  let selectedPairId = null;
+  let nominatedPair = null;
+  report.forEach((r) => {
+    if (r.type === "outbound-rtp") {
+      bytesSent += r.bytesSent || 0;
+      if (r.kind === "video" && (!video || (r.frameWidth || 0) > (video.frameWidth || 0))) video = r;
+    } else if (r.type === "transport" && r.selectedCandidatePairId) {
+      selectedPairId = r.selectedCandidatePairId;
+    } else if (r.type === "candidate-pair" && r.nominated && r.state === "succeeded") {
+      nominatedPair = r;
+    }
+  });
+  const pair = (selectedPairId && report.get(selectedPairId)) || nominatedPair;
+  const rtt = pair && typeof pair.currentRoundTripTime === "number" ? pair.currentRoundTripTime : null;
+  let limitation = (video && video.qualityLimitationReason) || "none";
+  if (!QUALITY_LIMITATIONS.has(limitation)) limitation = "other";
+  return {
+    type: "stats",
+    width: (video && video.frameWidth) || 0,
+    height: (video && video.frameHeight) || 0,
+    fps: video && typeof video.framesPerSecond === "number" ? Math.round(video.framesPerSecond * 10) / 10 : 0,
+    rtt_ms: rtt === null ? null : Math.round(rtt * 1000),
+    quality_limitation: limitation,
+    bytes_sent: bytesSent,
+  };
+}
+
+export class Call extends EventTarget {
+  // stream: the local camera+mic stream; els: {remoteVideo, selfVideo}; send(msg): signaling.
+  constructor(stream, els, send, iceServers) {
+    super();
+    this.stream = stream;
+    this.els = els;
+    this.send = send;
+    this.iceServers = Array.isArray(iceServers) ? iceServers : [];
+    this.pc = null;
+    this.dc = null;
+    this.generation = 0;
+    this.statsTimer = null;
+    this.stillQueue = Promise.resolve();
+    this.stillsSent = 0;
+  }
+
+  emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+
+  async handleOffer(sdp, iceServers) {
+    if (Array.isArray(iceServers)) this.iceServers = iceServers;
+    this.closePeer();
+    const generation = ++this.generation;
+    const pc = new RTCPeerConnection({ iceServers: this.iceServers });
+    this.pc = pc;
+    const remote = new MediaStream();
+    pc.addEventListener("track", (ev) => {
+      remote.addTrack(ev.track);
+      const v = this.els.remoteVideo;
+      if (v.srcObject !== remote) v.srcObject = remote;
+      v.play().catch(() => {});
+    });
+    pc.addEventListener("datachannel", (ev) => {
+      if (ev.channel.label === "control") this.setupControl(ev.channel, pc);
+    });
+    pc.addEventListener("connectionstatechange", () => {
+      if (this.pc !== pc) return;
+      this.emit("state", pc.connectionState);
+    });
+    for (const track of this.stream.getTracks()) pc.addTrack(track, this.stream);
+    this.emit("state", "connecting");
+    try {
+      await pc.setRemoteDescription({ type: "offer", sdp });
+      const answer = await pc.createAnswer();
+      await pc.setLocalDescription(answer);
+      await waitIceGathering(pc, ICE_GATHERING_MAX_MS);
+    } catch (err) {
+      console.warn("call: could not answer the offer:", err && (err.name || err.message));
+      if (this.pc === pc) {
+        this.closePeer();
+        this.emit("state", "error");
+      }
+      return false;
+    }
+    if (generation !== this.generation) return false; // a newer offer replaced this one
+    this.send({ type: "answer", sdp: pc.localDescription.sdp });
+    return true;
+  }
+
+  setupControl(dc, pc) {
+    dc.binaryType = "arraybuffer";
+    this.dc = dc;
+    dc.addEventListener("open", () => this.startStats(dc, pc));
+    if (dc.readyState === "open") this.startStats(dc, pc);
+    dc.addEventListener("close", () => {
+      if (this.dc === dc) this.stopStats();
+    });
+    dc.addEventListener("message", (ev) => {
+      if (typeof ev.data !== "string") return; // the console sends no binary messages
+      let msg;
+      try {
+        msg = JSON.parse(ev.data);
+      } catch (err) {
+        console.warn("control: ignored a message that is not JSON");
+        return;
+      }
+      if (!msg || typeof msg.type !== "string") return;
+      this.onControl(dc, msg);
+    });
+  }
+
+  onControl(dc, msg) {
+    switch (msg.type) {
+      case "ping":
+        if (dc.readyState === "open") dc.send(JSON.stringify({ type: "pong", t: msg.t }));
+        break;
+      case "still_request":
+        this.stillQueue = this.stillQueue.then(() => this.answerStill(dc, msg));
+        break;
+      case "instruction":
+        this.emit("instruction", { code: typeof msg.code === "string" ? msg.code : "" });
+        break;
+      default:
+        break;
+    }
+  }
+
+  async answerStill(dc, msg) {
+    const id = msg.id;
+    const videoTrack = this.stream.getVideoTracks()[0];
+    try {
+      if (typeof id !== "string") throw new StillError("bad_request");
+      const still = await captureStill(videoTrack, this.els.selfVideo);
+      const sent = await sendStill(dc, id, still);
+      this.stillsSent += 1;
+      console.info("still: sent", still.width, "x", still.height, still.method, sent.size, "bytes");
+      this.emit("still", { ok: true, width: still.width, height: still.height });
+    } catch (err) {
+      const reason = err instanceof StillError ? err.reason : "capture_failed";
+      console.warn("still: failed:", reason, err && err.message);
+      if (dc.readyState === "open") dc.send(JSON.stringify({ type: "still_error", id, reason }));
+      this.emit("still", { ok: false, reason });
+    }
+  }
+
+  startStats(dc, pc) {
+    this.stopStats();
+    const tick = async () => {
+      if (dc.readyState !== "open" || this.pc !== pc) return;
+      try {
+        const report = await pc.getStats();
+        if (dc.readyState === "open") dc.send(JSON.stringify(summariseStats(report)));
+      } catch (err) {
+        console.warn("stats: failed:", err && err.message);
+      }
+    };
+    this.statsTimer = setInterval(tick, STATS_INTERVAL_MS);
+  }
+
+  stopStats() {
+    if (this.statsTimer) clearInterval(this.statsTimer);
+    this.statsTimer = null;
+  }
+
+  closePeer() {
+    this.stopStats();
+    if (this.dc) {
+      try {
+        this.dc.close();
+      } catch (err) {
+        // already closed
+      }
+    }
+    this.dc = null;
+    if (this.pc) {
+      try {
+        this.pc.close();
+      } catch (err) {
+        // already closed
+      }
+    }
+    this.pc = null;
+    this.els.remoteVideo.srcObject = null;
+  }
+
+  close() {
+    this.generation += 1;
+    this.closePeer();
+  }
+}

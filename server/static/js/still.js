@@ -1,0 +1,137 @@
+// Full-resolution stills for the operator (docs/PROTOCOL.md, "Data channel control").
+// The call video is often scaled down by the browser's encoder; a still is taken from the
+// camera itself, encoded as PNG (lossless) and sent over the data channel in chunks.
+
+export const CHUNK_PAYLOAD = 60000;
+const HIGH_WATER = 1 << 20; // wait when more than 1 MiB is queued
+const LOW_WATER = 256 * 1024;
+
+export class StillError extends Error {
+  constructor(reason) {
+    super(reason);
+    this.reason = reason;
+  }
+}
+
+function withTimeout(promise, ms, what) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+export function uuidBytes(id) {
+  if (typeof id !== "string") return null;
+  const hex = id.replace(/-/g, "");
+  if (!/^[0-9a-fA-F]{32}$/.test(hex)) return null;
+  const out = new Uint8Array(16);
+  for (let i = 0; i < 16; i++) out[i] = parseInt(hex.substr(i * 2, 2), 16);
+  return out;
+}
+
+async function canvasToPng(source, width, height) {
+  let blob;
+  if (typeof OffscreenCanvas !== "undefined") {
+    const canvas = new OffscreenCanvas(width, height);
+    canvas.getContext("2d").drawImage(source, 0, 0, width, height);
+    blob = await canvas.convertToBlob({ type: "image/png" });
+  } else {
+    const canvas = document.createElement("canvas");
+    canvas.width = width;
+    canvas.height = height;
+    canvas.getContext("2d").drawImage(source, 0, 0, width, height);
+    blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/png"));
+  }
+  if (!blob) throw new StillError("encode_failed");
+  return { blob, width, height, method: "" };
+}
+
+// Returns {blob (PNG), width, height, method}.
+export async function captureStill(track, videoEl) {
+  if (!track || track.readyState !== "live") throw new StillError("no_camera");
+  if (!track.enabled) throw new StillError("camera_off");
+  if (typeof ImageCapture !== "undefined") {
+    let capture = null;
+    try {
+      capture = new ImageCapture(track);
+    } catch (err) {
+      console.info("still: ImageCapture unavailable:", err && err.name);
+    }
+    if (capture) {
+      try {
+        const photo = await withTimeout(capture.takePhoto(), 5000, "takePhoto");
+        const bitmap = await createImageBitmap(photo);
+        const png = await canvasToPng(bitmap, bitmap.width, bitmap.height);
+        bitmap.close();
+        png.method = "take_photo";
+        return png;
+      } catch (err) {
+        console.info("still: takePhoto failed, falling back:", err && (err.name || err.message));
+      }
+    }
+  }
+  // Fallback: the <video> element at the track's own size (its intrinsic size, not the
+  // size it is shown at).
+  const s = track.getSettings();
+  const width = s.width || videoEl.videoWidth;
+  const height = s.height || videoEl.videoHeight;
+  if (!width || !height || videoEl.readyState < 2) throw new StillError("no_frame");
+  const png = await canvasToPng(videoEl, width, height);
+  png.method = "video_frame";
+  return png;
+}
+
+function waitBufferedLow(dc) {
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      dc.removeEventListener("bufferedamountlow", done);
+      dc.removeEventListener("close", closed);
+      resolve();
+    };
+    const closed = () => {
+      dc.removeEventListener("bufferedamountlow", done);
+      dc.removeEventListener("close", closed);
+      reject(new StillError("channel_closed"));
+    };
+    dc.addEventListener("bufferedamountlow", done);
+    dc.addEventListener("close", closed);
+  });
+}
+
+function hex(buffer) {
+  return Array.from(new Uint8Array(buffer), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+// Sends still_begin, the binary chunks and still_end, respecting bufferedAmount.
+export async function sendStill(dc, id, still) {
+  const idBytes = uuidBytes(id);
+  if (!idBytes) throw new StillError("bad_request");
+  const bytes = new Uint8Array(await still.blob.arrayBuffer());
+  const digest = hex(await crypto.subtle.digest("SHA-256", bytes));
+  const chunks = Math.ceil(bytes.length / CHUNK_PAYLOAD);
+  dc.bufferedAmountLowThreshold = LOW_WATER;
+  if (dc.readyState !== "open") throw new StillError("channel_closed");
+  dc.send(JSON.stringify({
+    type: "still_begin",
+    id,
+    mime: "image/png",
+    width: still.width,
+    height: still.height,
+    size: bytes.length,
+    sha256: digest,
+    chunks,
+  }));
+  for (let index = 0; index < chunks; index++) {
+    if (dc.bufferedAmount > HIGH_WATER) await waitBufferedLow(dc);
+    if (dc.readyState !== "open") throw new StillError("channel_closed");
+    const payload = bytes.subarray(index * CHUNK_PAYLOAD, (index + 1) * CHUNK_PAYLOAD);
+    const msg = new Uint8Array(20 + payload.length);
+    msg.set(idBytes, 0);
+    new DataView(msg.buffer).setUint32(16, index, false);
+    msg.set(payload, 20);
+    dc.send(msg.buffer);
+  }
+  dc.send(JSON.stringify({ type: "still_end", id }));
+  return { size: bytes.length, chunks, sha256: digest };
+}
