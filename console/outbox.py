@@ -65,6 +65,10 @@ class OutboxItem:
     last_error: str | None
     result: Mapping[str, Any] | None = field(repr=False)
 
+    @property
+    def key(self) -> str:
+        return self.idempotency_key
+
 
 @dataclass(frozen=True, slots=True)
 class Backoff:
@@ -217,6 +221,24 @@ class Outbox:
             for hook in list(self._enqueue_hooks):
                 hook()
         return item
+
+    def put(self, kind: str, idempotency_key: str, payload: Mapping[str, Any]) -> OutboxItem:
+        """``enqueue`` with the key before the payload."""
+        return self.enqueue(kind, payload, idempotency_key)
+
+    def flush(self, client: Any = None) -> dict[str, str]:
+        """Deliver every pending item now (due or not). With ``client`` (a DeskClient) the
+        decision handler is registered first. Returns key → service state for decisions
+        delivered in this round."""
+        if client is not None:
+            self.register(DECISION_KIND, decision_handler(client))
+        report = self.deliver_due(include_not_due=True)
+        out: dict[str, str] = {}
+        for key in report.delivered:
+            item = self.get(key)
+            if item is not None and item.result is not None and "state" in item.result:
+                out[key] = str(item.result["state"])
+        return out
 
     def retry_failed(self, idempotency_key: str) -> OutboxItem:
         """Put a failed item back in the queue (after the operator fixed the cause)."""
