@@ -39,7 +39,7 @@ class SignInWindow(QWidget):
         super().__init__(parent)
         self.setObjectName("signInWindow")
         self.setWindowTitle(self.tr("Recognition console — sign in"))
-        self.setMinimumWidth(460)
+        self.setMinimumWidth(540)
 
         brand = QLabel(self.tr("INFOCERT · RECOGNITION DESK"), self)
         brand.setObjectName("brand")

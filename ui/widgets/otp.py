@@ -66,6 +66,18 @@ class OtpPanel(QGroupBox):
         self.verified = False
         self.exhausted = False
 
+    def reset(self) -> None:
+        self.attempts_left = MAX_ATTEMPTS
+        self.verified = False
+        self.exhausted = False
+        self.send_button.setText(self.tr("Send code"))
+        self.send_button.setEnabled(True)
+        self.code.clear()
+        self.code.setEnabled(False)
+        self.verify_button.setEnabled(False)
+        self.status.setText(self.tr("Not sent yet."))
+        self.heard.hide()
+
     # --- from the controller -----------------------------------------------------------------
     def on_sent(self, attempts_left: int) -> None:
         self.attempts_left = attempts_left

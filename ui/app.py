@@ -1,0 +1,107 @@
+"""`recognition-console gui` (the default): the operator console application.
+
+Shutdown order (STACK.md): close the peer connections, stop the media loop, wait for the
+worker pool, then quit Qt — so the process exits with status 0 and no thread left.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--server", help="desk service URL (overrides the settings)")
+    parser.add_argument("--user", help="user name to prefill")
+    parser.add_argument("--language", choices=("it", "en"), help="interface language")
+    parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING…")
+    parser.add_argument(
+        "--quit-after-shown",
+        action="store_true",
+        help="exit as soon as the sign-in window is on screen (start-up benchmark)",
+    )
+
+
+def create_qapp(argv: list[str] | None = None) -> Any:
+    """The QApplication (or the existing one), styled, with the console's identity."""
+    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtWidgets import QApplication
+
+    from console import __version__
+    from ui.resources import stylesheet
+
+    app = QApplication.instance()
+    if app is None:
+        QCoreApplication.setOrganizationName("InfoCert")
+        QCoreApplication.setApplicationName("recognition-console")
+        QCoreApplication.setApplicationVersion(__version__)
+        app = QApplication(argv or [sys.argv[0]])
+    assert isinstance(app, QApplication)
+    app.setStyle("Fusion")
+    app.setStyleSheet(stylesheet())
+    return app
+
+
+def setup_logging(level: str = "INFO") -> None:
+    from ui.logview import install_log_handler
+
+    numeric = getattr(logging, str(level).upper(), logging.INFO)
+    root = logging.getLogger()
+    if not any(
+        isinstance(h, logging.StreamHandler) and h.stream is sys.stderr for h in root.handlers
+    ):
+        stream = logging.StreamHandler(sys.stderr)
+        stream.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(stream)
+    root.setLevel(numeric)
+    install_log_handler(numeric)
+
+
+def run(args: argparse.Namespace) -> int:
+    setup_logging(args.log_level)
+    app = create_qapp()
+    from ui.i18n import install_language
+    from ui.integration import SettingsStore
+    from ui.main_window import ConsoleShell
+
+    settings = SettingsStore()
+    install_language(args.language or settings.get("language") or "it")
+    shell = ConsoleShell(settings)
+    shell.show_sign_in(server=args.server, user=args.user)
+    if args.quit_after_shown:
+        from PySide6.QtCore import QTimer
+
+        QTimer.singleShot(0, shell.quit)
+    return exec_app(app, shell)
+
+
+def exec_app(app: Any, shell: Any) -> int:
+    """Run the event loop with Ctrl+C handled; shut down in order; return the exit status."""
+    from PySide6.QtCore import QTimer
+
+    def on_signal(*_: object) -> None:
+        log.info("interrupted: shutting down")
+        shell.quit()
+
+    previous = signal.signal(signal.SIGINT, on_signal)
+    keepalive = QTimer()  # lets Python see the signal while Qt runs
+    keepalive.start(250)
+    keepalive.timeout.connect(lambda: None)
+    try:
+        status = int(app.exec())
+    finally:
+        keepalive.stop()
+        signal.signal(signal.SIGINT, previous)
+        shell.shutdown()
+    if os.environ.get("RECOGNITION_CONSOLE_THREAD_REPORT"):
+        import threading
+
+        alive = [t.name for t in threading.enumerate() if t is not threading.main_thread()]
+        print("threads alive at exit: " + (", ".join(alive) or "none"), file=sys.stderr)
+    return status

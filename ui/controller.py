@@ -1,0 +1,460 @@
+"""The console's controller: the one place the windows' buttons and the autopilot call.
+
+It owns the desk-service client (blocking ``requests``, always called from the worker pool),
+the media engine (its own asyncio thread; its callbacks are re-emitted here as queued Qt
+signals) and the recognition session of the core. Every method returns at once; outcomes come
+back as signals on the GUI thread. The GUI thread only paints.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import statistics
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
+
+from console.client import DeskClient
+from console.errors import AccountLocked, ConsoleError
+from console.models import Assignment, Operator, QueueSnapshot
+from ui import integration
+from ui.tasks import run_task
+
+log = logging.getLogger(__name__)
+
+STEP_STATUSES = ("pending", "passed", "failed", "skipped")
+
+
+def error_code(exc: BaseException) -> str:
+    """The code the UI translates for any exception (no message text is ever shown raw)."""
+    if isinstance(exc, ConsoleError):
+        return exc.code
+    code = getattr(exc, "code", None)
+    if isinstance(code, str):
+        return code
+    value = getattr(code, "value", None)
+    if isinstance(value, str):
+        return value
+    if isinstance(exc, TimeoutError):
+        return "timeout"
+    return "internal_error"
+
+
+@dataclass
+class CallStats:
+    """What the autopilot report and the benchmarks read."""
+
+    frames_received: int = 0
+    width: int = 0
+    height: int = 0
+    latencies_ms: deque[float] = field(default_factory=lambda: deque(maxlen=20_000))
+    stills: list[dict[str, Any]] = field(default_factory=list)
+    started_at: float | None = None
+
+    def latency(self) -> dict[str, float | None]:
+        values = sorted(self.latencies_ms)
+        if not values:
+            return {"p50": None, "p95": None, "samples": 0}
+        p95 = values[min(len(values) - 1, round(0.95 * (len(values) - 1)))]
+        return {
+            "p50": round(statistics.median(values), 1),
+            "p95": round(p95, 1),
+            "samples": len(values),
+        }
+
+
+class ConsoleController(QObject):
+    # sign-in and queue
+    signed_in = Signal(object)  # Operator
+    sign_in_failed = Signal(str, object)  # code, locked_until | None
+    queue_updated = Signal(object)  # QueueSnapshot
+    queue_failed = Signal(str)
+    assignment_ready = Signal(object)  # Assignment
+    take_next_failed = Signal(str)
+    # call
+    call_state_changed = Signal(str)  # connecting | connected | lost | ended
+    quality_changed = Signal(str, object)  # level, details
+    utterance_heard = Signal(str)
+    engine_event = Signal(str, object)  # raw engine events, re-emitted on the GUI thread
+    # script
+    steps_changed = Signal(object)  # list of step views
+    step_refused = Signal(str, str)  # step id, code (e.g. captures_missing)
+    still_ready = Signal(str, str, object)  # step id, target, Still
+    still_failed = Signal(str, str, str)  # step id, target, code
+    # OTP
+    otp_sent = Signal(int)
+    otp_result = Signal(bool, int, bool)
+    otp_failed = Signal(str)
+    # decision
+    decision_done = Signal(str)  # final state
+    decision_queued = Signal()  # kept in the outbox, will be retried
+    decision_failed = Signal(str)
+    session_closed = Signal()
+    auth_lost = Signal()
+
+    def __init__(
+        self,
+        settings: integration.SettingsStore,
+        *,
+        engine_factory: Callable[..., Any] | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.settings = settings
+        self.client: DeskClient | None = None
+        self.operator: Operator | None = None
+        self.assignment: Assignment | None = None
+        self.session: integration.Workflow | None = None
+        self.stats = CallStats()
+        self.call_state = "idle"
+        self.otp_verified = False
+        self.last_otp_heard: str | None = None
+        self._engine_factory = engine_factory
+        self.engine: Any = None
+        self._outbox: Any = None
+        self._queue_timer = QTimer(self)
+        self._queue_timer.setInterval(3000)
+        self._queue_timer.timeout.connect(self.refresh_queue)
+        self._queue_busy = False
+        self._closing = False
+        self._call_started: float | None = None
+        self.engine_event.connect(self._on_engine_event, Qt.ConnectionType.QueuedConnection)
+
+    # ==== sign-in ===============================================================================
+    def sign_in(self, url: str, user: str, password: str, totp: str, remember: bool) -> None:
+        ca = self.settings.get("ca_bundle") or None
+        try:
+            client = DeskClient(url, ca_bundle=ca, on_auth_lost=self.auth_lost.emit)
+        except ValueError:
+            self.sign_in_failed.emit("invalid_url", None)
+            return
+
+        def work() -> Operator:
+            result = client.login(user, password, totp)
+            if remember:
+                integration.remember_password(url, user, password)
+            else:
+                integration.forget_password(url, user)
+            return result.operator
+
+        def done(operator: Operator) -> None:
+            self.client = client
+            self.operator = operator
+            self.settings.update(server_url=url, last_user=user, remember=remember)
+            self._open_outbox()
+            log.info("signed in as role %s", operator.role.value)
+            self.signed_in.emit(operator)
+
+        def failed(exc: BaseException) -> None:
+            client.close()
+            locked = exc.locked_until if isinstance(exc, AccountLocked) else None
+            code = error_code(exc)
+            log.info("sign-in failed: %s", code)
+            self.sign_in_failed.emit(code, locked)
+
+        run_task(work, done, failed, self)
+
+    def stored_password(self, url: str, user: str) -> str:
+        return integration.stored_password(url, user)
+
+    # ==== queue ================================================================================
+    def start_queue_polling(self) -> None:
+        self.refresh_queue()
+        self._queue_timer.start()
+
+    def stop_queue_polling(self) -> None:
+        self._queue_timer.stop()
+
+    @Slot()
+    def refresh_queue(self) -> None:
+        client = self.client
+        if client is None or self._queue_busy:
+            return
+        self._queue_busy = True
+
+        def done(snapshot: QueueSnapshot) -> None:
+            self._queue_busy = False
+            self.queue_updated.emit(snapshot)
+
+        def failed(exc: BaseException) -> None:
+            self._queue_busy = False
+            self.queue_failed.emit(error_code(exc))
+
+        run_task(client.queue, done, failed, self)
+
+    def take_next(self) -> None:
+        client = self.client
+        if client is None:
+            self.take_next_failed.emit("not_authenticated")
+            return
+
+        def done(assignment: Assignment | None) -> None:
+            if assignment is None:
+                self.take_next_failed.emit("queue_empty")
+                return
+            self.assignment = assignment
+            self.stop_queue_polling()
+            try:
+                self.session = integration.Workflow.start(
+                    assignment,
+                    self.operator,
+                    self.settings.get("language") or "it",
+                    self.settings.folder,
+                )
+            except ConsoleError as exc:
+                self.take_next_failed.emit(exc.code)
+                return
+            self.stats = CallStats()
+            self.otp_verified = False
+            log.info("session %s assigned", assignment.session_id)
+            self.assignment_ready.emit(assignment)
+            self.steps_changed.emit(self.session.step_views())
+
+        run_task(client.take_next, done, lambda e: self.take_next_failed.emit(error_code(e)), self)
+
+    # ==== call =================================================================================
+    def start_call(self) -> None:
+        if self.client is None or self.assignment is None:
+            return
+        try:
+            if self.engine is None:
+                self.engine = integration.create_engine(
+                    self._engine_factory, self.settings, self._engine_callback
+                )
+            self.call_state_changed.emit("connecting")
+            self.call_state = "connecting"
+            integration.engine_call(self.engine, self.client, self.assignment.session_id)
+        except Exception as exc:  # the media engine may be missing or fail to start
+            log.exception("media engine could not start the call")
+            self.call_state = "failed"
+            self.call_state_changed.emit("failed:" + error_code(exc))
+
+    def _engine_callback(self, event: str, payload: Any = None) -> None:
+        """Called on the engine's thread: only re-emit (queued) — never touch widgets here."""
+        if not self._closing:
+            with contextlib.suppress(RuntimeError):
+                self.engine_event.emit(event, payload)
+
+    @Slot(str, object)
+    def _on_engine_event(self, event: str, payload: Any) -> None:
+        if event in ("connected", "lost", "ended", "connecting", "failed", "reconnecting"):
+            if event == "connected" and self._call_started is None:
+                self._call_started = time.monotonic()
+                self.stats.started_at = time.time()
+                if self.session is not None:
+                    self.session.call_connected()
+            self.call_state = event
+            self.call_state_changed.emit(event)
+        elif event == "quality":
+            level, details = integration.quality_of(payload)
+            self.quality_changed.emit(level, details)
+        elif event == "utterance":
+            text = str(payload.get("text", "") if isinstance(payload, dict) else payload)
+            self.last_otp_heard = text
+            self.utterance_heard.emit(text)
+        elif event == "peer_left":
+            self.call_state = "lost"
+            self.call_state_changed.emit("lost")
+
+    def call_seconds(self) -> float:
+        return 0.0 if self._call_started is None else time.monotonic() - self._call_started
+
+    def latest_frame(self) -> Any:
+        """The engine's latest decoded applicant frame (av.VideoFrame yuv420p) or None."""
+        if self.engine is None:
+            return None
+        try:
+            return self.engine.latest_remote_frame()
+        except Exception:
+            log.debug("no frame from the engine", exc_info=True)
+            return None
+
+    def latest_local_frame(self) -> Any:
+        getter = getattr(self.engine, "latest_local_frame", None)
+        return getter() if callable(getter) else None
+
+    def frame_shown(self, frame: Any, stamp_ms: int | None) -> None:
+        """The session window handed ``frame`` to the screen: count it, note its latency."""
+        self.stats.frames_received += 1
+        self.stats.width, self.stats.height = int(frame.width), int(frame.height)
+        if stamp_ms is not None:
+            latency = time.time() * 1000.0 - stamp_ms
+            if -50.0 < latency < 10_000.0:
+                self.stats.latencies_ms.append(max(0.0, latency))
+
+    def set_muted(self, muted: bool) -> None:
+        integration.engine_setter(self.engine, "set_muted", muted)
+
+    def set_camera_enabled(self, enabled: bool) -> None:
+        integration.engine_setter(self.engine, "set_camera_enabled", enabled)
+
+    def send_instruction(self, code: str) -> None:
+        integration.engine_setter(self.engine, "send_instruction", code)
+
+    # ==== script ===============================================================================
+    def mark_step(self, step_id: str, status: str) -> None:
+        if self.session is None or status not in STEP_STATUSES:
+            return
+        try:
+            self.session.mark(step_id, status)
+        except ConsoleError as exc:
+            log.info("step %s not marked: %s", step_id, exc.code)
+            self.step_refused.emit(step_id, exc.code)
+        self.steps_changed.emit(self.session.step_views())
+
+    def capture(self, step_id: str, target: str) -> None:
+        if self.engine is None or self.call_state != "connected":
+            self.still_failed.emit(step_id, target, "not_connected")
+            return
+        try:
+            future: Future[Any] = self.engine.request_still(target)
+        except Exception as exc:
+            self.still_failed.emit(step_id, target, error_code(exc))
+            return
+
+        def wait() -> Any:
+            return future.result(timeout=30)
+
+        def done(still: Any) -> None:
+            self.stats.stills.append(
+                {
+                    "step": target,
+                    "script_step": step_id,
+                    "width": still.width,
+                    "height": still.height,
+                    "size": still.size,
+                }
+            )
+            if self.session is not None:
+                try:
+                    self.session.add_still(step_id, target, still)
+                except (ConsoleError, OSError) as exc:
+                    log.warning("still not attached: %s", type(exc).__name__)
+            self.still_ready.emit(step_id, target, still)
+
+        run_task(wait, done, lambda e: self.still_failed.emit(step_id, target, error_code(e)), self)
+
+    # ==== OTP ==================================================================================
+    def send_otp(self) -> None:
+        client, assignment = self.client, self.assignment
+        if client is None or assignment is None:
+            return
+        rid = assignment.request.id
+
+        def done(sent: Any) -> None:
+            if self.session is not None:
+                try:
+                    self.session.otp_sent(sent)
+                except ConsoleError as exc:
+                    log.info("OTP send not recorded: %s", exc.code)
+            self.otp_sent.emit(int(sent.attempts_left))
+
+        run_task(
+            lambda: client.send_otp(rid), done, lambda e: self.otp_failed.emit(error_code(e)), self
+        )
+
+    def verify_otp(self, code: str) -> None:
+        client, assignment = self.client, self.assignment
+        if client is None or assignment is None:
+            return
+        rid = assignment.request.id
+
+        def done(result: Any) -> None:
+            self.otp_verified = bool(result.verified)
+            if self.session is not None:
+                try:
+                    self.session.otp_checked(result)
+                except ConsoleError as exc:
+                    log.info("OTP result not recorded: %s", exc.code)
+                self.steps_changed.emit(self.session.step_views())
+            self.otp_result.emit(
+                bool(result.verified), int(result.attempts_left), bool(result.exhausted)
+            )
+
+        run_task(
+            lambda: client.verify_otp(rid, code),
+            done,
+            lambda e: self.otp_failed.emit(error_code(e)),
+            self,
+        )
+
+    # ==== decision =============================================================================
+    def missing_required(self) -> list[str]:
+        return [] if self.session is None else self.session.missing_required()
+
+    def decide(self, decision: str, reason: str, note: str) -> None:
+        client, assignment, session = self.client, self.assignment, self.session
+        if client is None or assignment is None or session is None:
+            self.decision_failed.emit("not_authenticated")
+            return
+        try:
+            record = session.decide(decision, reason, note)
+        except ConsoleError as exc:
+            self.decision_failed.emit(exc.code)
+            return
+        outbox = self._outbox
+
+        def work() -> tuple[str, bool]:
+            return integration.deliver_decision(outbox, client, assignment.request.id, record)
+
+        def done(result: tuple[str, bool]) -> None:
+            state, delivered = result
+            if delivered:
+                self.decision_done.emit(state)
+            else:
+                self.decision_queued.emit()
+
+        run_task(work, done, lambda e: self.decision_failed.emit(error_code(e)), self)
+
+    def hang_up(self) -> None:
+        """End the call (the engine closes its peer connection); the session stays."""
+        engine = self.engine
+        if engine is not None:
+            integration.engine_setter(engine, "hangup")
+        self.call_state = "ended"
+        self.call_state_changed.emit("ended")
+
+    def close_session(self) -> None:
+        self.assignment = None
+        self.session = None
+        self._call_started = None
+        self.session_closed.emit()
+        if self.client is not None:
+            self.start_queue_polling()
+
+    # ==== outbox and shutdown ================================================================
+    def _open_outbox(self) -> None:
+        try:
+            self._outbox = integration.open_outbox(self.settings, self.client)
+        except Exception:
+            log.exception("the decision outbox could not be opened; decisions go direct")
+            self._outbox = None
+
+    def shutdown(self) -> None:
+        """Close peer connections, stop the media loop (the caller then quits Qt)."""
+        self._closing = True
+        self._queue_timer.stop()
+        engine, self.engine = self.engine, None
+        if engine is not None:
+            integration.stop_engine(engine)
+        with contextlib.suppress(Exception):
+            integration.close_outbox(self._outbox)
+        if self.client is not None:
+            self.client.close()
+        log.info("controller shut down")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_decision_id() -> str:
+    return str(uuid.uuid4())

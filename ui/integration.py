@@ -1,0 +1,343 @@
+"""The thin layer between the UI controller and the other parts of the console.
+
+Everything here is plain Python (no widgets): it adapts the core's session workflow, settings,
+credentials and outbox, and the media engine, to what the controller needs. Where another
+part is not installed yet, the adapter says so in the log and degrades (no crash).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, ClassVar
+
+from console.credentials import Credentials
+from console.errors import ConsoleError, SessionError
+from console.models import Assignment, Operator, ReasonCode
+from console.script import StepKind, script_for
+from console.session import Session, SessionDecision, StepStatus
+from console.settings import Settings, default_data_dir, load_settings, save_settings
+
+log = logging.getLogger(__name__)
+
+SETTINGS_ENV = "RECOGNITION_CONSOLE_HOME"
+
+
+def _optional(module: str) -> Any:
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        if exc.name and module.startswith(exc.name):
+            log.debug("%s not available", module)
+            return None
+        raise
+
+
+# ==== settings and credentials (console.settings, console.credentials) =====================
+class SettingsStore:
+    """The UI's dict view of ``console.settings.Settings`` (saved atomically as JSON).
+
+    ``RECOGNITION_CONSOLE_CONFIG_DIR`` / ``RECOGNITION_CONSOLE_DATA_DIR`` move it elsewhere
+    (tests point them at tmp_path).
+    """
+
+    KEYS: ClassVar[dict[str, str]] = {
+        "language": "language",
+        "camera": "camera_device_id",
+        "microphone": "microphone_device_id",
+        "speaker": "speaker_device_id",
+        "server_url": "server_url",
+        "ca_bundle": "ca_bundle",
+        "last_user": "username",
+        "remember": "remember_me",
+    }
+
+    def __init__(self, path: Path | None = None) -> None:
+        loaded = load_settings(path)
+        self.settings: Settings = loaded.settings
+        self.path = loaded.path
+        self.issue = loaded.issue
+
+    @property
+    def folder(self) -> Path:
+        folder = self.settings.data_path
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    def get(self, key: str) -> Any:
+        return getattr(self.settings, self.KEYS.get(key, key), None)
+
+    def values(self) -> dict[str, Any]:
+        return {key: getattr(self.settings, attr) for key, attr in self.KEYS.items()}
+
+    def update(self, **values: Any) -> None:
+        for key, value in values.items():
+            attr = self.KEYS.get(key)
+            if attr is not None:
+                setattr(self.settings, attr, value)
+        self.save()
+
+    def save(self) -> None:
+        try:
+            save_settings(self.settings, self.path)
+        except OSError as exc:
+            log.warning("settings not saved (%s)", type(exc).__name__)
+
+
+def data_dir() -> Path:
+    return default_data_dir()
+
+
+def remember_password(url: str, user: str, password: str) -> None:
+    Credentials().store(url, user, password)
+
+
+def forget_password(url: str, user: str) -> None:
+    Credentials().forget(url, user)
+
+
+def stored_password(url: str, user: str) -> str:
+    if not url or not user:
+        return ""
+    return Credentials().lookup(url, user) or ""
+
+
+# ==== the session workflow =====================================================================
+class Workflow:
+    """Adapts ``console.session.Session`` to the checklist's vocabulary."""
+
+    def __init__(self, session: Session, language: str, stills_dir: Path) -> None:
+        self.session = session
+        self.language = language
+        self.stills_dir = stills_dir
+
+    @classmethod
+    def start(
+        cls, assignment: Assignment, operator: Operator | None, language: str, folder: Path
+    ) -> Workflow:
+        script = script_for(assignment.request.product.value)
+        session = Session(assignment.request.id, script, session_id=assignment.session_id)
+        session.start()
+        stills = folder / "stills" / assignment.session_id
+        stills.mkdir(parents=True, exist_ok=True)
+        return cls(session, language, stills)
+
+    def step_views(self) -> list[Any]:
+        from ui.script_labels import random_action_label, step_title
+        from ui.widgets.checklist import StepView
+
+        views = []
+        for state in self.session.steps:
+            step = state.step
+            detail = ""
+            if step.kind is StepKind.RANDOM_ACTION:
+                detail = " · ".join(random_action_label(a.code) for a in self.random_actions())
+            stamp = state.finished or state.entered
+            views.append(
+                StepView(
+                    id=step.id,
+                    title=f"{step.id}. {step_title(step.code)}",
+                    required=step.required,
+                    status=state.status.value,
+                    at=state.finished.at if state.finished else None,
+                    targets=tuple(t.value for t in step.targets),
+                    otp=step.kind is StepKind.OTP,
+                    detail=detail,
+                )
+            )
+            _ = stamp
+        return views
+
+    def step_text(self, step_id: str, values: dict[str, str]) -> str:
+        step = self.session.script.step(step_id)
+        if step.kind is StepKind.RANDOM_ACTION:
+            values = dict(values)
+            values["random_action"] = " ".join(a.say(self.language) for a in self.random_actions())
+        return step.say(self.language, values)
+
+    def step_hint(self, step_id: str) -> str:
+        return self.session.script.step(step_id).hint(self.language)
+
+    def random_actions(self) -> tuple[Any, ...]:
+        return self.session.random_actions
+
+    def is_random_action(self, step_id: str) -> bool:
+        return self.session.step_state(step_id).step.kind is StepKind.RANDOM_ACTION
+
+    def kind(self, step_id: str) -> str:
+        return self.session.step_state(step_id).step.kind.value
+
+    def mark(self, step_id: str, status: str) -> None:
+        if status == "passed":
+            if self.is_random_action(step_id):
+                for action in self.session.random_actions:
+                    self.session.confirm_random_action(action.code, True)
+            self.session.pass_step(step_id, advance=True)
+        elif status == "failed":
+            self.session.fail_step(step_id)
+        elif status == "skipped":
+            self.session.skip_step(step_id)
+        else:
+            self.session.reset_step(step_id)
+
+    def add_still(self, step_id: str, target: str, still: Any) -> Path:
+        ext = ".png" if getattr(still, "mime", "") == "image/png" else ".jpg"
+        path = self.stills_dir / f"{step_id}-{target}{ext}"
+        path.write_bytes(still.data)
+        digest = getattr(still, "sha256", "") or hashlib.sha256(still.data).hexdigest()
+        self.session.attach_capture(
+            step_id,
+            target,
+            width=still.width,
+            height=still.height,
+            sha256=digest,
+            path=path,
+            mime=getattr(still, "mime", ""),
+        )
+        return path
+
+    def otp_sent(self, sent: Any) -> None:
+        self.session.otp_sent(sent)
+
+    def otp_checked(self, result: Any) -> None:
+        self.session.otp_checked(result, advance=True)
+
+    def call_connected(self) -> None:
+        with contextlib.suppress(SessionError):
+            self.session.record("call_connected")
+
+    def record(self, name: str, **data: Any) -> None:
+        with contextlib.suppress(SessionError):
+            self.session.record(name, **data)
+
+    def missing_required(self) -> list[str]:
+        return list(self.session.missing_required())
+
+    def decide(self, decision: str, reason: str, note: str) -> SessionDecision:
+        if decision == "approved":
+            return self.session.approve(note)
+        if decision == "rejected":
+            return self.session.reject(ReasonCode(reason), note)
+        return self.session.suspend(ReasonCode(reason), note)
+
+    def report_steps(self) -> list[dict[str, Any]]:
+        out = []
+        for s in self.session.steps:
+            out.append(
+                {
+                    "id": s.step.id,
+                    "code": s.step.code,
+                    "status": s.status.value,
+                    "at": s.finished.to_dict()["at"] if s.finished else None,
+                }
+            )
+        return out
+
+    def all_passed(self) -> bool:
+        return all(s.status is StepStatus.PASSED for s in self.session.steps if s.step.required)
+
+
+# ==== decisions through the durable outbox ======================================================
+def open_outbox(settings: SettingsStore, client: Any) -> Any:
+    mod = _optional("console.outbox")
+    if mod is None:
+        log.warning("console.outbox not available: decisions are sent directly")
+        return None
+    cls = mod.Outbox
+    return cls(settings.folder / "outbox.sqlite3")
+
+
+def close_outbox(outbox: Any) -> None:
+    if outbox is not None and hasattr(outbox, "close"):
+        outbox.close()
+
+
+def deliver_decision(
+    outbox: Any, client: Any, request_id: str, record: SessionDecision
+) -> tuple[str, bool]:
+    """Put the decision in the outbox and try to deliver it now.
+
+    Returns (state, delivered). With no outbox installed the decision goes straight to the
+    service (still idempotent by decision_id).
+    """
+    if outbox is None:
+        result = client.decide(
+            request_id, record.decision_id, record.decision, record.reason_code, record.note
+        )
+        return str(result.state.value), True
+    return _outbox_deliver(outbox, client, record)
+
+
+def _outbox_deliver(outbox: Any, client: Any, record: SessionDecision) -> tuple[str, bool]:
+    outbox.put(record.OUTBOX_KIND, record.decision_id, record.to_payload())
+    delivered = outbox.flush(client) if hasattr(outbox, "flush") else None
+    state = record.decision.value
+    if isinstance(delivered, dict):
+        state = str(delivered.get(record.decision_id, state))
+    pending = outbox.pending() if hasattr(outbox, "pending") else []
+    still_there = any(getattr(p, "key", None) == record.decision_id for p in pending)
+    return state, not still_there
+
+
+# ==== media engine ==============================================================================
+def create_engine(
+    factory: Callable[..., Any] | None, settings: SettingsStore, callback: Callable[..., None]
+) -> Any:
+    if factory is None:
+        mod = _optional("media.engine")
+        if mod is None:
+            raise ConsoleError("media engine missing", code="media_unavailable")
+        factory = mod.MediaEngine
+    engine = factory()
+    if hasattr(engine, "add_listener"):
+        engine.add_listener(callback)
+    configure = getattr(engine, "configure_devices", None)
+    if callable(configure):
+        configure(
+            camera=settings.get("camera") or None, microphone=settings.get("microphone") or None
+        )
+    starter = getattr(engine, "start", None)
+    if callable(starter):
+        starter()
+    return engine
+
+
+def engine_call(engine: Any, client: Any, session_id: str) -> None:
+    engine.call(client.origin, client.access_token(), session_id, verify=client.verify)
+
+
+def engine_setter(engine: Any, name: str, *args: Any) -> None:
+    if engine is None:
+        return
+    method = getattr(engine, name, None)
+    if callable(method):
+        method(*args)
+    else:
+        log.debug("media engine has no %s()", name)
+
+
+def stop_engine(engine: Any) -> None:
+    for name in ("hangup", "stop"):
+        method = getattr(engine, name, None)
+        if callable(method):
+            try:
+                method()
+            except Exception:
+                log.exception("media engine %s() failed", name)
+
+
+def quality_of(payload: Any) -> tuple[str, dict[str, Any]]:
+    if isinstance(payload, dict):
+        level = str(payload.get("level", "unknown"))
+        return level, payload
+    level = getattr(payload, "level", None)
+    details = {
+        k: getattr(payload, k)
+        for k in ("rtt_ms", "loss", "jitter_ms", "kbps", "width", "height", "fps")
+        if hasattr(payload, k)
+    }
+    return str(getattr(level, "value", level) or "unknown"), details

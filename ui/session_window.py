@@ -1,0 +1,400 @@
+"""Session window: the call, the script checklist, the OTP panel, the decision."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QKeySequence, QPixmap, QShortcut
+from PySide6.QtWidgets import (
+    QDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ui.controller import ConsoleController
+from ui.decision_dialog import DecisionDialog
+from ui.messages import error_message, product_label
+from ui.widgets.checklist import ScriptChecklist
+from ui.widgets.otp import OtpPanel
+from ui.widgets.quality import QualityIndicator
+from ui.widgets.video import VideoView
+
+log = logging.getLogger(__name__)
+
+FRAME_INTERVAL_MS = 15
+
+
+def read_stamp(frame: Any) -> int | None:
+    try:
+        from media.framestamp import read_frame
+    except ImportError:
+        return None
+    try:
+        return read_frame(frame)
+    except Exception:
+        return None
+
+
+class SessionWindow(QWidget):
+    decision_requested = Signal()
+    finished = Signal()
+
+    def __init__(self, controller: ConsoleController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("sessionWindow")
+        self.c = controller
+        # --- header ----------------------------------------------------------------------------
+        self.applicant = QLabel(self)
+        self.applicant.setObjectName("applicant")
+        self.product = QLabel(self)
+        self.product.setObjectName("subtitle")
+        self.timer_label = QLabel("00:00", self)
+        self.timer_label.setObjectName("timer")
+        self.quality = QualityIndicator(self)
+        self.call_status = QLabel(self)
+        self.call_status.setObjectName("hint")
+        header = QHBoxLayout()
+        names = QVBoxLayout()
+        names.addWidget(self.applicant)
+        names.addWidget(self.product)
+        header.addLayout(names)
+        header.addStretch(1)
+        header.addWidget(self.call_status)
+        header.addSpacing(12)
+        header.addWidget(self.quality)
+        header.addSpacing(12)
+        header.addWidget(self.timer_label)
+        self.banner = QLabel(self)
+        self.banner.setObjectName("banner")
+        self.banner.setWordWrap(True)
+        self.banner.hide()
+
+        # --- video ------------------------------------------------------------------------------
+        self.remote = VideoView(self.tr("Waiting for the applicant's video…"), self)
+        self.remote.setMinimumSize(640, 360)
+        self.local = VideoView(self.tr("Your camera"), self)
+        self.local.setFixedSize(240, 135)
+        video_area = QWidget(self)
+        grid = QGridLayout(video_area)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.addWidget(self.remote, 0, 0)
+        grid.addWidget(self.local, 0, 0, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom)
+
+        self.call_button = QPushButton(self.tr("Call"), self)
+        self.call_button.setObjectName("primary")
+        self.call_button.clicked.connect(self.start_call)
+        self.mute_button = QPushButton(self.tr("Mute"), self)
+        self.mute_button.setCheckable(True)
+        self.mute_button.toggled.connect(self._mute)
+        self.camera_button = QPushButton(self.tr("Camera off"), self)
+        self.camera_button.setCheckable(True)
+        self.camera_button.toggled.connect(self._camera)
+        self.hangup_button = QPushButton(self.tr("Hang up"), self)
+        self.hangup_button.setObjectName("danger")
+        self.hangup_button.clicked.connect(self.hang_up)
+        self.decision_button = QPushButton(self.tr("Decision…"), self)
+        self.decision_button.setObjectName("approve")
+        self.decision_button.setShortcut(QKeySequence("Ctrl+D"))
+        self.decision_button.clicked.connect(self.open_decision)
+        controls = QHBoxLayout()
+        controls.addWidget(self.call_button)
+        controls.addWidget(self.mute_button)
+        controls.addWidget(self.camera_button)
+        controls.addStretch(1)
+        controls.addWidget(self.hangup_button)
+        controls.addWidget(self.decision_button)
+
+        left = QWidget(self)
+        lv = QVBoxLayout(left)
+        lv.setContentsMargins(0, 0, 0, 0)
+        lv.addWidget(video_area, 1)
+        lv.addLayout(controls)
+
+        # --- script -----------------------------------------------------------------------------
+        self.checklist = ScriptChecklist(self)
+        self.say = QTextBrowser(self)
+        self.say.setObjectName("sayText")
+        self.say.setMaximumHeight(120)
+        self.step_error = QLabel(self)
+        self.step_error.setObjectName("hint")
+        self.otp = OtpPanel(self)
+        self.instruct_button = QPushButton(self.tr("Show the random action to the applicant"))
+        self.instruct_button.clicked.connect(self._instruct)
+        right = QWidget(self)
+        rv = QVBoxLayout(right)
+        rv.setContentsMargins(0, 0, 0, 0)
+        rv.addWidget(QLabel(self.tr("Script"), self))
+        rv.addWidget(self.checklist, 1)
+        rv.addWidget(self.say)
+        rv.addWidget(self.step_error)
+        rv.addWidget(self.instruct_button)
+        rv.addWidget(self.otp)
+
+        split = QSplitter(Qt.Orientation.Horizontal, self)
+        split.addWidget(left)
+        split.addWidget(right)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        split.setChildrenCollapsible(False)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 12, 16, 12)
+        layout.addLayout(header)
+        layout.addWidget(self.banner)
+        layout.addWidget(split, 1)
+
+        # --- wiring -----------------------------------------------------------------------------
+        c = controller
+        self.checklist.step_marked.connect(c.mark_step)
+        self.checklist.capture_requested.connect(self.capture)
+        self.checklist.tree.currentItemChanged.connect(self._current_changed)
+        self.otp.send_requested.connect(c.send_otp)
+        self.otp.verify_requested.connect(c.verify_otp)
+        c.steps_changed.connect(self._steps_changed)
+        c.step_refused.connect(self._step_refused)
+        c.still_ready.connect(self._still_ready)
+        c.still_failed.connect(self._still_failed)
+        c.otp_sent.connect(self.otp.on_sent)
+        c.otp_result.connect(self.otp.on_result)
+        c.otp_failed.connect(self.otp.on_error)
+        c.utterance_heard.connect(self.otp.on_heard)
+        c.call_state_changed.connect(self._call_state)
+        c.quality_changed.connect(self.quality.set_level)
+        self._first_steps = True
+        self._frame_timer = QTimer(self)
+        self._frame_timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._frame_timer.setInterval(FRAME_INTERVAL_MS)
+        self._frame_timer.timeout.connect(self._paint_frame)
+        self._clock = QTimer(self)
+        self._clock.setInterval(1000)
+        self._clock.timeout.connect(self._tick)
+        QShortcut(QKeySequence("Ctrl+M"), self, activated=self.mute_button.toggle)
+        self._set_in_call(False)
+
+    # --- session -----------------------------------------------------------------------------
+    def load(self, assignment: Any) -> None:
+        request = assignment.request
+        a = request.applicant
+        self.applicant.setText(f"{a.given_names} {a.surname}")
+        self.product.setText(
+            product_label(request.product.value)
+            + " · "
+            + self.tr("session %1").replace("%1", assignment.session_id[:8])
+        )
+        self.timer_label.setText("00:00")
+        self.banner.hide()
+        self.remote.clear(self.tr('Press "Call" to start the video call.'))
+        self.local.clear(self.tr("Your camera"))
+        self._first_steps = True
+        self.otp.reset()
+        self._set_in_call(False)
+
+    def _values(self) -> dict[str, str]:
+        assignment = self.c.assignment
+        if assignment is None:
+            return {}
+        r = assignment.request
+        a = r.applicant
+        op = self.c.operator
+        return {
+            "operator_name": op.display_name if op else "",
+            "applicant_name": f"{a.given_names} {a.surname}",
+            "birth_date": a.birth_date.strftime("%d/%m/%Y") if a.birth_date else "",
+            "birth_place": a.birth_place,
+            "codice_fiscale": a.codice_fiscale,
+            "mobile": a.mobile,
+            "email": a.email,
+            "product_name": product_label(r.product.value),
+            "document_type": r.document.type.value.replace("_", " ") if r.document else "",
+        }
+
+    @Slot(object)
+    def _steps_changed(self, steps: list[Any]) -> None:
+        current = self.checklist.current_step_id()
+        if self._first_steps:
+            self.checklist.set_steps(steps)
+            self._first_steps = False
+            self.checklist.focus_list()
+        else:
+            for step in steps:
+                self.checklist.update_step(step)
+            if current:
+                pass
+        self._update_say()
+
+    @Slot()
+    def _current_changed(self) -> None:
+        self._update_say()
+        self.step_error.clear()
+
+    def _update_say(self) -> None:
+        session = self.c.session
+        step_id = self.checklist.current_step_id()
+        if session is None or step_id is None:
+            self.say.clear()
+            return
+        text = session.step_text(step_id, self._values())
+        hint = session.step_hint(step_id)
+        html = f"<p>{_escape(text)}</p>"
+        if hint:
+            html += f"<p style='color:#5b6775'><i>{_escape(hint)}</i></p>"
+        self.say.setHtml(html)
+        kind = session.kind(step_id)
+        self.instruct_button.setVisible(kind == "random_action")
+
+    @Slot(str, str)
+    def _step_refused(self, step_id: str, code: str) -> None:
+        messages = {
+            "captures_missing": self.tr("Capture every still of this step first."),
+            "otp_not_verified": self.tr("The SMS code is not verified yet."),
+            "step_required": self.tr("A required step cannot be skipped."),
+            "random_actions_pending": self.tr("Ask the random action first."),
+        }
+        self.step_error.setText(messages.get(code, error_message(code)))
+        self.checklist.select_step(step_id)
+
+    # --- call --------------------------------------------------------------------------------
+    @Slot()
+    def start_call(self) -> None:
+        self.call_button.setEnabled(False)
+        self.c.start_call()
+        self._frame_timer.start()
+        self._clock.start()
+
+    @Slot()
+    def hang_up(self) -> None:
+        self.c.hang_up()
+
+    @Slot(bool)
+    def _mute(self, muted: bool) -> None:
+        self.mute_button.setText(self.tr("Unmute") if muted else self.tr("Mute"))
+        self.c.set_muted(muted)
+
+    @Slot(bool)
+    def _camera(self, off: bool) -> None:
+        self.camera_button.setText(self.tr("Camera on") if off else self.tr("Camera off"))
+        self.c.set_camera_enabled(not off)
+        if off:
+            self.local.clear(self.tr("Camera off"))
+
+    def _set_in_call(self, in_call: bool) -> None:
+        self.mute_button.setEnabled(in_call)
+        self.camera_button.setEnabled(in_call)
+        self.hangup_button.setEnabled(in_call)
+        self.call_button.setEnabled(not in_call and self.c.call_state != "connecting")
+
+    @Slot(str)
+    def _call_state(self, state: str) -> None:
+        labels = {
+            "connecting": self.tr("Connecting…"),
+            "connected": self.tr("Connected"),
+            "reconnecting": self.tr("Reconnecting…"),
+            "lost": self.tr("Connection lost"),
+            "ended": self.tr("Call ended"),
+        }
+        if state.startswith("failed"):
+            code = state.partition(":")[2] or "internal_error"
+            self.call_status.setText(self.tr("Call failed"))
+            self.banner.setText(error_message(code))
+            self.banner.show()
+            self.call_button.setEnabled(True)
+            return
+        self.call_status.setText(labels.get(state, state))
+        if state == "connected":
+            self.banner.hide()
+            self._set_in_call(True)
+        elif state in ("lost", "reconnecting"):
+            self.banner.setText(
+                self.tr(
+                    "Connection with the applicant lost. Waiting for them to come back: "
+                    "the call resumes by itself."
+                )
+            )
+            self.banner.show()
+            self.quality.set_level("lost")
+        elif state == "ended":
+            self._frame_timer.stop()
+            self._clock.stop()
+            self.remote.clear(self.tr("Call ended."))
+            self.local.clear(self.tr("Your camera"))
+            self._set_in_call(False)
+            self.call_button.setEnabled(False)
+        elif state == "connecting":
+            self._set_in_call(False)
+
+    @Slot()
+    def _paint_frame(self) -> None:
+        frame = self.c.latest_frame()
+        if frame is not None and self.remote.show_frame(frame):
+            self.c.frame_shown(frame, read_stamp(frame))
+        local = self.c.latest_local_frame()
+        if local is not None and not self.camera_button.isChecked():
+            self.local.show_frame(local)
+
+    @Slot()
+    def _tick(self) -> None:
+        seconds = int(self.c.call_seconds())
+        m, s = divmod(seconds, 60)
+        h, m = divmod(m, 60)
+        self.timer_label.setText(f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}")
+
+    # --- captures ----------------------------------------------------------------------------
+    @Slot(str, str)
+    def capture(self, step_id: str, target: str) -> None:
+        self.checklist.set_capture_busy(step_id, target, True)
+        self.c.capture(step_id, target)
+
+    @Slot(str, str, object)
+    def _still_ready(self, step_id: str, target: str, still: Any) -> None:
+        pixmap = QPixmap()
+        if not pixmap.loadFromData(still.data):
+            self.checklist.capture_failed(step_id, target, self.tr("unreadable image"))
+            return
+        self.checklist.set_still(step_id, target, pixmap, still.width, still.height, still.size)
+
+    @Slot(str, str, str)
+    def _still_failed(self, step_id: str, target: str, code: str) -> None:
+        self.checklist.capture_failed(step_id, target, error_message(code))
+
+    @Slot()
+    def _instruct(self) -> None:
+        session = self.c.session
+        if session is None:
+            return
+        for action in session.random_actions():
+            self.c.send_instruction(action.code)
+
+    # --- decision ----------------------------------------------------------------------------
+    def decision_dialog(self) -> DecisionDialog:
+        from ui.script_labels import step_title
+
+        session = self.c.session
+        missing: list[str] = []
+        if session is not None:
+            for step_id in session.missing_required():
+                missing.append(step_id)
+            codes = {s.step.id: s.step.code for s in session.session.steps}
+            missing = [f"{m}. {step_title(codes.get(m, m))}" for m in missing]
+        return DecisionDialog(missing, self)
+
+    @Slot()
+    def open_decision(self) -> None:
+        dialog = self.decision_dialog()
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.c.decide(dialog.decision(), dialog.reason_code(), dialog.note_text())
+
+    def stop(self) -> None:
+        self._frame_timer.stop()
+        self._clock.stop()
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
