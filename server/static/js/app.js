@@ -391,6 +391,12 @@ function onWelcome(msg) {
     switchLanguage(msg.language, false);
   }
   if (Array.isArray(msg.ice_servers)) state.iceServers = msg.ice_servers;
+  const productEl = $("landing-product");
+  if (typeof msg.product === "string" && tr(`product.${msg.product}`) !== `product.${msg.product}`) {
+    setText($("landing-product-name"), `product.${msg.product}`);
+    productEl.dataset.product = msg.product;
+    productEl.hidden = false;
+  }
   const st = typeof msg.state === "string" ? msg.state : null;
   state.serverState = st;
   if (st && FINAL_STATES.has(st)) {
@@ -435,9 +441,13 @@ function onMessage(msg) {
       if (state.hungUp && st !== "approved" && st !== "rejected") break;
       const kind = st === "approved" ? "success" : st === "rejected" ? "failure" : "neutral";
       const key = ["approved", "rejected", "suspended"].includes(st) ? `ended.${st}` : "ended.generic";
-      showEnded(key, kind, false);
+      showEnded(key, kind, st === "suspended");
       break;
     }
+    case "error":
+      // the service refused something we sent (consent_required, invalid_state, no_session…)
+      console.warn("signaling: service error", typeof msg.code === "string" ? msg.code : "");
+      break;
     default:
       break; // heartbeats and future message types
   }
@@ -491,10 +501,11 @@ function init() {
   signaling.addEventListener("lost", () => {
     if (!state.ended) banner("conn.lost");
   });
-  signaling.addEventListener("final", () => {
+  signaling.addEventListener("final", (ev) => {
     banner(null);
     if (state.ended) return;
-    showEnded("ended.invalid", "failure", false);
+    if (ev.detail.code === 4409) showEnded("ended.replaced", "neutral", false);
+    else showEnded("ended.invalid", "failure", false);
   });
   showView("landing");
   signaling.connect();

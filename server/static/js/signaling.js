@@ -2,7 +2,7 @@
 // Reconnects with back-off after an unexpected close; a close with an auth code (4401 and the
 // like) is final. Never logs the join token.
 
-const FINAL_CLOSE_CODES = new Set([4401, 4403, 4404, 4410]);
+const FINAL_CLOSE_CODES = new Set([4401, 4403, 4404, 4409, 4410]);
 const QUEUED_TYPES = new Set(["consent", "device_check"]);
 
 export class Signaling extends EventTarget {
