@@ -49,6 +49,18 @@ CNS_HISTORICAL = (
 PLAIN_HISTORICAL = bytes.fromhex("006B0508C81001") + b"\x00\x00" + b"XYZ" + bytes.fromhex("103180")
 
 DEFAULT_CARD_NUMBER = "8038000012345678"
+# The demo identity of docs/PROTOCOL.md (a test peer, not a person).
+DEMO_IDENTITY: dict[str, str] = {
+    "surname": "ROSSI",
+    "given_names": "MARIA",
+    "codice_fiscale": "RSSMRA85D52H501P",
+    "birth_date": "1985-04-12",
+    "sex": "F",
+    "birth_comune": "H501",
+    "citizenship": "ITA",
+    "issue_date": "2024-01-15",
+    "expiry_date": "2030-01-15",
+}
 CERT_STYLES = ("ts-cns", "tinit", "none", "blank")
 
 

@@ -22,6 +22,7 @@ from cardreader.reader import read_cns
 log = logging.getLogger(__name__)
 
 PNP_NOTIFICATION = "\\\\?PnP?\\Notification"
+_CARD_PRESENT = 0x0004  # SCardStatus card state bit (pcsc-lite SCARD_PRESENT)
 
 
 def _u32(hr: int) -> int:
@@ -127,8 +128,22 @@ class PcscTransport:
         hr, response = scard.SCardTransmit(self._card, self._protocol, list(apdu))
         _check(hr, "transmit", card_in_use=True)
         if len(response) < 2:
+            # vpcd (and some readers) answer an empty response when the card went away
+            if self.card_gone():
+                raise CardError(CardErrorCode.CARD_REMOVED, "empty response, card absent")
             raise CardError(CardErrorCode.MALFORMED_RESPONSE, "response shorter than a status word")
         return bytes(response[:-2]), response[-2], response[-1]
+
+    def card_gone(self, wait_s: float = 1.0) -> bool:
+        """True when the card left the reader (checked for up to ``wait_s``)."""
+        deadline = time.monotonic() + wait_s
+        while True:
+            hr, _reader, state, _protocol, _atr = scard.SCardStatus(self._card)
+            if hr != scard.SCARD_S_SUCCESS or not state & _CARD_PRESENT:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.02)
 
 
 def list_readers() -> list[str]:
