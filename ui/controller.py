@@ -25,6 +25,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from console.client import DeskClient
 from console.errors import AccountLocked, ConsoleError
 from console.models import Assignment, Operator, QueueSnapshot
+from console.quality import QualityTracker
 from ui import integration
 from ui.tasks import run_task
 
@@ -83,6 +84,7 @@ class ConsoleController(QObject):
     call_state_changed = Signal(str)  # connecting | connected | lost | ended
     quality_changed = Signal(str, object)  # level, details
     utterance_heard = Signal(str)
+    engine_error = Signal(str)
     engine_event = Signal(str, object)  # raw engine events, re-emitted on the GUI thread
     # script
     steps_changed = Signal(object)  # list of step views
@@ -126,6 +128,7 @@ class ConsoleController(QObject):
         self._queue_busy = False
         self._closing = False
         self._call_started: float | None = None
+        self._quality = QualityTracker()
         self.engine_event.connect(self._on_engine_event, Qt.ConnectionType.QueuedConnection)
 
     # ==== sign-in ===============================================================================
@@ -253,13 +256,17 @@ class ConsoleController(QObject):
                     self.session.call_connected()
             self.call_state = event
             self.call_state_changed.emit(event)
-        elif event == "quality":
-            level, details = integration.quality_of(payload)
+        elif event in ("quality", "stats"):
+            level, details = integration.quality_of(payload, self._quality)
+            if self.session is not None:
+                self.session.record_quality(level)
             self.quality_changed.emit(level, details)
         elif event == "utterance":
             text = str(payload.get("text", "") if isinstance(payload, dict) else payload)
             self.last_otp_heard = text
             self.utterance_heard.emit(text)
+        elif event == "error":
+            self.engine_error.emit(str(payload))
         elif event == "peer_left":
             self.call_state = "lost"
             self.call_state_changed.emit("lost")
@@ -267,19 +274,21 @@ class ConsoleController(QObject):
     def call_seconds(self) -> float:
         return 0.0 if self._call_started is None else time.monotonic() - self._call_started
 
-    def latest_frame(self) -> Any:
-        """The engine's latest decoded applicant frame (av.VideoFrame yuv420p) or None."""
+    def latest_frame(self) -> tuple[Any, int | None]:
+        """The engine's latest decoded applicant frame (av.VideoFrame yuv420p) and its stamp."""
         if self.engine is None:
-            return None
+            return None, None
         try:
-            return self.engine.latest_remote_frame()
+            return integration.unwrap_frame(self.engine.latest_remote_frame())
         except Exception:
             log.debug("no frame from the engine", exc_info=True)
-            return None
+            return None, None
 
     def latest_local_frame(self) -> Any:
         getter = getattr(self.engine, "latest_local_frame", None)
-        return getter() if callable(getter) else None
+        if not callable(getter):
+            return None
+        return integration.unwrap_frame(getter())[0]
 
     def frame_shown(self, frame: Any, stamp_ms: int | None) -> None:
         """The session window handed ``frame`` to the screen: count it, note its latency."""

@@ -18,6 +18,8 @@ from typing import Any, ClassVar
 from console.credentials import Credentials
 from console.errors import ConsoleError, SessionError
 from console.models import Assignment, Operator, ReasonCode
+from console.outbox import DECISION_KIND, Outbox, OutboxWorker, decision_handler
+from console.quality import LinkStats, QualityTracker
 from console.script import StepKind, script_for
 from console.session import Session, SessionDecision, StepStatus
 from console.settings import Settings, default_data_dir, load_settings, save_settings
@@ -214,6 +216,9 @@ class Workflow:
         with contextlib.suppress(SessionError):
             self.session.record(name, **data)
 
+    def record_quality(self, level: str) -> None:
+        self.session.record_quality(level)
+
     def missing_required(self) -> list[str]:
         return list(self.session.missing_required())
 
@@ -241,49 +246,95 @@ class Workflow:
         return all(s.status is StepStatus.PASSED for s in self.session.steps if s.step.required)
 
 
-# ==== decisions through the durable outbox ======================================================
-def open_outbox(settings: SettingsStore, client: Any) -> Any:
-    mod = _optional("console.outbox")
-    if mod is None:
-        log.warning("console.outbox not available: decisions are sent directly")
-        return None
-    cls = mod.Outbox
-    return cls(settings.folder / "outbox.sqlite3")
+# ==== decisions through the durable outbox (console.outbox) ====================================
+class DecisionOutbox:
+    """The durable outbox plus its background sender (retries with backoff)."""
+
+    def __init__(self, folder: Path, client: Any) -> None:
+        self.outbox = Outbox.in_data_dir(folder)
+        self.outbox.register(DECISION_KIND, decision_handler(client))
+        self.worker = OutboxWorker(self.outbox, poll_max=5.0)
+        self.worker.start()
+
+    def close(self) -> None:
+        self.worker.stop()
+        self.outbox.close()
 
 
-def close_outbox(outbox: Any) -> None:
-    if outbox is not None and hasattr(outbox, "close"):
+def open_outbox(settings: SettingsStore, client: Any) -> DecisionOutbox:
+    return DecisionOutbox(settings.folder, client)
+
+
+def close_outbox(outbox: DecisionOutbox | None) -> None:
+    if outbox is not None:
         outbox.close()
 
 
 def deliver_decision(
-    outbox: Any, client: Any, request_id: str, record: SessionDecision
+    outbox: DecisionOutbox | None, client: Any, request_id: str, record: SessionDecision
 ) -> tuple[str, bool]:
-    """Put the decision in the outbox and try to deliver it now.
+    """Commit the decision to the outbox, then try to deliver it at once.
 
-    Returns (state, delivered). With no outbox installed the decision goes straight to the
-    service (still idempotent by decision_id).
+    Returns (state, delivered). When the service is unreachable the item stays in the outbox
+    and the worker retries it (same decision_id: never lost, never applied twice).
     """
     if outbox is None:
-        result = client.decide(
-            request_id, record.decision_id, record.decision, record.reason_code, record.note
-        )
+        result = client.decide(request_id, record.decision_id, record.decision,
+                               record.reason_code, record.note)
         return str(result.state.value), True
-    return _outbox_deliver(outbox, client, record)
-
-
-def _outbox_deliver(outbox: Any, client: Any, record: SessionDecision) -> tuple[str, bool]:
-    outbox.put(record.OUTBOX_KIND, record.decision_id, record.to_payload())
-    delivered = outbox.flush(client) if hasattr(outbox, "flush") else None
-    state = record.decision.value
-    if isinstance(delivered, dict):
-        state = str(delivered.get(record.decision_id, state))
-    pending = outbox.pending() if hasattr(outbox, "pending") else []
-    still_there = any(getattr(p, "key", None) == record.decision_id for p in pending)
-    return state, not still_there
+    box = outbox.outbox
+    box.put(record.OUTBOX_KIND, record.decision_id, record.to_payload())
+    delivered = box.flush(client)
+    item = box.get(record.decision_id)
+    state = delivered.get(record.decision_id)
+    if state is None and item is not None and item.result and "state" in item.result:
+        state = str(item.result["state"])
+    if item is not None and str(getattr(item.status, "value", item.status)) == "failed":
+        raise ConsoleError("decision refused", code=item.last_error or "outbox_error")
+    return (state or record.decision.value), state is not None
 
 
 # ==== media engine ==============================================================================
+class EngineEvents:
+    """The media engine's listener (media.api.EngineListener): every callback runs on the
+    engine's thread and is only forwarded as ``callback(event, payload)``, which the controller
+    re-emits as a queued Qt signal."""
+
+    def __init__(self, callback: Callable[[str, Any], None]) -> None:
+        self._cb = callback
+
+    def on_call_state(self, state: Any) -> None:
+        self._cb(str(getattr(state, "value", state)), None)
+
+    def on_quality(self, report: Any) -> None:
+        self._cb("quality", report)
+
+    def on_message(self, message: dict[str, Any]) -> None:
+        kind = message.get("type") if isinstance(message, dict) else None
+        if kind == "utterance":
+            self._cb("utterance", message)
+        elif kind == "stats":
+            self._cb("page_stats", message)
+        else:
+            self._cb("message", message)
+
+    def on_remote_frame(self) -> None:
+        pass  # the GUI timer picks the latest frame; nothing queued per frame
+
+    def on_error(self, code: Any) -> None:
+        self._cb("error", str(getattr(code, "value", code)))
+
+
+def unwrap_frame(item: Any) -> tuple[Any, int | None]:
+    """(av.VideoFrame, stamp ms) from what latest_remote_frame() returns."""
+    if item is None:
+        return None, None
+    frame = getattr(item, "frame", None)
+    if frame is not None:
+        return frame, getattr(item, "stamp_ms", None)
+    return item, None
+
+
 def create_engine(
     factory: Callable[..., Any] | None, settings: SettingsStore, callback: Callable[..., None]
 ) -> Any:
@@ -330,7 +381,28 @@ def stop_engine(engine: Any) -> None:
                 log.exception("media engine %s() failed", name)
 
 
-def quality_of(payload: Any) -> tuple[str, dict[str, Any]]:
+def quality_of(payload: Any, tracker: QualityTracker | None = None) -> tuple[str, dict[str, Any]]:
+    """Level and figures from what the engine reports: a ready assessment, a LinkStats sample
+    (fed to the hysteresis tracker) or a plain dict."""
+    if isinstance(payload, LinkStats) and tracker is not None:
+        assessment = tracker.update(payload)
+        return tracker.level.value, assessment.details()
+    level_attr = getattr(payload, "level", None)
+    if level_attr is not None and hasattr(payload, "loss_pct"):  # media.api.QualityReport
+        details = {
+            "rtt_ms": payload.rtt_ms if payload.rtt_ms is not None else payload.remote_rtt_ms,
+            "loss": None if payload.loss_pct is None else payload.loss_pct / 100.0,
+            "jitter_ms": payload.jitter_ms,
+            "kbps": payload.bitrate_kbps,
+            "width": payload.remote_width,
+            "height": payload.remote_height,
+            "fps": payload.remote_fps,
+        }
+        return str(getattr(level_attr, "value", level_attr)), details
+    details_fn = getattr(payload, "details", None)
+    if callable(details_fn):
+        details = dict(details_fn())
+        return str(details.get("level", "unknown")), details
     if isinstance(payload, dict):
         level = str(payload.get("level", "unknown"))
         return level, payload

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from PySide6.QtCore import QCoreApplication, QLocale
+from PySide6.QtCore import QCoreApplication
 
 _C = "Messages"
 
@@ -32,7 +32,7 @@ def error_message(code: str, *, locked_until: datetime | None = None) -> str:
                 if locked_until.tzinfo
                 else locked_until.replace(tzinfo=UTC).astimezone()
             )
-            when = QLocale().toString(local.strftime("%H:%M"))
+            when = local.strftime("%H:%M")
             return t(
                 "Messages", "Account locked after too many failed attempts, until %1."
             ).replace("%1", when)

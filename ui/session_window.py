@@ -168,6 +168,7 @@ class SessionWindow(QWidget):
         c.utterance_heard.connect(self.otp.on_heard)
         c.call_state_changed.connect(self._call_state)
         c.quality_changed.connect(self.quality.set_level)
+        c.engine_error.connect(self._engine_error)
         self._first_steps = True
         self._frame_timer = QTimer(self)
         self._frame_timer.setTimerType(Qt.TimerType.PreciseTimer)
@@ -330,11 +331,31 @@ class SessionWindow(QWidget):
         elif state == "connecting":
             self._set_in_call(False)
 
+    @Slot(str)
+    def _engine_error(self, code: str) -> None:
+        messages = {
+            "camera_unavailable": self.tr("No camera: the applicant sees a placeholder."),
+            "microphone_unavailable": self.tr("No microphone: the applicant hears silence."),
+            "applicant_offline": self.tr("The applicant is not connected yet."),
+            "connect_timeout": self.tr("The media connection could not be established."),
+            "desk_unreachable": error_message("server_unreachable"),
+            "unauthorized": error_message("not_authenticated"),
+        }
+        text = messages.get(code)
+        if text is None:
+            log.info("media engine reported %s", code)
+            return
+        if code in ("camera_unavailable", "microphone_unavailable"):
+            self.local.set_placeholder(text)
+        else:
+            self.banner.setText(text)
+            self.banner.show()
+
     @Slot()
     def _paint_frame(self) -> None:
-        frame = self.c.latest_frame()
+        frame, stamp = self.c.latest_frame()
         if frame is not None and self.remote.show_frame(frame):
-            self.c.frame_shown(frame, read_stamp(frame))
+            self.c.frame_shown(frame, stamp if stamp is not None else read_stamp(frame))
         local = self.c.latest_local_frame()
         if local is not None and not self.camera_button.isChecked():
             self.local.show_frame(local)
