@@ -166,13 +166,7 @@ class DeskClient:
         tokens = self._tokens
         try:
             if tokens is not None:
-                self._send(
-                    "POST",
-                    "/auth/logout",
-                    json={"refresh_token": tokens.refresh},
-                    expected=(200, 204),
-                    retry_auth=False,
-                )
+                self._send("POST", "/auth/logout", expected=(200, 204))
         except DeskError as exc:
             log.info("logout on the service failed (%s); tokens dropped locally", exc.code)
         finally:
@@ -198,9 +192,10 @@ class DeskClient:
 
     def find_by_booking_code(self, code: str) -> RecognitionRequest | None:
         """The request with that booking code, or None. The code is never logged."""
-        code = code.strip().upper()
-        if not code or not re.fullmatch(r"[A-Z0-9-]{1,64}", code):
-            raise ValidationError("booking code format", fields={"booking_code": "invalid"})
+        code = "".join(ch for ch in code.upper() if ch.isascii() and ch.isalnum())
+        if not code or len(code) > 64:
+            raise ValidationError("booking code format",
+                                  fields={"booking_code": "invalid_format"})
         try:
             _, data = self._send("GET", "/requests", params={"booking_code": code})
         except NotFound:

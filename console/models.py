@@ -331,13 +331,18 @@ class Assignment:
 
     session_id: str
     request: RecognitionRequest
+    channel: str = "remote"  # "remote" | "in_person"
+    applicant_online: bool | None = None
 
     @classmethod
     def from_json(cls, data: object) -> Assignment:
         d = _obj(data, "assignment")
+        online = d.get("applicant_online")
         return cls(
             session_id=str(_req(d, "session_id", "assignment")),
             request=RecognitionRequest.from_json(_req(d, "request", "assignment")),
+            channel=_opt_str(d, "channel", "assignment") or "remote",
+            applicant_online=online if isinstance(online, bool) else None,
         )
 
 
@@ -374,15 +379,18 @@ class OtpVerification:
     verified: bool
     attempts_left: int
     exhausted: bool
+    expired: bool = False  # the code timed out: not counted as an attempt, send a new one
 
     @classmethod
     def from_json(cls, data: object) -> OtpVerification:
         d = _obj(data, "otp verification")
         w = "otp verification"
+        expired = d.get("expired", False)
         return cls(
             verified=_bool(d, "verified", w),
             attempts_left=_int(d, "attempts_left", w),
             exhausted=_bool(d, "exhausted", w),
+            expired=expired is True,
         )
 
 

@@ -244,6 +244,7 @@ class OtpChecked(SessionEvent):
     verified: bool
     attempts_left: int
     exhausted: bool
+    expired: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -653,12 +654,15 @@ class Session:
         self.otp.attempts_left = result.attempts_left
         if result.verified:
             self.otp.verified = True
+        elif result.expired and not result.exhausted:
+            pass  # not an attempt: the operator sends a new code
         else:
             self.otp.failures += 1
             if result.exhausted or self.otp.failures >= OTP_MAX_FAILURES:
                 self.otp.exhausted = True
         self._emit(OtpChecked, step_id=state.step.id, verified=result.verified,
-                   attempts_left=result.attempts_left, exhausted=self.otp.exhausted)
+                   attempts_left=result.attempts_left, exhausted=self.otp.exhausted,
+                   expired=result.expired)
         if self.otp.verified:
             return self.pass_step(state.step.id, advance=advance)
         if self.otp.exhausted:

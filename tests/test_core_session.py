@@ -356,3 +356,17 @@ def test_personal_data_not_in_repr(clock: FakeClock) -> None:
     assert "RSSMRA" not in repr(decision)
     assert "RSSMRA" not in repr(events[-1])
     assert "RSSMRA" in events[-1].to_dict()["note"]  # kept for the (encrypted) evidence
+
+
+def test_expired_code_is_not_an_attempt(clock: FakeClock) -> None:
+    session, events = make(clock)
+    session.otp_sent(otp_sent())
+    for _ in range(3):
+        session.otp_checked(OtpVerification(verified=False, attempts_left=3, exhausted=False,
+                                            expired=True))
+    assert session.otp.status is OtpStatus.SENT and session.otp.failures == 0
+    assert session.step_state("g").status is StepStatus.PENDING
+    assert [e for e in events if isinstance(e, OtpChecked)][-1].expired
+    session.otp_sent(otp_sent())  # a new code
+    session.otp_checked(OtpVerification(verified=True, attempts_left=2, exhausted=False))
+    assert session.step_state("g").status is StepStatus.PASSED
