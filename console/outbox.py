@@ -148,6 +148,7 @@ class Outbox:
         return cls(Path(data_dir) / OUTBOX_FILENAME, **kwargs)
 
     def close(self) -> None:
+        """Idempotent."""
         with self._lock:
             self._db.close()
 
