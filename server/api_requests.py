@@ -1,0 +1,376 @@
+"""Identification requests: registration, links, queue, sessions, OTP, e-mail, decisions."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+
+from server import queue as queue_mod
+from server import security
+from server.context import DESK, Desk
+from server.errors import ApiError, not_found
+from server.sms import SendError
+from server.store import CallSession, Decision, IdRequest, Transition
+from server.validation import (
+    DECISIONS,
+    REASON_CODES,
+    Fields,
+    is_uuid,
+    iso,
+    validate_new_request,
+)
+from server.web_util import json_response, read_object, require
+
+logger = logging.getLogger(__name__)
+
+STAFF = ("operator", "partner", "supervisor")
+CALL_STAFF = ("operator", "supervisor")
+
+
+def base_url(request: web.Request) -> str:
+    return f"{request.scheme}://{request.host}"
+
+
+def request_json(req: IdRequest) -> dict[str, Any]:
+    return {
+        "id": req.id, "state": req.state, "product": req.product,
+        "applicant": {
+            "surname": req.surname, "given_names": req.given_names,
+            "codice_fiscale": req.codice_fiscale, "birth_date": req.birth_date.isoformat(),
+            "birth_place": req.birth_place, "sex": req.sex, "email": req.email,
+            "mobile": req.mobile,
+        },
+        "document": {"type": req.doc_type, "number": req.doc_number, "issuer": req.doc_issuer,
+                     "expiry_date": req.doc_expiry.isoformat()},
+        "appointment_at": iso(req.appointment_at), "booking_code": req.booking_code,
+        "created_at": iso(req.created_at), "updated_at": iso(req.updated_at),
+        "waiting_since": iso(req.waiting_since),
+        "email_confirmed_at": iso(req.email_confirmed_at),
+    }
+
+
+def history_json(rows: list[Transition]) -> list[dict[str, Any]]:
+    return [{"from": t.from_state, "to": t.to_state, "at": iso(t.at), "actor": t.actor,
+             "reason": t.reason} for t in rows]
+
+
+def decision_json(d: Decision) -> dict[str, Any]:
+    return {"decision_id": d.decision_id, "decision": d.decision, "reason_code": d.reason_code,
+            "note": d.note, "decided_at": iso(d.decided_at), "session_id": d.session_id,
+            "operator_id": d.operator_id}
+
+
+def join_expiry(desk: Desk, req_appointment: datetime | None) -> datetime:
+    now = desk.config.clock.now()
+    expires = now + desk.config.join_link_ttl
+    if req_appointment is not None:
+        expires = max(expires, req_appointment + desk.config.join_link_ttl)
+    return expires
+
+
+def link_json(request: web.Request, token: str, expires: datetime) -> dict[str, Any]:
+    return {"join_url": f"{base_url(request)}/join/{token}", "join_token": token,
+            "join_expires_at": iso(expires)}
+
+
+def create_request_record(desk: Desk, values: dict[str, Any]) -> tuple[IdRequest, str, datetime]:
+    """Store a validated request with a fresh join token; used by the API and by ``seed``."""
+    token = security.new_token()
+    expires = join_expiry(desk, values.get("appointment_at"))
+    req = desk.store.create_request(values, desk.config.clock.now(), security.new_booking_code,
+                                    security.token_hash(token), expires)
+    return req, token, expires
+
+
+async def create_request(request: web.Request) -> web.Response:
+    desk = request.app[DESK]
+    body = await read_object(request)
+    values, errors = validate_new_request(body, desk.config.clock.now())
+    if values is None:
+        raise ApiError(422, "validation_failed", "invalid fields", fields=errors)
+    req, token, expires = create_request_record(desk, values)
+    logger.info("request %s registered (product %s)", req.id, req.product)
+    desk.hub.queue_changed()
+    return json_response({"id": req.id, "state": req.state, "booking_code": req.booking_code,
+                          **link_json(request, token, expires)}, 201)
+
+
+def _req_id(request: web.Request) -> str:
+    raw = request.match_info["request_id"]
+    if not is_uuid(raw):
+        raise not_found("request_not_found")
+    return raw
+
+
+async def get_request(request: web.Request) -> web.Response:
+    require(request, *STAFF)
+    desk = request.app[DESK]
+    req, history, decision, sess = desk.store.request_details(_req_id(request))
+    return json_response({
+        **request_json(req), "history": history_json(history),
+        "decision": decision_json(decision) if decision else None,
+        "session_id": sess.id if sess and sess.ended_at is None else None,
+        "applicant_online": req.id in desk.hub.applicants,
+    })
+
+
+async def find_requests(request: web.Request) -> web.Response:
+    op = require(request, *STAFF)
+    desk = request.app[DESK]
+    code = request.query.get("booking_code")
+    state = request.query.get("state")
+    if code is not None:
+        norm = security.normalise_booking_code(code)
+        if len(norm) != security.BOOKING_LENGTH:
+            raise ApiError(422, "validation_failed", fields={"booking_code": "invalid_format"})
+        rows = desk.store.find_requests(booking_code=norm)
+    elif state is not None:
+        if op.role != "supervisor":
+            raise ApiError(403, "forbidden", "listing by state is for supervisors")
+        if state not in ("registered", "waiting", "in_call", "approved", "rejected",
+                         "suspended"):
+            raise ApiError(422, "validation_failed", fields={"state": "invalid_value"})
+        rows = desk.store.find_requests(state=state)
+    else:
+        raise ApiError(422, "validation_failed", fields={"booking_code": "required"})
+    return json_response({"requests": [request_json(r) for r in rows]})
+
+
+async def new_join_link(request: web.Request) -> web.Response:
+    require(request, *STAFF)
+    desk = request.app[DESK]
+    req_id = _req_id(request)
+    current = desk.store.request(req_id)
+    if current is None:
+        raise not_found("request_not_found")
+    token = security.new_token()
+    expires = join_expiry(desk, current.appointment_at)
+    desk.store.new_join_link(req_id, security.token_hash(token), desk.config.clock.now(),
+                             expires)
+    # a revoked link must not keep a live connection
+    ws = desk.hub.applicants.get(req_id)
+    if ws is not None:
+        await ws.close(code=4401, message=b"join link replaced")
+    logger.info("request %s: new join link", req_id)
+    return json_response(link_json(request, token, expires), 201)
+
+
+def session_json(sess: CallSession, req: IdRequest, online: bool) -> dict[str, Any]:
+    return {"session_id": sess.id, "channel": sess.channel, "started_at": iso(sess.started_at),
+            "applicant_online": online, "request": request_json(req)}
+
+
+async def get_queue(request: web.Request) -> web.Response:
+    require(request, *CALL_STAFF)
+    desk = request.app[DESK]
+    view = queue_mod.snapshot(desk.store, desk.config)
+    return json_response(queue_mod.as_json(view, desk.hub.online_requests()))
+
+
+async def next_in_queue(request: web.Request) -> web.StreamResponse:
+    op = require(request, *CALL_STAFF)
+    desk = request.app[DESK]
+    if desk.store.active_session_of_operator(op.id) is not None:
+        raise ApiError(409, "session_in_progress", "decide the current session first")
+    view = queue_mod.snapshot(desk.store, desk.config)
+    online = desk.hub.online_requests()
+    due = [r.id for r in view.waiting]
+    # applicants with the page open come first; among them the choice is random
+    pool = [r for r in due if r in online] or due
+    started = desk.store.start_session(op, pool, desk.config.clock.now())
+    if started is None:
+        return web.Response(status=204)
+    sess, req = started
+    logger.info("operator %d drew request %s (pool of %d)", op.id, req.id, len(pool))
+    is_online = await desk.hub.session_started(sess, req, op)
+    return json_response(session_json(sess, req, is_online))
+
+
+async def start_in_person(request: web.Request) -> web.Response:
+    op = require(request, "partner", "supervisor")
+    desk = request.app[DESK]
+    req_id = _req_id(request)
+    req = desk.store.request(req_id)
+    if req is None:
+        raise not_found("request_not_found")
+    if req.state not in ("registered", "waiting", "suspended"):
+        raise ApiError(409, "illegal_transition", f"{req.state} -> in_call", state=req.state)
+    started = desk.store.start_session(op, [req_id], desk.config.clock.now(),
+                                       channel="in_person")
+    if started is None:
+        raise ApiError(409, "illegal_transition", "the request changed state", state=req.state)
+    sess, req = started
+    desk.hub.queue_changed()
+    return json_response(session_json(sess, req, False), 201)
+
+
+async def decide(request: web.Request) -> web.Response:
+    op = require(request, "operator", "partner", "supervisor")
+    desk = request.app[DESK]
+    req_id = _req_id(request)
+    body = await read_object(request)
+    f = Fields()
+    f.unknown(body, {"decision_id", "decision", "reason_code", "note"})
+    decision_id = body.get("decision_id")
+    if decision_id is None:
+        f.add("decision_id", "required")
+    elif not is_uuid(decision_id):
+        f.add("decision_id", "invalid_format")
+    decision = f.enum(body, "decision", "decision", DECISIONS)
+    reason = f.enum(body, "reason_code", "reason_code", REASON_CODES)
+    note = f.string(body, "note", "note", max_len=2000, min_len=0, required=False) or ""
+    if decision == "approved" and reason not in (None, "ok"):
+        f.add("reason_code", "invalid_value")
+    if decision in ("rejected", "suspended") and reason == "ok":
+        f.add("reason_code", "invalid_value")
+    if f.errors:
+        raise ApiError(422, "validation_failed", fields=f.errors)
+    assert decision is not None and reason is not None
+    row, created = desk.store.decide(str(decision_id).lower(), req_id, op, decision, reason,
+                                     note, desk.config.clock.now(),
+                                     may_override=op.role == "supervisor")
+    if created:
+        logger.info("request %s decided %s (%s) by operator %d", req_id, decision, reason, op.id)
+        await desk.hub.request_ended(req_id, row.decision)
+    return json_response({"state": row.decision, "decided_at": iso(row.decided_at),
+                          "decision_id": row.decision_id})
+
+
+# --- OTP by SMS -----------------------------------------------------------------------------
+
+def _in_call_request(desk: Desk, req_id: str) -> IdRequest:
+    req = desk.store.request(req_id)
+    if req is None:
+        raise not_found("request_not_found")
+    if req.state != "in_call":
+        raise ApiError(409, "not_in_call", "codes are sent during the call", state=req.state)
+    return req
+
+
+async def send_otp(request: web.Request) -> web.Response:
+    require(request, *CALL_STAFF)
+    desk = request.app[DESK]
+    cfg = desk.config
+    req = _in_call_request(desk, _req_id(request))
+    code = security.new_otp_code()
+    salt = secrets.token_bytes(16)
+    code_hash = await asyncio.to_thread(security.otp_hash, code, salt, desk.pepper)
+    now = cfg.clock.now()
+    otp = desk.store.create_otp(req.id, code_hash, salt.hex(), now, cfg.otp_ttl,
+                                cfg.otp_resend_after)
+    body = (f"InfoCert: il tuo codice di verifica è {code}. "
+            f"Valido {int(cfg.otp_ttl.total_seconds() // 60)} minuti. Non condividerlo.")
+    try:
+        await desk.sms.send(req.mobile, body, iso(now) or "")
+    except SendError as exc:
+        desk.store.discard_otp(otp.id)
+        raise ApiError(502, "sms_failed", "the SMS could not be sent", reason=exc.code) from exc
+    del code, body
+    logger.info("request %s: OTP %s sent", req.id, otp.id)
+    return json_response({"otp_id": otp.id, "expires_at": iso(otp.expires_at),
+                          "attempts_left": cfg.otp_attempts,
+                          "resend_after": iso(now + cfg.otp_resend_after)}, 201)
+
+
+async def verify_otp(request: web.Request) -> web.Response:
+    require(request, *CALL_STAFF)
+    desk = request.app[DESK]
+    cfg = desk.config
+    req_id = _req_id(request)
+    body = await read_object(request)
+    f = Fields()
+    f.unknown(body, {"code"})
+    code = f.string(body, "code", "code", max_len=6, min_len=6)
+    if f.errors or code is None:
+        raise ApiError(422, "validation_failed", fields=f.errors)
+    if desk.store.request(req_id) is None:
+        raise not_found("request_not_found")
+    otp = desk.store.current_otp(req_id)
+    if otp is None:
+        raise ApiError(404, "no_otp", "no code was sent for this request")
+    now = cfg.clock.now()
+
+    def answer(verified: bool, used: int, expired: bool = False) -> web.Response:
+        left = max(0, cfg.otp_attempts - used)
+        return json_response({"verified": verified, "attempts_left": left,
+                              "exhausted": (not verified) and left == 0, "expired": expired})
+
+    if otp.verified_at is not None:
+        return answer(True, otp.attempts_used)
+    if otp.attempts_used >= cfg.otp_attempts:
+        return answer(False, otp.attempts_used)
+    if otp.expires_at <= now:
+        return answer(False, otp.attempts_used, expired=True)
+    ok = await asyncio.to_thread(security.otp_matches, code, bytes.fromhex(otp.salt),
+                                 desk.pepper, otp.code_hash)
+    updated = desk.store.otp_attempt(otp.id, ok, cfg.otp_attempts, now)
+    if updated is None:  # a concurrent attempt used the last try
+        fresh = desk.store.current_otp(req_id)
+        used = fresh.attempts_used if fresh else cfg.otp_attempts
+        return answer(bool(fresh and fresh.verified_at), used)
+    logger.info("request %s: OTP attempt %s", req_id, "ok" if ok else "wrong")
+    return answer(ok, updated.attempts_used)
+
+
+# --- e-mail verification --------------------------------------------------------------------
+
+async def send_email_verification(request: web.Request) -> web.Response:
+    require(request, *CALL_STAFF)
+    desk = request.app[DESK]
+    cfg = desk.config
+    req = desk.store.request(_req_id(request))
+    if req is None:
+        raise not_found("request_not_found")
+    if req.state in ("approved", "rejected"):
+        raise ApiError(409, "request_closed", state=req.state)
+    token = security.new_token()
+    now = cfg.clock.now()
+    ev = desk.store.create_email_verification(req.id, security.token_hash(token), now,
+                                              cfg.email_link_ttl)
+    link = f"{base_url(request)}/verify-email/{token}"
+    body = ("Gentile cliente,\n\nper confermare il tuo indirizzo e-mail apri questo link:\n"
+            f"{link}\n\nSe non hai richiesto un'identità digitale ignora questo messaggio.\n\n"
+            "InfoCert")
+    try:
+        await desk.email.send(req.email, "Conferma il tuo indirizzo e-mail", body, iso(now) or "")
+    except SendError as exc:
+        desk.store.discard_email_verification(ev.id)
+        raise ApiError(502, "email_failed", "the e-mail could not be sent",
+                       reason=exc.code) from exc
+    logger.info("request %s: e-mail verification sent", req.id)
+    return json_response({"sent_at": iso(now), "expires_at": iso(ev.expires_at),
+                          "confirmed": False}, 201)
+
+
+async def email_verification_status(request: web.Request) -> web.Response:
+    require(request, *CALL_STAFF)
+    desk = request.app[DESK]
+    req_id = _req_id(request)
+    if desk.store.request(req_id) is None:
+        raise not_found("request_not_found")
+    ev = desk.store.email_verification(req_id)
+    if ev is None:
+        raise ApiError(404, "no_email_verification")
+    return json_response({"sent_at": iso(ev.sent_at), "confirmed": ev.confirmed_at is not None,
+                          "confirmed_at": iso(ev.confirmed_at)})
+
+
+def setup(app: web.Application, prefix: str) -> None:
+    r = app.router
+    r.add_post(f"{prefix}/requests", create_request)
+    r.add_get(f"{prefix}/requests", find_requests)
+    r.add_get(f"{prefix}/requests/{{request_id}}", get_request)
+    r.add_post(f"{prefix}/requests/{{request_id}}/join-link", new_join_link)
+    r.add_post(f"{prefix}/requests/{{request_id}}/in-person", start_in_person)
+    r.add_post(f"{prefix}/requests/{{request_id}}/decision", decide)
+    r.add_post(f"{prefix}/requests/{{request_id}}/otp", send_otp)
+    r.add_post(f"{prefix}/requests/{{request_id}}/otp/verify", verify_otp)
+    r.add_post(f"{prefix}/requests/{{request_id}}/email-verification", send_email_verification)
+    r.add_get(f"{prefix}/requests/{{request_id}}/email-verification", email_verification_status)
+    r.add_get(f"{prefix}/queue", get_queue)
+    r.add_post(f"{prefix}/queue/next", next_in_queue)

@@ -1,0 +1,103 @@
+"""The desk service application: ``create_app(config) -> aiohttp.web.Application``.
+
+In-process use (tests, the demo)::
+
+    app = create_app(DeskConfig(data_dir=tmp, demo=True))
+    runner = web.AppRunner(app); await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0); await site.start()
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from aiohttp import web
+
+from server import api_auth, api_dev, api_evidence, api_requests, archive, pages, signalling
+from server.config import DeskConfig
+from server.context import DESK, Desk, load_pepper
+from server.mailer import EmailSender, LocalEmailOutbox, SmtpSender
+from server.openapi import openapi_document
+from server.signalling import Hub
+from server.sms import HttpGatewaySender, LocalOutboxSender, SmsSender
+from server.store import Store
+from server.validation import iso
+from server.web_util import error_middleware, headers_middleware, json_response
+
+logger = logging.getLogger(__name__)
+
+API = "/api/v1"
+#: JSON endpoints read at most 256 KiB; evidence chunks up to max_chunk_size.
+_SLACK = 64 * 1024
+
+
+def make_sms_sender(config: DeskConfig) -> SmsSender:
+    if config.sms_sender == "http":
+        if not config.sms_gateway_url:
+            raise ValueError("sms_sender 'http' needs sms_gateway_url")
+        return HttpGatewaySender(config.sms_gateway_url, user=config.sms_gateway_user,
+                                 password=config.sms_gateway_password,
+                                 token=config.sms_gateway_token)
+    return LocalOutboxSender(config.data_dir)
+
+
+def make_email_sender(config: DeskConfig) -> EmailSender:
+    if config.email_sender == "smtp":
+        return SmtpSender(config.smtp_host, config.smtp_port, user=config.smtp_user,
+                          password=config.smtp_password, starttls=config.smtp_starttls,
+                          sender=config.mail_from)
+    return LocalEmailOutbox(config.data_dir)
+
+
+def build_desk(config: DeskConfig) -> Desk:
+    """Everything but the web application: the store, senders, keys. Used by the CLI too."""
+    config.ensure_dirs()
+    desk = Desk(config=config, store=Store(config.database_url),
+                sms=make_sms_sender(config), email=make_email_sender(config),
+                archive=archive.load_or_create(config.data_dir), pepper=load_pepper(config))
+    desk.hub = Hub(desk)
+    return desk
+
+
+async def health(request: web.Request) -> web.Response:
+    desk = request.app[DESK]
+    return json_response({"status": "ok", "time": iso(desk.config.clock.now()),
+                          "demo": desk.config.demo})
+
+
+async def openapi_json(request: web.Request) -> web.Response:
+    return json_response(openapi_document(demo=request.app[DESK].config.demo))
+
+
+def create_app(config: DeskConfig) -> web.Application:
+    desk = build_desk(config)
+    app = web.Application(middlewares=[headers_middleware, error_middleware],
+                          client_max_size=config.max_chunk_size + _SLACK)
+    app[DESK] = desk
+    app.router.add_get("/api/openapi.json", openapi_json)
+    app.router.add_get(f"{API}/health", health)
+    api_auth.setup(app, API)
+    api_requests.setup(app, API)
+    api_evidence.setup(app, API)
+    if config.demo:
+        api_dev.setup(app, API)
+    app.router.add_get("/ws/operator", signalling.operator_ws)
+    app.router.add_get("/ws/applicant/{join_token}", signalling.applicant_ws)
+    pages.setup(app)
+
+    async def on_startup(_app: web.Application) -> None:
+        desk.hub.start()
+        logger.info("desk service started (data dir %s, demo=%s)", Path(config.data_dir).name,
+                    config.demo)
+
+    async def on_shutdown(_app: web.Application) -> None:
+        await desk.hub.stop()
+
+    async def on_cleanup(_app: web.Application) -> None:
+        desk.store.close()
+
+    app.on_startup.append(on_startup)
+    app.on_shutdown.append(on_shutdown)
+    app.on_cleanup.append(on_cleanup)
+    return app

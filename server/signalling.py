@@ -1,0 +1,360 @@
+"""WebSocket signalling: operators and applicants, offer/answer relay, waiting-room updates.
+
+Close codes: 4400 message failed its schema (reason says which rule), 4401 bad credentials or
+join link, 4409 replaced by a newer connection of the same applicant. Heartbeat: aiohttp pings
+every ``heartbeat_s`` (2 s) and drops a peer whose pong is late, so a vanished peer is noticed
+within ~3 s and the other side gets ``peer_left``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Any
+
+from aiohttp import WSCloseCode, WSMsgType, web
+
+from server import queue as queue_mod
+from server import ws_schemas
+from server.context import DESK, Desk
+from server.security import token_hash
+from server.store import CallSession, IdRequest, Operator
+
+logger = logging.getLogger(__name__)
+
+CLOSE_INVALID = 4400
+CLOSE_UNAUTHORIZED = 4401
+CLOSE_REPLACED = 4409
+QUEUE_TICK_S = 10.0
+
+
+def origin_allowed(request: web.Request, extra: tuple[str, ...]) -> bool:
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True  # non-browser client
+    own = f"{request.scheme}://{request.host}"
+    return origin == own or origin in extra
+
+
+async def send(ws: web.WebSocketResponse, message: dict[str, Any]) -> bool:
+    if ws.closed:
+        return False
+    try:
+        await ws.send_str(json.dumps(message, separators=(",", ":")))
+    except (ConnectionError, RuntimeError):
+        return False
+    return True
+
+
+class Hub:
+    def __init__(self, desk: Desk) -> None:
+        self.desk = desk
+        self.operators: dict[int, set[web.WebSocketResponse]] = {}
+        self.operator_names: dict[int, str] = {}
+        self.subscribers: set[web.WebSocketResponse] = set()
+        self.applicants: dict[str, web.WebSocketResponse] = {}
+        self._last_position: dict[str, tuple[int, int]] = {}
+        self._last_queue: str | None = None
+        self._dirty = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    # --- lifecycle ---------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._queue_loop())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        conns = [ws for s in self.operators.values() for ws in s] + list(self.applicants.values())
+        for ws in conns:
+            with contextlib.suppress(Exception):
+                await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
+
+    def queue_changed(self) -> None:
+        self._dirty.set()
+
+    async def _queue_loop(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._dirty.wait(), QUEUE_TICK_S)
+            self._dirty.clear()
+            await asyncio.sleep(0.02)  # coalesce bursts of changes
+            try:
+                await self.push_queue()
+            except Exception:
+                logger.exception("queue update failed")
+
+    def online_requests(self) -> set[str]:
+        return set(self.applicants)
+
+    def operators_online(self) -> int:
+        return sum(1 for conns in self.operators.values() if conns)
+
+    async def push_queue(self, force_to: web.WebSocketResponse | None = None) -> None:
+        view = queue_mod.snapshot(self.desk.store, self.desk.config)
+        online = self.online_requests()
+        body = queue_mod.as_json(view, online)
+        # operators: whenever the content changes (wait_seconds alone does not count)
+        body_no_wait = json.dumps([(w["request_id"], w["online"]) for w in body["waiting"]]
+                                  + [(a["request_id"], a["state"])
+                                     for a in body["appointments_today"]])
+        message = {"type": "queue", **body}
+        if force_to is not None:
+            await send(force_to, message)
+        if body_no_wait != self._last_queue:
+            self._last_queue = body_no_wait
+            for ws in list(self.subscribers):
+                if ws is not force_to:
+                    await send(ws, message)
+        # applicants: their own position and estimate, re-sent when either changes
+        ops = self.operators_online()
+        due_len = len(view.waiting)
+        for req_id, ws in list(self.applicants.items()):
+            req = self.desk.store.request(req_id)
+            if req is None or req.state != "waiting":
+                self._last_position.pop(req_id, None)
+                continue
+            pos = view.position(req_id)
+            if pos is None:  # appointment later today: after everyone due, not before its time
+                pos = due_len + 1
+                until = int((req.appointment_at - view.now).total_seconds()) \
+                    if req.appointment_at else 0
+                est = max(until, view.estimate(pos, ops))
+            else:
+                est = view.estimate(pos, ops)
+            # round the estimate to whole minutes so it is re-sent on real changes only
+            est = round(est / 60.0) * 60
+            if self._last_position.get(req_id) != (pos, est):
+                self._last_position[req_id] = (pos, est)
+                await send(ws, {"type": "queue", "position": pos, "estimated_wait_s": est})
+
+    # --- events from REST handlers -----------------------------------------------------
+
+    async def session_started(self, sess: CallSession, req: IdRequest, op: Operator) -> bool:
+        """Tell the applicant who is coming and the operator that the applicant is there."""
+        ws = self.applicants.get(req.id)
+        self._last_position.pop(req.id, None)
+        self.queue_changed()
+        if ws is None:
+            return False
+        await send(ws, {"type": "operator_assigned", "operator": op.display_name})
+        for ows in list(self.operators.get(op.id, ())):
+            await send(ows, {"type": "applicant_joined", "session_id": sess.id})
+        return True
+
+    async def request_ended(self, req_id: str, state: str) -> None:
+        ws = self.applicants.get(req_id)
+        self.queue_changed()
+        if ws is None:
+            return
+        await send(ws, {"type": "ended", "state": state})
+        if state in ("approved", "rejected"):
+            self.applicants.pop(req_id, None)
+            with contextlib.suppress(Exception):
+                await ws.close(code=WSCloseCode.OK, message=b"ended")
+
+    async def operator_disabled(self, op_id: int) -> None:
+        for ws in list(self.operators.get(op_id, ())):
+            with contextlib.suppress(Exception):
+                await ws.close(code=CLOSE_UNAUTHORIZED, message=b"account disabled")
+
+    # --- connections -------------------------------------------------------------------
+
+    async def _reject(self, ws: web.WebSocketResponse, reason: str) -> None:
+        logger.info("ws closed 4400: %s", reason)
+        await ws.close(code=CLOSE_INVALID, message=reason.encode("utf-8")[:120])
+
+    async def _receive(self, ws: web.WebSocketResponse, role: str):  # type: ignore[no-untyped-def]
+        """Yield valid messages; close 4400 (and stop) on the first invalid one."""
+        async for msg in ws:
+            if msg.type == WSMsgType.TEXT:
+                try:
+                    data = json.loads(msg.data)
+                except ValueError:
+                    await self._reject(ws, "invalid JSON")
+                    return
+                reason = ws_schemas.check(role, data)
+                if reason is not None:
+                    await self._reject(ws, reason)
+                    return
+                yield data
+            elif msg.type == WSMsgType.BINARY:
+                await self._reject(ws, "binary frames are not accepted")
+                return
+            elif msg.type == WSMsgType.ERROR:
+                logger.info("ws %s error: %s", role, ws.exception().__class__.__name__)
+                return
+
+    async def operator_connection(self, ws: web.WebSocketResponse, op: Operator) -> None:
+        conns = self.operators.setdefault(op.id, set())
+        conns.add(ws)
+        self.operator_names[op.id] = op.display_name
+        logger.info("operator %d connected (%d connections)", op.id, len(conns))
+        self.queue_changed()
+        store = self.desk.store
+        try:
+            sess = store.active_session_of_operator(op.id)
+            if sess is not None and sess.request_id in self.applicants:
+                await send(ws, {"type": "applicant_joined", "session_id": sess.id})
+            async for data in self._receive(ws, "operator"):
+                await self._operator_message(ws, op, data)
+        finally:
+            conns.discard(ws)
+            self.subscribers.discard(ws)
+            if not conns:
+                self.operators.pop(op.id, None)
+                sess = store.active_session_of_operator(op.id)
+                if sess is not None:
+                    aws = self.applicants.get(sess.request_id)
+                    if aws is not None:
+                        await send(aws, {"type": "peer_left", "role": "operator"})
+            self.queue_changed()
+            logger.info("operator %d disconnected (code %s)", op.id, ws.close_code)
+
+    async def _operator_message(self, ws: web.WebSocketResponse, op: Operator,
+                                data: dict[str, Any]) -> None:
+        kind = data["type"]
+        if kind == "subscribe_queue":
+            self.subscribers.add(ws)
+            await self.push_queue(force_to=ws)
+            return
+        sess = self.desk.store.session(data["session_id"])
+        if sess is None or sess.ended_at is not None:
+            await send(ws, {"type": "error", "code": "unknown_session",
+                            "session_id": data["session_id"]})
+            return
+        if sess.operator_id != op.id:
+            await send(ws, {"type": "error", "code": "not_your_session",
+                            "session_id": sess.id})
+            return
+        aws = self.applicants.get(sess.request_id)
+        if kind == "offer":
+            if aws is None or not await send(aws, {"type": "offer", "sdp": data["sdp"]}):
+                await send(ws, {"type": "error", "code": "applicant_offline",
+                                "session_id": sess.id})
+        elif kind == "hangup" and aws is not None:
+            await send(aws, {"type": "peer_left", "role": "operator"})
+
+    async def applicant_connection(self, ws: web.WebSocketResponse, req: IdRequest) -> None:
+        old = self.applicants.get(req.id)
+        self.applicants[req.id] = ws
+        self._last_position.pop(req.id, None)
+        if old is not None and old is not ws:
+            with contextlib.suppress(Exception):
+                await old.close(code=CLOSE_REPLACED, message=b"replaced by a new connection")
+        store = self.desk.store
+        logger.info("applicant connected")
+        try:
+            await send(ws, {"type": "welcome", "language": "it", "state": req.state,
+                            "product": req.product})
+            sess = store.active_session_of_request(req.id)
+            if sess is not None:
+                await self._announce(sess)
+            self.queue_changed()
+            async for data in self._receive(ws, "applicant"):
+                await self._applicant_message(ws, req.id, data)
+        finally:
+            if self.applicants.get(req.id) is ws:
+                del self.applicants[req.id]
+                self._last_position.pop(req.id, None)
+                sess = store.active_session_of_request(req.id)
+                if sess is not None:
+                    for ows in list(self.operators.get(sess.operator_id, ())):
+                        await send(ows, {"type": "peer_left", "session_id": sess.id,
+                                         "role": "applicant"})
+                self.queue_changed()
+            logger.info("applicant disconnected (code %s)", ws.close_code)
+
+    async def _announce(self, sess: CallSession) -> None:
+        aws = self.applicants.get(sess.request_id)
+        if aws is not None:
+            name = self.operator_names.get(sess.operator_id)
+            if name is None:
+                op = self.desk.store.operator(sess.operator_id)
+                name = op.display_name if op else ""
+            await send(aws, {"type": "operator_assigned", "operator": name})
+        for ows in list(self.operators.get(sess.operator_id, ())):
+            await send(ows, {"type": "applicant_joined", "session_id": sess.id})
+
+    async def _applicant_message(self, ws: web.WebSocketResponse, req_id: str,
+                                 data: dict[str, Any]) -> None:
+        store = self.desk.store
+        now = self.desk.config.clock.now()
+        kind = data["type"]
+        if kind == "consent":
+            if not (data["recording"] and data["terms"]):
+                store.add_event(req_id, "consent_refused", {"recording": data["recording"],
+                                                            "terms": data["terms"]}, now)
+                await send(ws, {"type": "error", "code": "consent_required"})
+                return
+            req = store.request(req_id)
+            if req is None or req.state not in ("registered", "suspended", "waiting"):
+                await send(ws, {"type": "error", "code": "invalid_state",
+                                "state": req.state if req else None})
+                return
+            store.applicant_ready(req_id, now, {"recording": True, "terms": True})
+            self._last_position.pop(req_id, None)
+            self.queue_changed()
+        elif kind == "device_check":
+            store.add_event(req_id, "device_check", {"ok": data["ok"]}, now)
+        elif kind in ("answer", "hangup"):
+            sess = store.active_session_of_request(req_id)
+            if sess is None:
+                await send(ws, {"type": "error", "code": "no_session"})
+                return
+            msg: dict[str, Any]
+            if kind == "answer":
+                msg = {"type": "answer", "session_id": sess.id, "sdp": data["sdp"]}
+            else:
+                msg = {"type": "peer_left", "session_id": sess.id, "role": "applicant"}
+            for ows in list(self.operators.get(sess.operator_id, ())):
+                await send(ows, msg)
+
+
+def _ws_response(desk: Desk) -> web.WebSocketResponse:
+    return web.WebSocketResponse(heartbeat=desk.config.heartbeat_s,
+                                 max_msg_size=ws_schemas.SDP_MAX + 4096)
+
+
+async def operator_ws(request: web.Request) -> web.StreamResponse:
+    desk = request.app[DESK]
+    if not origin_allowed(request, desk.config.allowed_origins):
+        return web.json_response({"error": "origin_not_allowed",
+                                  "message": "Origin not allowed"}, status=403)
+    ws = _ws_response(desk)
+    await ws.prepare(request)
+    token = ""
+    auth = request.headers.get("Authorization", "")
+    if auth.startswith("Bearer "):
+        token = auth[7:].strip()
+    elif "token" in request.query:
+        token = request.query["token"]
+    found = desk.store.token_owner(token_hash(token), "access", desk.config.clock.now()) \
+        if token else None
+    if found is None:
+        await ws.close(code=CLOSE_UNAUTHORIZED, message=b"unauthorized")
+        return ws
+    await desk.hub.operator_connection(ws, found[0])
+    return ws
+
+
+async def applicant_ws(request: web.Request) -> web.StreamResponse:
+    desk = request.app[DESK]
+    if not origin_allowed(request, desk.config.allowed_origins):
+        return web.json_response({"error": "origin_not_allowed",
+                                  "message": "Origin not allowed"}, status=403)
+    ws = _ws_response(desk)
+    await ws.prepare(request)
+    join = request.match_info["join_token"]
+    req = desk.store.resolve_join(token_hash(join), desk.config.clock.now(), mark_used=True) \
+        if 10 <= len(join) <= 200 else None
+    if req is None:
+        await ws.close(code=CLOSE_UNAUTHORIZED, message=b"invalid or expired join link")
+        return ws
+    await desk.hub.applicant_connection(ws, req)
+    return ws

@@ -1,0 +1,859 @@
+"""Storage of the desk service: the only module that speaks SQLAlchemy.
+
+SQLite file by default; PostgreSQL with a URL change (``postgresql+psycopg://…``). Every public
+method is one transaction: it commits entirely or not at all. Methods are synchronous and short;
+the service calls them from its event loop (SQLite on local disk answers in well under 1 ms).
+Objects returned are detached snapshots (``expire_on_commit=False``): read them, never mutate.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+from server.errors import ApiError, conflict, not_found
+
+logger = logging.getLogger(__name__)
+
+TERMINAL_STATES = ("approved", "rejected")
+#: Allowed state changes. registered→in_call is the partner's in-person check.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "registered": ("waiting", "in_call"),
+    "waiting": ("in_call",),
+    "in_call": ("approved", "rejected", "suspended"),
+    "suspended": ("waiting", "in_call"),
+    "approved": (),
+    "rejected": (),
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stored as naive UTC (portable to SQLite), returned timezone-aware."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def _uuid() -> str:
+    return str(uuid.uuid4())
+
+
+class Operator(Base):
+    __tablename__ = "operators"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    totp_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    last_totp_step: Mapped[int] = mapped_column(Integer, default=0)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    failed_passwords: Mapped[int] = mapped_column(Integer, default=0)
+    failed_totps: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AuthToken(Base):
+    __tablename__ = "auth_tokens"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))  # access | refresh
+    family: Mapped[str] = mapped_column(String(36), index=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class IdRequest(Base):
+    __tablename__ = "requests"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=_uuid)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    product: Mapped[str] = mapped_column(String(32))
+    surname: Mapped[str] = mapped_column(String(100))
+    given_names: Mapped[str] = mapped_column(String(100))
+    codice_fiscale: Mapped[str] = mapped_column(String(16), index=True)
+    birth_date: Mapped[date] = mapped_column(Date)
+    birth_place: Mapped[str] = mapped_column(String(100))
+    sex: Mapped[str] = mapped_column(String(1))
+    email: Mapped[str] = mapped_column(String(254))
+    mobile: Mapped[str] = mapped_column(String(20))
+    doc_type: Mapped[str] = mapped_column(String(32))
+    doc_number: Mapped[str] = mapped_column(String(20))
+    doc_issuer: Mapped[str] = mapped_column(String(100))
+    doc_expiry: Mapped[date] = mapped_column(Date)
+    appointment_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True,
+                                                             index=True)
+    booking_code: Mapped[str] = mapped_column(String(16), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class JoinLink(Base):
+    __tablename__ = "join_links"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("requests.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    first_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Transition(Base):
+    __tablename__ = "transitions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("requests.id"), index=True)
+    from_state: Mapped[str] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(80))  # "operator:<username>", "applicant", "system"
+    reason: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RequestEvent(Base):
+    """Facts about a request that are not state changes (consent, device check, OTP sent…)."""
+
+    __tablename__ = "request_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("requests.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CallSession(Base):
+    __tablename__ = "sessions"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=_uuid)
+    request_id: Mapped[str] = mapped_column(ForeignKey("requests.id"), index=True)
+    operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))  # video | in_person
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Decision(Base):
+    __tablename__ = "decisions"
+    decision_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("requests.id"), index=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"))
+    operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id"))
+    decision: Mapped[str] = mapped_column(String(16))
+    reason_code: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(Text, default="")
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Otp(Base):
+    __tablename__ = "otps"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=_uuid)
+    request_id: Mapped[str] = mapped_column(ForeignKey("requests.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    salt: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts_used: Mapped[int] = mapped_column(Integer, default=0)
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    superseded: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class EmailVerification(Base):
+    __tablename__ = "email_verifications"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("requests.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Upload(Base):
+    __tablename__ = "uploads"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=_uuid)
+    upload_key: Mapped[str] = mapped_column(String(128), unique=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("requests.id"), index=True)
+    operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id"))
+    filename: Mapped[str] = mapped_column(String(200))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    received: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    package_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+
+
+class EvidencePackage(Base):
+    __tablename__ = "evidence_packages"
+    __table_args__ = (UniqueConstraint("request_id", "sha256"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=_uuid)
+    request_id: Mapped[str] = mapped_column(ForeignKey("requests.id"), index=True)
+    operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    stored_path: Mapped[str] = mapped_column(String(400))
+    stored_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    retention_until: Mapped[datetime] = mapped_column(UTCDateTime)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class EvidenceAccess(Base):
+    __tablename__ = "evidence_access"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    package_id: Mapped[str] = mapped_column(ForeignKey("evidence_packages.id"), index=True)
+    operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id"))
+    action: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(String(500))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+@dataclass(frozen=True)
+class LoginState:
+    operator: Operator | None
+    locked_until: datetime | None
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=5000")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+class Store:
+    def __init__(self, url: str) -> None:
+        kwargs: dict[str, Any] = {}
+        if url.startswith("sqlite"):
+            kwargs["connect_args"] = {"check_same_thread": False}
+        self.engine: Engine = create_engine(url, **kwargs)
+        if url.startswith("sqlite"):
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        Base.metadata.create_all(self.engine)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def tx(self) -> Iterator[Session]:
+        with self._sessions() as s, s.begin():
+            yield s
+
+    # --- operators ---------------------------------------------------------------------
+
+    def create_operator(self, username: str, display_name: str, role: str, password_hash: str,
+                        now: datetime, totp_secret: str | None = None) -> Operator:
+        try:
+            with self.tx() as s:
+                op = Operator(username=username, display_name=display_name, role=role,
+                              password_hash=password_hash, totp_secret=totp_secret,
+                              created_at=now, last_totp_step=0, disabled=False,
+                              failed_passwords=0, failed_totps=0)
+                s.add(op)
+                s.flush()
+                return op
+        except IntegrityError as exc:
+            raise conflict("username_taken") from exc
+
+    def operator(self, op_id: int) -> Operator | None:
+        with self.tx() as s:
+            return s.get(Operator, op_id)
+
+    def operator_by_username(self, username: str) -> Operator | None:
+        with self.tx() as s:
+            return s.scalars(select(Operator).where(Operator.username == username)).first()
+
+    def list_operators(self) -> list[Operator]:
+        with self.tx() as s:
+            return list(s.scalars(select(Operator).order_by(Operator.id)))
+
+    def set_totp_secret(self, op_id: int, secret: str) -> None:
+        with self.tx() as s:
+            op = s.get(Operator, op_id)
+            if op is None:
+                raise not_found("operator_not_found")
+            op.totp_secret = secret
+            op.last_totp_step = 0
+
+    def set_password(self, op_id: int, password_hash: str) -> None:
+        with self.tx() as s:
+            op = s.get(Operator, op_id)
+            if op is None:
+                raise not_found("operator_not_found")
+            op.password_hash = password_hash
+
+    def set_disabled(self, op_id: int, disabled: bool, now: datetime) -> Operator:
+        with self.tx() as s:
+            op = s.get(Operator, op_id)
+            if op is None:
+                raise not_found("operator_not_found")
+            op.disabled = disabled
+            if disabled:
+                s.execute(update(AuthToken).where(AuthToken.operator_id == op_id,
+                                                  AuthToken.revoked_at.is_(None))
+                          .values(revoked_at=now))
+            return op
+
+    def login_failure(self, op_id: int, kind: str, now: datetime, limit: int,
+                      lock_for: timedelta) -> datetime | None:
+        """Count a wrong password/TOTP; returns the lock deadline when this failure locks."""
+        with self.tx() as s:
+            op = s.get(Operator, op_id)
+            if op is None:
+                return None
+            if kind == "password":
+                op.failed_passwords += 1
+                count = op.failed_passwords
+            else:
+                op.failed_totps += 1
+                count = op.failed_totps
+            if count >= limit:
+                op.locked_until = now + lock_for
+                op.failed_passwords = 0
+                op.failed_totps = 0
+                return op.locked_until
+            return None
+
+    def login_success(self, op_id: int, totp_step: int) -> bool:
+        """Reset counters and consume the TOTP step; False if that step was used meanwhile."""
+        with self.tx() as s:
+            res = s.execute(update(Operator)
+                            .where(Operator.id == op_id, Operator.last_totp_step < totp_step)
+                            .values(last_totp_step=totp_step, failed_passwords=0,
+                                    failed_totps=0, locked_until=None))
+            return bool(res.rowcount)  # type: ignore[attr-defined]
+
+    def issue_tokens(self, op_id: int, access_hash: str, refresh_hash: str, now: datetime,
+                     access_ttl: timedelta, refresh_ttl: timedelta,
+                     family: str | None = None) -> None:
+        fam = family or _uuid()
+        with self.tx() as s:
+            s.add(AuthToken(token_hash=access_hash, operator_id=op_id, kind="access",
+                            family=fam, expires_at=now + access_ttl))
+            s.add(AuthToken(token_hash=refresh_hash, operator_id=op_id, kind="refresh",
+                            family=fam, expires_at=now + refresh_ttl))
+
+    def token_owner(self, token_hash: str, kind: str, now: datetime
+                    ) -> tuple[Operator, AuthToken] | None:
+        with self.tx() as s:
+            tok = s.get(AuthToken, token_hash)
+            if tok is None or tok.kind != kind or tok.revoked_at is not None:
+                return None
+            if tok.expires_at <= now:
+                return None
+            op = s.get(Operator, tok.operator_id)
+            if op is None or op.disabled:
+                return None
+            return op, tok
+
+    def consume_refresh(self, token_hash: str, now: datetime) -> tuple[Operator, str] | None:
+        """Revoke a refresh token (rotation) and the access tokens of its family."""
+        with self.tx() as s:
+            tok = s.get(AuthToken, token_hash)
+            if tok is None or tok.kind != "refresh":
+                return None
+            if tok.revoked_at is not None:
+                # reuse of a rotated refresh token: revoke the whole family
+                s.execute(update(AuthToken).where(AuthToken.family == tok.family,
+                                                  AuthToken.revoked_at.is_(None))
+                          .values(revoked_at=now))
+                return None
+            if tok.expires_at <= now:
+                return None
+            op = s.get(Operator, tok.operator_id)
+            if op is None or op.disabled:
+                return None
+            s.execute(update(AuthToken).where(AuthToken.family == tok.family,
+                                              AuthToken.revoked_at.is_(None))
+                      .values(revoked_at=now))
+            return op, tok.family
+
+    def revoke_family(self, family: str, now: datetime) -> None:
+        with self.tx() as s:
+            s.execute(update(AuthToken).where(AuthToken.family == family,
+                                              AuthToken.revoked_at.is_(None))
+                      .values(revoked_at=now))
+
+    # --- identification requests -------------------------------------------------------
+
+    def create_request(self, values: dict[str, Any], now: datetime,
+                       booking_code: Callable[[], str], join_hash: str,
+                       join_expires: datetime, state: str = "registered") -> IdRequest:
+        for _ in range(8):
+            try:
+                with self.tx() as s:
+                    req = IdRequest(id=_uuid(), state=state, booking_code=booking_code(),
+                                    created_at=now, updated_at=now,
+                                    waiting_since=now if state == "waiting" else None,
+                                    **values)
+                    s.add(req)
+                    s.flush()
+                    s.add(Transition(request_id=req.id, from_state="new", to_state=state,
+                                     actor="system", reason="created", at=now))
+                    s.add(JoinLink(request_id=req.id, token_hash=join_hash, created_at=now,
+                                   expires_at=join_expires))
+                    return req
+            except IntegrityError:
+                logger.warning("booking code collision, retrying")
+        raise ApiError(503, "try_again", "could not allocate a booking code")
+
+    def request(self, req_id: str) -> IdRequest | None:
+        with self.tx() as s:
+            return s.get(IdRequest, req_id)
+
+    def request_details(self, req_id: str) -> tuple[IdRequest, list[Transition], Decision | None,
+                                                    CallSession | None]:
+        with self.tx() as s:
+            req = s.get(IdRequest, req_id)
+            if req is None:
+                raise not_found("request_not_found")
+            history = list(s.scalars(select(Transition).where(Transition.request_id == req_id)
+                                     .order_by(Transition.id)))
+            decision = s.scalars(select(Decision).where(Decision.request_id == req_id)
+                                 .order_by(Decision.decided_at.desc())).first()
+            sess = s.scalars(select(CallSession).where(CallSession.request_id == req_id)
+                             .order_by(CallSession.started_at.desc())).first()
+            return req, history, decision, sess
+
+    def find_requests(self, booking_code: str | None = None, state: str | None = None,
+                      codice_fiscale: str | None = None, limit: int = 100) -> list[IdRequest]:
+        with self.tx() as s:
+            q = select(IdRequest)
+            if booking_code is not None:
+                q = q.where(IdRequest.booking_code == booking_code)
+            if state is not None:
+                q = q.where(IdRequest.state == state)
+            if codice_fiscale is not None:
+                q = q.where(IdRequest.codice_fiscale == codice_fiscale)
+            return list(s.scalars(q.order_by(IdRequest.created_at).limit(limit)))
+
+    def new_join_link(self, req_id: str, join_hash: str, now: datetime,
+                      expires: datetime) -> IdRequest:
+        with self.tx() as s:
+            req = s.get(IdRequest, req_id)
+            if req is None:
+                raise not_found("request_not_found")
+            if req.state in TERMINAL_STATES:
+                raise conflict("request_closed", state=req.state)
+            s.execute(update(JoinLink).where(JoinLink.request_id == req_id,
+                                             JoinLink.revoked_at.is_(None))
+                      .values(revoked_at=now))
+            s.add(JoinLink(request_id=req_id, token_hash=join_hash, created_at=now,
+                           expires_at=expires))
+            return req
+
+    def resolve_join(self, join_hash: str, now: datetime, mark_used: bool = False
+                     ) -> IdRequest | None:
+        """The request behind a join link that is still valid (not revoked, expired or closed)."""
+        with self.tx() as s:
+            link = s.scalars(select(JoinLink).where(JoinLink.token_hash == join_hash)).first()
+            if link is None or link.revoked_at is not None or link.expires_at <= now:
+                return None
+            req = s.get(IdRequest, link.request_id)
+            if req is None or req.state in TERMINAL_STATES:
+                return None
+            if mark_used and link.first_used_at is None:
+                link.first_used_at = now
+            return req
+
+    def _transition(self, s: Session, req: IdRequest, to: str, actor: str, reason: str,
+                    now: datetime) -> None:
+        if to not in TRANSITIONS.get(req.state, ()):
+            raise conflict("illegal_transition", f"{req.state} -> {to}", state=req.state)
+        s.add(Transition(request_id=req.id, from_state=req.state, to_state=to, actor=actor,
+                         reason=reason[:200], at=now))
+        req.state = to
+        req.updated_at = now
+        req.waiting_since = now if to == "waiting" else None
+
+    def applicant_ready(self, req_id: str, now: datetime, consent: dict[str, Any]) -> IdRequest:
+        """Consent given on the page: registered|suspended → waiting."""
+        with self.tx() as s:
+            req = s.get(IdRequest, req_id)
+            if req is None:
+                raise not_found("request_not_found")
+            s.add(RequestEvent(request_id=req_id, kind="consent", data=consent, at=now))
+            if req.state == "waiting":
+                return req
+            self._transition(s, req, "waiting", "applicant", "consent", now)
+            return req
+
+    def add_event(self, req_id: str, kind: str, data: dict[str, Any], now: datetime) -> None:
+        with self.tx() as s:
+            s.add(RequestEvent(request_id=req_id, kind=kind, data=data, at=now))
+
+    def events(self, req_id: str) -> list[RequestEvent]:
+        with self.tx() as s:
+            return list(s.scalars(select(RequestEvent).where(RequestEvent.request_id == req_id)
+                                  .order_by(RequestEvent.id)))
+
+    # --- queue and sessions ------------------------------------------------------------
+
+    def waiting(self, now: datetime, grace: timedelta) -> list[IdRequest]:
+        """Waiting requests that are due (no appointment, or its time has come), oldest first."""
+        with self.tx() as s:
+            q = (select(IdRequest).where(IdRequest.state == "waiting")
+                 .where(or_(IdRequest.appointment_at.is_(None),
+                            IdRequest.appointment_at <= now + grace))
+                 .order_by(IdRequest.waiting_since, IdRequest.id))
+            return list(s.scalars(q))
+
+    def appointments_between(self, start: datetime, end: datetime) -> list[IdRequest]:
+        with self.tx() as s:
+            q = (select(IdRequest).where(IdRequest.appointment_at >= start,
+                                         IdRequest.appointment_at < end)
+                 .order_by(IdRequest.appointment_at))
+            return list(s.scalars(q))
+
+    def mean_session_seconds(self, default: int) -> int:
+        with self.tx() as s:
+            rows = s.execute(select(CallSession.started_at, CallSession.ended_at)
+                             .where(CallSession.ended_at.is_not(None))
+                             .order_by(CallSession.ended_at.desc()).limit(50)).all()
+        durations = [(end - start).total_seconds() for start, end in rows if end and start]
+        durations = [d for d in durations if d > 0]
+        if len(durations) < 3:
+            return default
+        return int(sum(durations) / len(durations))
+
+    def active_session_of_operator(self, op_id: int) -> CallSession | None:
+        with self.tx() as s:
+            return s.scalars(select(CallSession).where(CallSession.operator_id == op_id,
+                                                       CallSession.ended_at.is_(None))).first()
+
+    def active_session_of_request(self, req_id: str) -> CallSession | None:
+        with self.tx() as s:
+            return s.scalars(select(CallSession).where(CallSession.request_id == req_id,
+                                                       CallSession.ended_at.is_(None))).first()
+
+    def session(self, session_id: str) -> CallSession | None:
+        with self.tx() as s:
+            return s.get(CallSession, session_id)
+
+    def start_session(self, op: Operator, candidates: list[str], now: datetime,
+                      channel: str = "video") -> tuple[CallSession, IdRequest] | None:
+        """Pick one of ``candidates`` at random (secrets.choice) and open a session on it.
+
+        The state change is a conditional UPDATE, so two operators (even in two processes)
+        never get the same applicant: a lost race just draws again.
+        """
+        pool = list(candidates)
+        while pool:
+            req_id = secrets.choice(pool)
+            with self.tx() as s:
+                if s.scalars(select(CallSession).where(CallSession.operator_id == op.id,
+                                                       CallSession.ended_at.is_(None))).first():
+                    raise conflict("session_in_progress")
+                req = s.get(IdRequest, req_id)
+                if req is None:
+                    pool.remove(req_id)
+                    continue
+                prev = req.state
+                res = s.execute(update(IdRequest)
+                                .where(IdRequest.id == req_id, IdRequest.state == prev,
+                                       IdRequest.state.in_(("waiting", "registered",
+                                                            "suspended")))
+                                .values(state="in_call", updated_at=now, waiting_since=None))
+                if not res.rowcount:  # type: ignore[attr-defined]
+                    pool.remove(req_id)
+                    continue
+                s.add(Transition(request_id=req_id, from_state=prev, to_state="in_call",
+                                 actor=f"operator:{op.username}",
+                                 reason="in_person" if channel == "in_person" else "assigned",
+                                 at=now))
+                sess = CallSession(id=_uuid(), request_id=req_id, operator_id=op.id,
+                                   channel=channel, started_at=now)
+                s.add(sess)
+                s.flush()
+                s.refresh(req)
+                return sess, req
+        return None
+
+    def decide(self, decision_id: str, req_id: str, op: Operator, decision: str,
+               reason_code: str, note: str, now: datetime, may_override: bool
+               ) -> tuple[Decision, bool]:
+        """Record a decision; returns (decision, created). Same decision_id → same answer."""
+        with self.tx() as s:
+            existing = s.get(Decision, decision_id)
+            if existing is not None:
+                if existing.request_id != req_id:
+                    raise conflict("decision_id_reused")
+                return existing, False
+            req = s.get(IdRequest, req_id)
+            if req is None:
+                raise not_found("request_not_found")
+            sess = s.scalars(select(CallSession).where(CallSession.request_id == req_id,
+                                                       CallSession.ended_at.is_(None))).first()
+            if sess is None or req.state != "in_call":
+                if req.state in ("approved", "rejected", "suspended"):
+                    raise conflict("already_decided", state=req.state)
+                raise conflict("no_active_session", state=req.state)
+            if sess.operator_id != op.id and not may_override:
+                raise ApiError(403, "not_your_session")
+            self._transition(s, req, decision, f"operator:{op.username}",
+                             f"{reason_code}", now)
+            sess.ended_at = now
+            row = Decision(decision_id=decision_id, request_id=req_id, session_id=sess.id,
+                           operator_id=op.id, decision=decision, reason_code=reason_code,
+                           note=note, decided_at=now)
+            s.add(row)
+            if decision in TERMINAL_STATES:
+                s.execute(update(JoinLink).where(JoinLink.request_id == req_id,
+                                                 JoinLink.revoked_at.is_(None))
+                          .values(revoked_at=now))
+            return row, True
+
+    # --- OTP and e-mail ----------------------------------------------------------------
+
+    def create_otp(self, req_id: str, code_hash: str, salt_hex: str, now: datetime,
+                   ttl: timedelta, resend_after: timedelta) -> Otp:
+        with self.tx() as s:
+            last = s.scalars(select(Otp).where(Otp.request_id == req_id)
+                             .order_by(Otp.created_at.desc())).first()
+            if last is not None and last.created_at + resend_after > now:
+                wait = (last.created_at + resend_after - now).total_seconds()
+                raise ApiError(429, "resend_too_soon", retry_after=max(1, int(wait + 0.999)))
+            s.execute(update(Otp).where(Otp.request_id == req_id).values(superseded=True))
+            otp = Otp(id=_uuid(), request_id=req_id, code_hash=code_hash, salt=salt_hex,
+                      created_at=now, expires_at=now + ttl, attempts_used=0, superseded=False)
+            s.add(otp)
+            s.add(RequestEvent(request_id=req_id, kind="otp_sent", data={"otp_id": otp.id},
+                               at=now))
+            return otp
+
+    def current_otp(self, req_id: str) -> Otp | None:
+        with self.tx() as s:
+            return s.scalars(select(Otp).where(Otp.request_id == req_id,
+                                               Otp.superseded.is_(False))
+                             .order_by(Otp.created_at.desc())).first()
+
+    def otp_attempt(self, otp_id: str, ok: bool, max_attempts: int, now: datetime
+                    ) -> Otp | None:
+        """Count one attempt atomically; None when the attempts were already used up."""
+        with self.tx() as s:
+            res = s.execute(update(Otp).where(Otp.id == otp_id, Otp.verified_at.is_(None),
+                                              Otp.attempts_used < max_attempts)
+                            .values(attempts_used=Otp.attempts_used + 1,
+                                    verified_at=now if ok else None))
+            otp = s.get(Otp, otp_id)
+            if not res.rowcount or otp is None:  # type: ignore[attr-defined]
+                return None
+            s.add(RequestEvent(request_id=otp.request_id,
+                               kind="otp_verified" if ok else "otp_wrong",
+                               data={"otp_id": otp_id}, at=now))
+            return otp
+
+    def create_email_verification(self, req_id: str, token_hash_: str, now: datetime,
+                                  ttl: timedelta) -> EmailVerification:
+        with self.tx() as s:
+            ev = EmailVerification(request_id=req_id, token_hash=token_hash_, sent_at=now,
+                                   expires_at=now + ttl)
+            s.add(ev)
+            s.flush()
+            return ev
+
+    def confirm_email(self, token_hash_: str, now: datetime) -> bool:
+        with self.tx() as s:
+            ev = s.scalars(select(EmailVerification)
+                           .where(EmailVerification.token_hash == token_hash_)).first()
+            if ev is None or ev.expires_at <= now:
+                return False
+            if ev.confirmed_at is None:
+                ev.confirmed_at = now
+                req = s.get(IdRequest, ev.request_id)
+                if req is not None and req.email_confirmed_at is None:
+                    req.email_confirmed_at = now
+            return True
+
+    def email_verification(self, req_id: str) -> EmailVerification | None:
+        with self.tx() as s:
+            return s.scalars(select(EmailVerification)
+                             .where(EmailVerification.request_id == req_id)
+                             .order_by(EmailVerification.sent_at.desc(),
+                                       EmailVerification.id.desc())).first()
+
+    # --- evidence ----------------------------------------------------------------------
+
+    def open_upload(self, upload_key: str, req_id: str, op_id: int, filename: str, size: int,
+                    sha256: str, now: datetime) -> tuple[Upload, bool]:
+        with self.tx() as s:
+            up = s.scalars(select(Upload).where(Upload.upload_key == upload_key)).first()
+            if up is not None:
+                if (up.request_id, up.size, up.sha256) != (req_id, size, sha256):
+                    raise conflict("upload_key_reused",
+                                   "the same upload_key was used for different content")
+                return up, False
+            if s.get(IdRequest, req_id) is None:
+                raise not_found("request_not_found")
+            up = Upload(id=_uuid(), upload_key=upload_key, request_id=req_id, operator_id=op_id,
+                        filename=filename, size=size, sha256=sha256, received=0, created_at=now)
+            s.add(up)
+            s.flush()
+            return up, True
+
+    def upload(self, upload_id: str) -> Upload | None:
+        with self.tx() as s:
+            return s.get(Upload, upload_id)
+
+    def advance_upload(self, upload_id: str, offset: int, new_received: int) -> bool:
+        with self.tx() as s:
+            res = s.execute(update(Upload).where(Upload.id == upload_id,
+                                                 Upload.received == offset,
+                                                 Upload.package_id.is_(None))
+                            .values(received=new_received))
+            return bool(res.rowcount)  # type: ignore[attr-defined]
+
+    def finish_upload(self, upload_id: str, stored_path: Callable[[str], str], now: datetime,
+                      retention_until: datetime) -> tuple[EvidencePackage, bool]:
+        """Attach the upload to a package; (package, created). Same content → same package."""
+        with self.tx() as s:
+            up = s.get(Upload, upload_id)
+            if up is None:
+                raise not_found("upload_not_found")
+            if up.package_id is not None:
+                pkg = s.get(EvidencePackage, up.package_id)
+                if pkg is not None:
+                    return pkg, False
+            pkg = s.scalars(select(EvidencePackage)
+                            .where(EvidencePackage.request_id == up.request_id,
+                                   EvidencePackage.sha256 == up.sha256,
+                                   EvidencePackage.deleted_at.is_(None))).first()
+            created = pkg is None
+            if pkg is None:
+                pkg_id = _uuid()
+                pkg = EvidencePackage(id=pkg_id, request_id=up.request_id,
+                                      operator_id=up.operator_id, filename=up.filename,
+                                      size=up.size, sha256=up.sha256,
+                                      stored_path=stored_path(pkg_id), stored_at=now,
+                                      retention_until=retention_until)
+                s.add(pkg)
+                s.flush()
+            up.package_id = pkg.id
+            return pkg, created
+
+    def package(self, package_id: str) -> EvidencePackage | None:
+        with self.tx() as s:
+            return s.get(EvidencePackage, package_id)
+
+    def search_packages(self, request_id: str | None, codice_fiscale: str | None,
+                        operator: str | None, date_from: datetime | None,
+                        date_to: datetime | None, limit: int = 500
+                        ) -> list[tuple[EvidencePackage, IdRequest, Operator]]:
+        with self.tx() as s:
+            q = (select(EvidencePackage, IdRequest, Operator)
+                 .join(IdRequest, IdRequest.id == EvidencePackage.request_id)
+                 .join(Operator, Operator.id == EvidencePackage.operator_id)
+                 .where(EvidencePackage.deleted_at.is_(None)))
+            if request_id:
+                q = q.where(EvidencePackage.request_id == request_id)
+            if codice_fiscale:
+                q = q.where(IdRequest.codice_fiscale == codice_fiscale)
+            if operator:
+                q = q.where(Operator.username == operator)
+            if date_from:
+                q = q.where(EvidencePackage.stored_at >= date_from)
+            if date_to:
+                q = q.where(EvidencePackage.stored_at < date_to)
+            rows = s.execute(q.order_by(EvidencePackage.stored_at).limit(limit)).all()
+            return [(r[0], r[1], r[2]) for r in rows]
+
+    def log_access(self, package_id: str, op_id: int, action: str, reason: str,
+                   now: datetime) -> EvidenceAccess:
+        with self.tx() as s:
+            if s.get(EvidencePackage, package_id) is None:
+                raise not_found("package_not_found")
+            row = EvidenceAccess(package_id=package_id, operator_id=op_id, action=action,
+                                 reason=reason, at=now)
+            s.add(row)
+            s.flush()
+            return row
+
+    def access_log(self, package_id: str) -> list[tuple[EvidenceAccess, str]]:
+        with self.tx() as s:
+            rows = s.execute(select(EvidenceAccess, Operator.username)
+                             .join(Operator, Operator.id == EvidenceAccess.operator_id)
+                             .where(EvidenceAccess.package_id == package_id)
+                             .order_by(EvidenceAccess.id)).all()
+            return [(r[0], r[1]) for r in rows]
+
+    def delete_package(self, package_id: str, op_id: int, reason: str, now: datetime
+                       ) -> EvidencePackage:
+        with self.tx() as s:
+            pkg = s.get(EvidencePackage, package_id)
+            if pkg is None or pkg.deleted_at is not None:
+                raise not_found("package_not_found")
+            if pkg.retention_until > now:
+                raise conflict("retention_not_expired", retention_until=pkg.retention_until
+                               .strftime("%Y-%m-%dT%H:%M:%SZ"))
+            pkg.deleted_at = now
+            s.add(EvidenceAccess(package_id=package_id, operator_id=op_id, action="delete",
+                                 reason=reason, at=now))
+            return pkg
+
+    def counts(self) -> dict[str, int]:
+        with self.tx() as s:
+            return {
+                "requests": s.scalar(select(func.count()).select_from(IdRequest)) or 0,
+                "operators": s.scalar(select(func.count()).select_from(Operator)) or 0,
+                "packages": s.scalar(select(func.count()).select_from(EvidencePackage)) or 0,
+            }
+
+    def discard_otp(self, otp_id: str) -> None:
+        """Remove a code whose SMS could not be sent (it never reached anyone)."""
+        with self.tx() as s:
+            otp = s.get(Otp, otp_id)
+            if otp is not None:
+                s.delete(otp)
+                s.execute(update(RequestEvent).where(RequestEvent.kind == "otp_sent",
+                                                     RequestEvent.request_id == otp.request_id)
+                          .values(kind="otp_send_failed"))
+
+    def discard_email_verification(self, ev_id: int) -> None:
+        with self.tx() as s:
+            ev = s.get(EmailVerification, ev_id)
+            if ev is not None:
+                s.delete(ev)

@@ -1,0 +1,136 @@
+"""HTTP plumbing: JSON bodies, bearer auth, the error middleware, a log line without secrets."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
+
+from server.context import DESK
+from server.errors import ApiError
+from server.security import token_hash
+from server.store import Operator
+
+logger = logging.getLogger(__name__)
+
+MAX_JSON_BODY = 256 * 1024
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def json_response(data: Any, status: int = 200) -> web.Response:
+    return web.Response(text=json.dumps(data, ensure_ascii=False), status=status,
+                        content_type="application/json")
+
+
+async def read_json(request: web.Request) -> Any:
+    if request.content_length is not None and request.content_length > MAX_JSON_BODY:
+        raise ApiError(413, "body_too_large")
+    raw = await request.content.read(MAX_JSON_BODY + 1)
+    if len(raw) > MAX_JSON_BODY:
+        raise ApiError(413, "body_too_large")
+    if not raw.strip():
+        raise ApiError(400, "invalid_json", "a JSON body is required")
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ApiError(400, "invalid_json", "the body is not valid JSON") from exc
+
+
+async def read_object(request: web.Request) -> dict[str, Any]:
+    body = await read_json(request)
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid_json", "the body must be a JSON object")
+    return body
+
+
+def bearer(request: web.Request) -> str | None:
+    auth = request.headers.get("Authorization", "")
+    if auth[:7].lower() == "bearer ":
+        token = auth[7:].strip()
+        return token or None
+    return None
+
+
+def require(request: web.Request, *roles: str) -> Operator:
+    """The signed-in operator; 401 without a valid access token, 403 with the wrong role."""
+    desk = request.app[DESK]
+    token = bearer(request)
+    if token is None or len(token) > 200:
+        raise ApiError(401, "unauthorized", "missing or malformed bearer token")
+    found = desk.store.token_owner(token_hash(token), "access", desk.config.clock.now())
+    if found is None:
+        raise ApiError(401, "unauthorized", "invalid or expired token")
+    op, tok = found
+    request["operator"] = op
+    request["token_family"] = tok.family
+    if roles and op.role not in roles:
+        raise ApiError(403, "forbidden", "role not allowed")
+    return op
+
+
+_HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+               405: "method_not_allowed", 413: "body_too_large", 415: "unsupported_media_type"}
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return json_response(exc.body(), exc.status)
+    except web.HTTPException as exc:
+        if exc.status < 400 or not request.path.startswith("/api/"):
+            raise
+        code = _HTTP_CODES.get(exc.status, "http_error")
+        resp = json_response({"error": code, "message": exc.reason}, exc.status)
+        if exc.status == 405 and "Allow" in exc.headers:
+            resp.headers["Allow"] = exc.headers["Allow"]
+        return resp
+    except Exception:
+        # no message or locals: a traceback could carry personal data from the request
+        logger.error("internal error on %s %s", request.method, route_name(request),
+                     exc_info=False)
+        logger.debug("internal error detail", exc_info=True)
+        return json_response({"error": "internal_error", "message": "internal error"}, 500)
+
+
+@web.middleware
+async def headers_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    resp = await handler(request)
+    resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+    resp.headers.setdefault("Referrer-Policy", "no-referrer")
+    if request.path.startswith(("/api/", "/join/", "/verify-email/")):
+        resp.headers.setdefault("Cache-Control", "no-store")
+    return resp
+
+
+def route_name(request: web.Request) -> str:
+    """The route template (``/api/v1/requests/{request_id}``), never the concrete path."""
+    info = request.match_info
+    route = getattr(info, "route", None)
+    resource = getattr(route, "resource", None)
+    canonical = getattr(resource, "canonical", None)
+    if isinstance(canonical, str):
+        return canonical
+    return _redact(request.path)
+
+
+_LONG = re.compile(r"/[A-Za-z0-9_\-]{16,}")
+
+
+def _redact(path: str) -> str:
+    return _LONG.sub("/…", path)
+
+
+class AccessLogger(AbstractAccessLogger):
+    """One line per request: method, route template, status, time. No query, no tokens."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        route = route_name(request) if isinstance(request, web.Request) else _redact(request.path)
+        self.logger.info("%s %s %d %.1fms", request.method, route, response.status,
+                         time * 1000)
