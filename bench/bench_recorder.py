@@ -1,0 +1,119 @@
+"""Recorder benchmark: CPU seconds per minute of a 720p call, real-time factor, MB per minute.
+
+    .venv/bin/python -m bench.bench_recorder [--seconds 30] [--size 1280x720] [--fps 25]
+
+Feeds a synthetic call -- two 720p video streams (a real photo, moving like a head and hand, with
+camera noise, already in yuv420p as aiortc delivers it) and two 48 kHz audio streams (speech-like
+modulated noise) -- into ``media.recorder.Recorder`` as fast as it accepts (without drops), then
+reports:
+
+* recorder CPU: CPU seconds of the recorder thread (encode + mux) per minute of call;
+* real-time factor: wall time to record / media duration (< 1 means faster than real time);
+* MB per minute of the Matroska file for the four streams (target <= 15 MB/min at 720p).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import av
+import numpy as np
+
+
+def make_frames(w: int, h: int, n: int, seed: int) -> list[av.VideoFrame]:
+    from skimage import data, transform
+
+    rng = np.random.default_rng(seed)
+    base = data.astronaut() if seed == 0 else data.coffee()
+    big = (transform.resize(base, (h + 64, w + 64), anti_aliasing=True) * 255).astype(np.uint8)
+    frames = []
+    for i in range(n):
+        dx = int(16 + 12 * np.sin(i / 9))
+        dy = int(16 + 8 * np.cos(i / 13))
+        img = big[dy : dy + h, dx : dx + w].astype(np.int16)
+        img += rng.normal(0, 3, img.shape).astype(np.int16)  # webcam sensor noise
+        # a "hand" moving across the picture
+        x = int((i * 17) % max(1, w - 120))
+        img[h // 2 : h // 2 + 160, x : x + 120] = (190, 150, 130)
+        rgb = np.clip(img, 0, 255).astype(np.uint8)
+        frames.append(av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p"))
+    return frames
+
+
+def make_audio(seconds: float, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    n = int(seconds * 48000)
+    t = np.arange(n) / 48000
+    envelope = (np.sin(2 * np.pi * 3.0 * t) > 0.2) * (0.5 + 0.5 * np.sin(2 * np.pi * 0.3 * t))
+    voice = np.sin(2 * np.pi * 180 * t) + 0.5 * np.sin(2 * np.pi * 360 * t) + rng.normal(0, 0.3, n)
+    return (voice * envelope * 6000).astype(np.int16)
+
+
+def main() -> None:
+    from media.recorder import Recorder
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--seconds", type=float, default=30.0)
+    ap.add_argument("--size", default="1280x720")
+    ap.add_argument("--fps", type=int, default=25)
+    ap.add_argument("--threads", type=int, default=1, help="x264 threads per video stream")
+    args = ap.parse_args()
+    w, h = (int(v) for v in args.size.split("x"))
+    fps = args.fps
+    n_frames = int(args.seconds * fps)
+    print(f"preparing {args.seconds:.0f} s of a {w}x{h}@{fps} call (not timed)...")
+    app_frames = make_frames(w, h, 75, 0)
+    op_frames = make_frames(w, h, 75, 1)
+    app_audio = make_audio(args.seconds, 2)
+    op_audio = make_audio(args.seconds, 3) // 2
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench.mkv"
+        rec = Recorder(path, video_sizes={"applicant_video": (w, h), "operator_video": (w, h)},
+                       fps=fps, start_ts=0.0, queue_size=64, encoder_threads=args.threads)
+        cpu0 = os.times()
+        wall0 = time.perf_counter()
+        rec.start()
+        chunk = 960
+        a_idx = 0
+        for i in range(n_frames):
+            t = i / fps
+            while rec._queue.qsize() > 48:  # no drops: wait for the recorder
+                time.sleep(0.001)
+            rec.submit("applicant_video", app_frames[i % len(app_frames)], t)
+            rec.submit("operator_video", op_frames[i % len(op_frames)], t)
+            while a_idx * chunk / 48000 < t + 1 / fps and (a_idx + 1) * chunk <= len(app_audio):
+                ts = a_idx * chunk / 48000
+                rec.submit("applicant_audio", app_audio[a_idx * chunk:(a_idx + 1) * chunk], ts)
+                rec.submit("operator_audio", op_audio[a_idx * chunk:(a_idx + 1) * chunk], ts)
+                a_idx += 1
+        stats = rec.stop()
+        wall = time.perf_counter() - wall0
+        cpu1 = os.times()
+        size = path.stat().st_size
+        with av.open(str(path)) as c:
+            per_stream = {s.metadata.get("title", str(s.index)): 0 for s in c.streams}
+            for p in c.demux():
+                if p.size:
+                    per_stream[p.stream.metadata.get("title", str(p.stream.index))] += p.size
+    minutes = args.seconds / 60
+    proc_cpu = (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)
+    print(f"media: {args.seconds:.0f} s, 2 x {w}x{h}@{fps} H.264 (libx264 veryfast, crf 28, "
+          f"maxrate 850k, GOP <= 2 s) + 2 x Opus 48 kHz mono 32 kb/s")
+    print(f"dropped frames: {sum(stats['dropped'].values())}")
+    print(f"recorder thread CPU: {stats['encode_cpu_s']:.1f} s "
+          f"= {stats['encode_cpu_s'] / minutes:.1f} CPU-s per minute of call")
+    print(f"process CPU (incl. feeding): {proc_cpu:.1f} s = {proc_cpu / minutes:.1f} CPU-s/min")
+    print(f"wall: {wall:.1f} s, real-time factor {wall / args.seconds:.2f} "
+          f"(1 = exactly real time; lower is faster)")
+    print(f"file: {size / 1e6:.2f} MB = {size / 1e6 / minutes:.2f} MB per minute "
+          f"(target <= 15 MB/min)")
+    for name, b in per_stream.items():
+        print(f"  {name}: {b / 1e6 / minutes:.2f} MB/min")
+
+
+if __name__ == "__main__":
+    main()
