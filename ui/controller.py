@@ -129,6 +129,8 @@ class ConsoleController(QObject):
         self._closing = False
         self._call_started: float | None = None
         self._quality = QualityTracker()
+        self._preview = integration.LocalPreview()
+        self.audio_sink: Callable[[Any], None] | None = None
         self.engine_event.connect(self._on_engine_event, Qt.ConnectionType.QueuedConnection)
 
     # ==== sign-in ===============================================================================
@@ -232,6 +234,9 @@ class ConsoleController(QObject):
                 self.engine = integration.create_engine(
                     self._engine_factory, self.settings, self._engine_callback
                 )
+                self.engine.add_media_sink(self._preview)
+                if self.audio_sink is not None:
+                    self.engine.set_audio_sink(self.audio_sink)
             self.call_state_changed.emit("connecting")
             self.call_state = "connecting"
             integration.engine_call(self.engine, self.client, self.assignment.session_id)
@@ -285,10 +290,7 @@ class ConsoleController(QObject):
             return None, None
 
     def latest_local_frame(self) -> Any:
-        getter = getattr(self.engine, "latest_local_frame", None)
-        if not callable(getter):
-            return None
-        return integration.unwrap_frame(getter())[0]
+        return self._preview.frame
 
     def frame_shown(self, frame: Any, stamp_ms: int | None) -> None:
         """The session window handed ``frame`` to the screen: count it, note its latency."""
@@ -300,7 +302,7 @@ class ConsoleController(QObject):
                 self.stats.latencies_ms.append(max(0.0, latency))
 
     def set_muted(self, muted: bool) -> None:
-        integration.engine_setter(self.engine, "set_muted", muted)
+        integration.engine_setter(self.engine, "set_mic_muted", muted)
 
     def set_camera_enabled(self, enabled: bool) -> None:
         integration.engine_setter(self.engine, "set_camera_enabled", enabled)
@@ -427,7 +429,7 @@ class ConsoleController(QObject):
         """End the call (the engine closes its peer connection); the session stays."""
         engine = self.engine
         if engine is not None:
-            integration.engine_setter(engine, "hangup")
+            integration.engine_setter(engine, "hang_up")
         self.call_state = "ended"
         self.call_state_changed.emit("ended")
 

@@ -279,8 +279,9 @@ def deliver_decision(
     and the worker retries it (same decision_id: never lost, never applied twice).
     """
     if outbox is None:
-        result = client.decide(request_id, record.decision_id, record.decision,
-                               record.reason_code, record.note)
+        result = client.decide(
+            request_id, record.decision_id, record.decision, record.reason_code, record.note
+        )
         return str(result.state.value), True
     box = outbox.outbox
     box.put(record.OUTBOX_KIND, record.decision_id, record.to_payload())
@@ -335,6 +336,18 @@ def unwrap_frame(item: Any) -> tuple[Any, int | None]:
     return item, None
 
 
+class LocalPreview:
+    """Keeps the operator's own latest outgoing video frame (media sink; engine thread only
+    assigns a reference, the GUI timer reads it)."""
+
+    def __init__(self) -> None:
+        self.frame: Any = None
+
+    def __call__(self, kind: str, frame: Any, _ts: float) -> None:
+        if kind == "operator_video":
+            self.frame = frame
+
+
 def create_engine(
     factory: Callable[..., Any] | None, settings: SettingsStore, callback: Callable[..., None]
 ) -> Any:
@@ -343,22 +356,15 @@ def create_engine(
         if mod is None:
             raise ConsoleError("media engine missing", code="media_unavailable")
         factory = mod.MediaEngine
-    engine = factory()
-    if hasattr(engine, "add_listener"):
-        engine.add_listener(callback)
-    configure = getattr(engine, "configure_devices", None)
-    if callable(configure):
-        configure(
-            camera=settings.get("camera") or None, microphone=settings.get("microphone") or None
-        )
-    starter = getattr(engine, "start", None)
-    if callable(starter):
-        starter()
+    camera = settings.get("camera") or "auto"
+    microphone = settings.get("microphone") or "auto"
+    engine = factory(EngineEvents(callback), camera=camera, microphone=microphone)
+    engine.start()
     return engine
 
 
 def engine_call(engine: Any, client: Any, session_id: str) -> None:
-    engine.call(client.origin, client.access_token(), session_id, verify=client.verify)
+    engine.start_call(client.origin, client.access_token(), session_id)
 
 
 def engine_setter(engine: Any, name: str, *args: Any) -> None:
@@ -372,13 +378,11 @@ def engine_setter(engine: Any, name: str, *args: Any) -> None:
 
 
 def stop_engine(engine: Any) -> None:
-    for name in ("hangup", "stop"):
-        method = getattr(engine, name, None)
-        if callable(method):
-            try:
-                method()
-            except Exception:
-                log.exception("media engine %s() failed", name)
+    """Close the peer connection and signalling, stop the loop, join the engine thread."""
+    try:
+        engine.stop()
+    except Exception:
+        log.exception("media engine stop failed")
 
 
 def quality_of(payload: Any, tracker: QualityTracker | None = None) -> tuple[str, dict[str, Any]]:
@@ -413,3 +417,22 @@ def quality_of(payload: Any, tracker: QualityTracker | None = None) -> tuple[str
         if hasattr(payload, k)
     }
     return str(getattr(level, "value", level) or "unknown"), details
+
+
+# ==== evidence ===================================================================================
+def build_evidence(controller: Any) -> str | None:
+    """Seal the session's evidence package with the evidence engineer's builder, when the
+    session-level entry point exists; returns the package path (None when not available)."""
+    mod = _optional("console.evidence.session")
+    if mod is None or controller.session is None:
+        log.info("evidence: no session-level builder installed yet")
+        return None
+    build = getattr(mod, "build_session_package", None)
+    if build is None:
+        return None
+    path = build(
+        session=controller.session.session,
+        client=controller.client,
+        data_dir=controller.settings.folder,
+    )
+    return None if path is None else str(path)

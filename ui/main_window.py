@@ -92,10 +92,7 @@ class MainWindow(QMainWindow):
     @Slot()
     def _decision_queued(self) -> None:
         self.statusBar().showMessage(
-            self.tr(
-                "The desk service is unreachable: the decision is kept and will be sent "
-                "automatically."
-            ),
+            self.tr("Desk service unreachable: the decision is kept and sent automatically later."),
             15000,
         )
 

@@ -169,6 +169,7 @@ class SessionWindow(QWidget):
         c.call_state_changed.connect(self._call_state)
         c.quality_changed.connect(self.quality.set_level)
         c.engine_error.connect(self._engine_error)
+        c.decision_failed.connect(lambda _code: self.decision_button.setEnabled(True))
         self._first_steps = True
         self._frame_timer = QTimer(self)
         self._frame_timer.setTimerType(Qt.TimerType.PreciseTimer)
@@ -196,6 +197,7 @@ class SessionWindow(QWidget):
         self.local.clear(self.tr("Your camera"))
         self._first_steps = True
         self.otp.reset()
+        self.decision_button.setEnabled(True)
         self._set_in_call(False)
 
     def _values(self) -> dict[str, str]:
@@ -314,10 +316,7 @@ class SessionWindow(QWidget):
             self._set_in_call(True)
         elif state in ("lost", "reconnecting"):
             self.banner.setText(
-                self.tr(
-                    "Connection with the applicant lost. Waiting for them to come back: "
-                    "the call resumes by itself."
-                )
+                self.tr("Connection lost. Waiting for the applicant: the call resumes by itself.")
             )
             self.banner.show()
             self.quality.set_level("lost")
@@ -410,7 +409,12 @@ class SessionWindow(QWidget):
     def open_decision(self) -> None:
         dialog = self.decision_dialog()
         if dialog.exec() == QDialog.DialogCode.Accepted:
-            self.c.decide(dialog.decision(), dialog.reason_code(), dialog.note_text())
+            self.submit_decision(dialog)
+
+    def submit_decision(self, dialog: DecisionDialog) -> None:
+        """Send what the dialog holds (the button path and the autopilot both end here)."""
+        self.decision_button.setEnabled(False)
+        self.c.decide(dialog.decision(), dialog.reason_code(), dialog.note_text())
 
     def stop(self) -> None:
         self._frame_timer.stop()

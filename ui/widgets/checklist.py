@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, Signal, Slot
 from PySide6.QtGui import QBrush, QColor, QKeyEvent, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -67,7 +67,11 @@ class _CaptureCell(QWidget):
         for target in targets:
             button = QPushButton(target_label(target), self)
             button.setObjectName(f"capture_{target}")
-            button.setToolTip(owner.tr("Ask the applicant's camera for a full-resolution still"))
+            button.setToolTip(
+                QCoreApplication.translate(
+                    "ScriptChecklist", "Ask the applicant's camera for a full-resolution still"
+                )
+            )
             button.clicked.connect(
                 lambda _=False, t=target: owner.capture_requested.emit(step_id, t)
             )

@@ -1,0 +1,899 @@
+<?xml version='1.0' encoding='utf-8'?>
+<TS version="2.1" language="en_GB">
+<context>
+    <name>DecisionDialog</name>
+    <message>
+        <source>Decision</source>
+        <translation>Decision</translation>
+    </message>
+    <message>
+        <source>Approve</source>
+        <translation>Approve</translation>
+    </message>
+    <message>
+        <source>Reject</source>
+        <translation>Reject</translation>
+    </message>
+    <message>
+        <source>Suspend (the applicant can be called again)</source>
+        <translation>Suspend (the applicant can be called again)</translation>
+    </message>
+    <message>
+        <source>Approval is blocked: required steps not passed: %1</source>
+        <translation>Approval is blocked: required steps not passed: %1</translation>
+    </message>
+    <message>
+        <source>Note for the record (optional, required for 'Other')</source>
+        <translation>Note for the record (optional, required for 'Other')</translation>
+    </message>
+    <message>
+        <source>Reason</source>
+        <translation>Reason</translation>
+    </message>
+    <message>
+        <source>Note</source>
+        <translation>Note</translation>
+    </message>
+    <message>
+        <source>Send decision</source>
+        <translation>Send decision</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Cancel</translation>
+    </message>
+    <message>
+        <source>Outcome of the recognition</source>
+        <translation>Outcome of the recognition</translation>
+    </message>
+    <message>
+        <source>Choose an outcome.</source>
+        <translation>Choose an outcome.</translation>
+    </message>
+    <message>
+        <source>Explain the reason in the note.</source>
+        <translation>Explain the reason in the note.</translation>
+    </message>
+</context>
+<context>
+    <name>LogView</name>
+    <message>
+        <source>Console log</source>
+        <translation>Console log</translation>
+    </message>
+    <message>
+        <source>Debug</source>
+        <translation>Debug</translation>
+    </message>
+    <message>
+        <source>Information</source>
+        <translation>Information</translation>
+    </message>
+    <message>
+        <source>Warnings</source>
+        <translation>Warnings</translation>
+    </message>
+    <message>
+        <source>Errors</source>
+        <translation>Errors</translation>
+    </message>
+    <message>
+        <source>Clear</source>
+        <translation>Clear</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>Close</translation>
+    </message>
+    <message>
+        <source>Show:</source>
+        <translation>Show:</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <source>Recognition console</source>
+        <translation>Recognition console</translation>
+    </message>
+    <message>
+        <source>&amp;Console</source>
+        <translation>&amp;Console</translation>
+    </message>
+    <message>
+        <source>Settings…</source>
+        <translation>Settings…</translation>
+    </message>
+    <message>
+        <source>Log…</source>
+        <translation>Log…</translation>
+    </message>
+    <message>
+        <source>Quit</source>
+        <translation>Quit</translation>
+    </message>
+    <message>
+        <source>Signed in: %1 (%2)</source>
+        <translation>Signed in: %1 (%2)</translation>
+    </message>
+    <message>
+        <source>Applicant assigned.</source>
+        <translation>Applicant assigned.</translation>
+    </message>
+    <message>
+        <source>Decision recorded: %1</source>
+        <translation>Decision recorded: %1</translation>
+    </message>
+    <message>
+        <source>Desk service unreachable: the decision is kept and sent automatically later.</source>
+        <translation>Desk service unreachable: the decision is kept and sent automatically later.</translation>
+    </message>
+    <message>
+        <source>Decision not sent</source>
+        <translation>Decision not sent</translation>
+    </message>
+</context>
+<context>
+    <name>Messages</name>
+    <message>
+        <source>Wrong user name or password.</source>
+        <translation>Wrong user name or password.</translation>
+    </message>
+    <message>
+        <source>The one-time code from the authenticator app is wrong or expired.</source>
+        <translation>The one-time code from the authenticator app is wrong or expired.</translation>
+    </message>
+    <message>
+        <source>Account locked after too many failed attempts, until %1.</source>
+        <translation>Account locked after too many failed attempts, until %1.</translation>
+    </message>
+    <message>
+        <source>Account locked after too many failed attempts. Try again later.</source>
+        <translation>Account locked after too many failed attempts. Try again later.</translation>
+    </message>
+    <message>
+        <source>The desk service cannot be reached. Check the address and the network.</source>
+        <translation>The desk service cannot be reached. Check the address and the network.</translation>
+    </message>
+    <message>
+        <source>The server's TLS certificate is not trusted: check the address or the CA bundle.</source>
+        <translation>The server's TLS certificate is not trusted: check the address or the CA bundle.</translation>
+    </message>
+    <message>
+        <source>Your session has expired. Please sign in again.</source>
+        <translation>Your session has expired. Please sign in again.</translation>
+    </message>
+    <message>
+        <source>Your account is not allowed to do this.</source>
+        <translation>Your account is not allowed to do this.</translation>
+    </message>
+    <message>
+        <source>Not found on the desk service.</source>
+        <translation>Not found on the desk service.</translation>
+    </message>
+    <message>
+        <source>Some fields are not valid.</source>
+        <translation>Some fields are not valid.</translation>
+    </message>
+    <message>
+        <source>Too soon: wait a moment before trying again.</source>
+        <translation>Too soon: wait a moment before trying again.</translation>
+    </message>
+    <message>
+        <source>This request has already been decided.</source>
+        <translation>This request has already been decided.</translation>
+    </message>
+    <message>
+        <source>The desk service had an internal problem. Try again shortly.</source>
+        <translation>The desk service had an internal problem. Try again shortly.</translation>
+    </message>
+    <message>
+        <source>The desk service answered something unexpected.</source>
+        <translation>The desk service answered something unexpected.</translation>
+    </message>
+    <message>
+        <source>Required steps are not passed yet.</source>
+        <translation>Required steps are not passed yet.</translation>
+    </message>
+    <message>
+        <source>No system keyring is available: the password cannot be remembered.</source>
+        <translation>No system keyring is available: the password cannot be remembered.</translation>
+    </message>
+    <message>
+        <source>The server address is not a valid http(s) URL.</source>
+        <translation>The server address is not a valid http(s) URL.</translation>
+    </message>
+    <message>
+        <source>Fill in user name, password and the 6-digit code.</source>
+        <translation>Fill in user name, password and the 6-digit code.</translation>
+    </message>
+    <message>
+        <source>Nobody is waiting right now.</source>
+        <translation>Nobody is waiting right now.</translation>
+    </message>
+    <message>
+        <source>The applicant's camera is not available.</source>
+        <translation>The applicant's camera is not available.</translation>
+    </message>
+    <message>
+        <source>No answer in time.</source>
+        <translation>No answer in time.</translation>
+    </message>
+    <message>
+        <source>The call is not connected.</source>
+        <translation>The call is not connected.</translation>
+    </message>
+    <message>
+        <source>The media engine is not available on this installation.</source>
+        <translation>The media engine is not available on this installation.</translation>
+    </message>
+    <message>
+        <source>Unexpected error (%1).</source>
+        <translation>Unexpected error (%1).</translation>
+    </message>
+    <message>
+        <source>Excellent</source>
+        <translation>Excellent</translation>
+    </message>
+    <message>
+        <source>Good</source>
+        <translation>Good</translation>
+    </message>
+    <message>
+        <source>Poor</source>
+        <translation>Poor</translation>
+    </message>
+    <message>
+        <source>Lost</source>
+        <translation>Lost</translation>
+    </message>
+    <message>
+        <source>Measuring…</source>
+        <translation>Measuring…</translation>
+    </message>
+    <message>
+        <source>To do</source>
+        <translation>To do</translation>
+    </message>
+    <message>
+        <source>Passed</source>
+        <translation>Passed</translation>
+    </message>
+    <message>
+        <source>Failed</source>
+        <translation>Failed</translation>
+    </message>
+    <message>
+        <source>Skipped</source>
+        <translation>Skipped</translation>
+    </message>
+    <message>
+        <source>Approve</source>
+        <translation>Approve</translation>
+    </message>
+    <message>
+        <source>Reject</source>
+        <translation>Reject</translation>
+    </message>
+    <message>
+        <source>Suspend</source>
+        <translation>Suspend</translation>
+    </message>
+    <message>
+        <source>All checks passed</source>
+        <translation>All checks passed</translation>
+    </message>
+    <message>
+        <source>Document expired</source>
+        <translation>Document expired</translation>
+    </message>
+    <message>
+        <source>Document damaged or unreadable</source>
+        <translation>Document damaged or unreadable</translation>
+    </message>
+    <message>
+        <source>Data do not match</source>
+        <translation>Data do not match</translation>
+    </message>
+    <message>
+        <source>Poor video quality</source>
+        <translation>Poor video quality</translation>
+    </message>
+    <message>
+        <source>Poor audio quality</source>
+        <translation>Poor audio quality</translation>
+    </message>
+    <message>
+        <source>Applicant refused to continue</source>
+        <translation>Applicant refused to continue</translation>
+    </message>
+    <message>
+        <source>Suspected fraud</source>
+        <translation>Suspected fraud</translation>
+    </message>
+    <message>
+        <source>A third person is present</source>
+        <translation>A third person is present</translation>
+    </message>
+    <message>
+        <source>SMS code not verified</source>
+        <translation>SMS code not verified</translation>
+    </message>
+    <message>
+        <source>Face does not match the document</source>
+        <translation>Face does not match the document</translation>
+    </message>
+    <message>
+        <source>Connection lost</source>
+        <translation>Connection lost</translation>
+    </message>
+    <message>
+        <source>Other (explain in the note)</source>
+        <translation>Other (explain in the note)</translation>
+    </message>
+    <message>
+        <source>SPID (personal)</source>
+        <translation>SPID (personal)</translation>
+    </message>
+    <message>
+        <source>SPID (professional)</source>
+        <translation>SPID (professional)</translation>
+    </message>
+    <message>
+        <source>Digital signature</source>
+        <translation>Digital signature</translation>
+    </message>
+    <message>
+        <source>CNS</source>
+        <translation>CNS</translation>
+    </message>
+</context>
+<context>
+    <name>OtpPanel</name>
+    <message>
+        <source>SMS code</source>
+        <translation>SMS code</translation>
+    </message>
+    <message>
+        <source>Send code</source>
+        <translation>Send code</translation>
+    </message>
+    <message>
+        <source>code read by the applicant</source>
+        <translation>code read by the applicant</translation>
+    </message>
+    <message>
+        <source>Verify</source>
+        <translation>Verify</translation>
+    </message>
+    <message>
+        <source>Not sent yet.</source>
+        <translation>Not sent yet.</translation>
+    </message>
+    <message>
+        <source>Send again</source>
+        <translation>Send again</translation>
+    </message>
+    <message>
+        <source>Code sent. Attempts left: %1</source>
+        <translation>Code sent. Attempts left: %1</translation>
+    </message>
+    <message>
+        <source>Code verified.</source>
+        <translation>Code verified.</translation>
+    </message>
+    <message>
+        <source>Wrong code: no attempts left. The step is failed.</source>
+        <translation>Wrong code: no attempts left. The step is failed.</translation>
+    </message>
+    <message>
+        <source>Wrong code. Attempts left: %1</source>
+        <translation>Wrong code. Attempts left: %1</translation>
+    </message>
+    <message>
+        <source>Applicant said: %1</source>
+        <translation>Applicant said: %1</translation>
+    </message>
+    <message>
+        <source>Sending…</source>
+        <translation>Sending…</translation>
+    </message>
+    <message>
+        <source>The code has 6 digits.</source>
+        <translation>The code has 6 digits.</translation>
+    </message>
+    <message>
+        <source>Checking…</source>
+        <translation>Checking…</translation>
+    </message>
+</context>
+<context>
+    <name>QualityIndicator</name>
+    <message>
+        <source>Network: %1</source>
+        <translation>Network: %1</translation>
+    </message>
+    <message>
+        <source>loss</source>
+        <translation>loss</translation>
+    </message>
+</context>
+<context>
+    <name>QueueView</name>
+    <message>
+        <source>Waiting applicants</source>
+        <translation>Waiting applicants</translation>
+    </message>
+    <message>
+        <source>Product</source>
+        <translation>Product</translation>
+    </message>
+    <message>
+        <source>Waiting since</source>
+        <translation>Waiting since</translation>
+    </message>
+    <message>
+        <source>Wait</source>
+        <translation>Wait</translation>
+    </message>
+    <message>
+        <source>Appointment</source>
+        <translation>Appointment</translation>
+    </message>
+    <message>
+        <source>Take next applicant</source>
+        <translation>Take next applicant</translation>
+    </message>
+    <message>
+        <source>Refresh</source>
+        <translation>Refresh</translation>
+    </message>
+    <message>
+        <source>Nobody waiting</source>
+        <translation>Nobody waiting</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n waiting</source>
+        <translation><numerusform>%n waiting</numerusform><numerusform>%n waiting</numerusform></translation>
+    </message>
+    <message numerus="yes">
+        <source>%n appointments today</source>
+        <translation><numerusform>%n appointment today</numerusform><numerusform>%n appointments today</numerusform></translation>
+    </message>
+</context>
+<context>
+    <name>Script</name>
+    <message>
+        <source>Consent to recording and 20-year retention</source>
+        <translation>Consent to recording and 20-year retention</translation>
+    </message>
+    <message>
+        <source>Operator states their identity</source>
+        <translation>Operator states their identity</translation>
+    </message>
+    <message>
+        <source>Applicant confirms personal data</source>
+        <translation>Applicant confirms personal data</translation>
+    </message>
+    <message>
+        <source>Applicant states date and time</source>
+        <translation>Applicant states date and time</translation>
+    </message>
+    <message>
+        <source>Applicant confirms the will to obtain the identity</source>
+        <translation>Applicant confirms the will to obtain the identity</translation>
+    </message>
+    <message>
+        <source>Applicant confirms mobile and e-mail</source>
+        <translation>Applicant confirms mobile and e-mail</translation>
+    </message>
+    <message>
+        <source>SMS code read back (and e-mail link)</source>
+        <translation>SMS code read back (and e-mail link)</translation>
+    </message>
+    <message>
+        <source>Applicant knows the kinds of credentials</source>
+        <translation>Applicant knows the kinds of credentials</translation>
+    </message>
+    <message>
+        <source>Identity document, front and back</source>
+        <translation>Identity document, front and back</translation>
+    </message>
+    <message>
+        <source>Tessera Sanitaria shown</source>
+        <translation>Tessera Sanitaria shown</translation>
+    </message>
+    <message>
+        <source>Applicant accepts the terms</source>
+        <translation>Applicant accepts the terms</translation>
+    </message>
+    <message>
+        <source>Random action</source>
+        <translation>Random action</translation>
+    </message>
+    <message>
+        <source>Operator summarises, applicant confirms</source>
+        <translation>Operator summarises, applicant confirms</translation>
+    </message>
+    <message>
+        <source>Face to the camera</source>
+        <translation>Face to the camera</translation>
+    </message>
+    <message>
+        <source>Signed request form</source>
+        <translation>Signed request form</translation>
+    </message>
+    <message>
+        <source>Document intact and valid</source>
+        <translation>Document intact and valid</translation>
+    </message>
+    <message>
+        <source>Codice fiscale checked on the card</source>
+        <translation>Codice fiscale checked on the card</translation>
+    </message>
+    <message>
+        <source>Front</source>
+        <translation>Front</translation>
+    </message>
+    <message>
+        <source>Back</source>
+        <translation>Back</translation>
+    </message>
+    <message>
+        <source>Card</source>
+        <translation>Card</translation>
+    </message>
+    <message>
+        <source>Face</source>
+        <translation>Face</translation>
+    </message>
+    <message>
+        <source>Form</source>
+        <translation>Form</translation>
+    </message>
+    <message>
+        <source>Raise the right hand</source>
+        <translation>Raise the right hand</translation>
+    </message>
+    <message>
+        <source>Raise the left hand</source>
+        <translation>Raise the left hand</translation>
+    </message>
+    <message>
+        <source>Turn the head to the left</source>
+        <translation>Turn the head to the left</translation>
+    </message>
+    <message>
+        <source>Turn the head to the right</source>
+        <translation>Turn the head to the right</translation>
+    </message>
+    <message>
+        <source>Touch the nose with the index finger</source>
+        <translation>Touch the nose with the index finger</translation>
+    </message>
+    <message>
+        <source>Show three fingers</source>
+        <translation>Show three fingers</translation>
+    </message>
+    <message>
+        <source>Cover the left eye</source>
+        <translation>Cover the left eye</translation>
+    </message>
+    <message>
+        <source>Look up, then back at the camera</source>
+        <translation>Look up, then back at the camera</translation>
+    </message>
+    <message>
+        <source>Touch the right ear</source>
+        <translation>Touch the right ear</translation>
+    </message>
+    <message>
+        <source>Nod twice</source>
+        <translation>Nod twice</translation>
+    </message>
+</context>
+<context>
+    <name>ScriptChecklist</name>
+    <message>
+        <source>Ask the applicant's camera for a full-resolution still</source>
+        <translation>Ask the applicant's camera for a full-resolution still</translation>
+    </message>
+    <message>
+        <source>Step</source>
+        <translation>Step</translation>
+    </message>
+    <message>
+        <source>Time</source>
+        <translation>Time</translation>
+    </message>
+    <message>
+        <source>Still</source>
+        <translation>Still</translation>
+    </message>
+    <message>
+        <source>↑/↓ move · Space/Enter passed · F failed · S skip · C capture</source>
+        <translation>↑/↓ move · Space/Enter passed · F failed · S skip · C capture</translation>
+    </message>
+    <message>
+        <source>(optional)</source>
+        <translation>(optional)</translation>
+    </message>
+    <message>
+        <source>waiting…</source>
+        <translation>waiting…</translation>
+    </message>
+</context>
+<context>
+    <name>SessionWindow</name>
+    <message>
+        <source>Waiting for the applicant's video…</source>
+        <translation>Waiting for the applicant's video…</translation>
+    </message>
+    <message>
+        <source>Your camera</source>
+        <translation>Your camera</translation>
+    </message>
+    <message>
+        <source>Call</source>
+        <translation>Call</translation>
+    </message>
+    <message>
+        <source>Mute</source>
+        <translation>Mute</translation>
+    </message>
+    <message>
+        <source>Camera off</source>
+        <translation>Camera off</translation>
+    </message>
+    <message>
+        <source>Hang up</source>
+        <translation>Hang up</translation>
+    </message>
+    <message>
+        <source>Decision…</source>
+        <translation>Decision…</translation>
+    </message>
+    <message>
+        <source>Show the random action to the applicant</source>
+        <translation>Show the random action to the applicant</translation>
+    </message>
+    <message>
+        <source>Script</source>
+        <translation>Script</translation>
+    </message>
+    <message>
+        <source>session %1</source>
+        <translation>session %1</translation>
+    </message>
+    <message>
+        <source>Press "Call" to start the video call.</source>
+        <translation>Press "Call" to start the video call.</translation>
+    </message>
+    <message>
+        <source>Capture every still of this step first.</source>
+        <translation>Capture every still of this step first.</translation>
+    </message>
+    <message>
+        <source>The SMS code is not verified yet.</source>
+        <translation>The SMS code is not verified yet.</translation>
+    </message>
+    <message>
+        <source>A required step cannot be skipped.</source>
+        <translation>A required step cannot be skipped.</translation>
+    </message>
+    <message>
+        <source>Ask the random action first.</source>
+        <translation>Ask the random action first.</translation>
+    </message>
+    <message>
+        <source>Unmute</source>
+        <translation>Unmute</translation>
+    </message>
+    <message>
+        <source>Camera on</source>
+        <translation>Camera on</translation>
+    </message>
+    <message>
+        <source>Connecting…</source>
+        <translation>Connecting…</translation>
+    </message>
+    <message>
+        <source>Connected</source>
+        <translation>Connected</translation>
+    </message>
+    <message>
+        <source>Reconnecting…</source>
+        <translation>Reconnecting…</translation>
+    </message>
+    <message>
+        <source>Connection lost</source>
+        <translation>Connection lost</translation>
+    </message>
+    <message>
+        <source>Call ended</source>
+        <translation>Call ended</translation>
+    </message>
+    <message>
+        <source>Call failed</source>
+        <translation>Call failed</translation>
+    </message>
+    <message>
+        <source>Connection lost. Waiting for the applicant: the call resumes by itself.</source>
+        <translation>Connection lost. Waiting for the applicant: the call resumes by itself.</translation>
+    </message>
+    <message>
+        <source>Call ended.</source>
+        <translation>Call ended.</translation>
+    </message>
+    <message>
+        <source>No camera: the applicant sees a placeholder.</source>
+        <translation>No camera: the applicant sees a placeholder.</translation>
+    </message>
+    <message>
+        <source>No microphone: the applicant hears silence.</source>
+        <translation>No microphone: the applicant hears silence.</translation>
+    </message>
+    <message>
+        <source>The applicant is not connected yet.</source>
+        <translation>The applicant is not connected yet.</translation>
+    </message>
+    <message>
+        <source>The media connection could not be established.</source>
+        <translation>The media connection could not be established.</translation>
+    </message>
+    <message>
+        <source>unreadable image</source>
+        <translation>unreadable image</translation>
+    </message>
+</context>
+<context>
+    <name>SettingsDialog</name>
+    <message>
+        <source>Settings</source>
+        <translation>Settings</translation>
+    </message>
+    <message>
+        <source>system certificates</source>
+        <translation>system certificates</translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation>Browse…</translation>
+    </message>
+    <message>
+        <source>General</source>
+        <translation>General</translation>
+    </message>
+    <message>
+        <source>Language</source>
+        <translation>Language</translation>
+    </message>
+    <message>
+        <source>The language changes for windows opened from now on.</source>
+        <translation>The language changes for windows opened from now on.</translation>
+    </message>
+    <message>
+        <source>Devices</source>
+        <translation>Devices</translation>
+    </message>
+    <message>
+        <source>Camera</source>
+        <translation>Camera</translation>
+    </message>
+    <message>
+        <source>Microphone</source>
+        <translation>Microphone</translation>
+    </message>
+    <message>
+        <source>Speaker</source>
+        <translation>Speaker</translation>
+    </message>
+    <message>
+        <source>Desk service</source>
+        <translation>Desk service</translation>
+    </message>
+    <message>
+        <source>Server URL</source>
+        <translation>Server URL</translation>
+    </message>
+    <message>
+        <source>CA bundle (PEM)</source>
+        <translation>CA bundle (PEM)</translation>
+    </message>
+    <message>
+        <source>Save</source>
+        <translation>Save</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Cancel</translation>
+    </message>
+    <message>
+        <source>System default</source>
+        <translation>System default</translation>
+    </message>
+    <message>
+        <source>No camera found: a placeholder is sent</source>
+        <translation>No camera found: a placeholder is sent</translation>
+    </message>
+    <message>
+        <source>No microphone found: silence is sent</source>
+        <translation>No microphone found: silence is sent</translation>
+    </message>
+    <message>
+        <source>No speaker found</source>
+        <translation>No speaker found</translation>
+    </message>
+    <message>
+        <source>CA bundle</source>
+        <translation>CA bundle</translation>
+    </message>
+    <message>
+        <source>Certificates (*.pem *.crt);;All files (*)</source>
+        <translation>Certificates (*.pem *.crt);;All files (*)</translation>
+    </message>
+    <message>
+        <source>The server address is not a valid http(s) URL.</source>
+        <translation>The server address is not a valid http(s) URL.</translation>
+    </message>
+    <message>
+        <source>The CA bundle file does not exist.</source>
+        <translation>The CA bundle file does not exist.</translation>
+    </message>
+</context>
+<context>
+    <name>SignInWindow</name>
+    <message>
+        <source>Recognition console — sign in</source>
+        <translation>Recognition console — sign in</translation>
+    </message>
+    <message>
+        <source>INFOCERT · RECOGNITION DESK</source>
+        <translation>INFOCERT · RECOGNITION DESK</translation>
+    </message>
+    <message>
+        <source>Sign in</source>
+        <translation>Sign in</translation>
+    </message>
+    <message>
+        <source>Operator access to the remote recognition desk.</source>
+        <translation>Operator access to the remote recognition desk.</translation>
+    </message>
+    <message>
+        <source>user name</source>
+        <translation>user name</translation>
+    </message>
+    <message>
+        <source>6 digits from the authenticator app</source>
+        <translation>6 digits from the authenticator app</translation>
+    </message>
+    <message>
+        <source>Remember me on this computer (system keyring)</source>
+        <translation>Remember me on this computer (system keyring)</translation>
+    </message>
+    <message>
+        <source>Server</source>
+        <translation>Server</translation>
+    </message>
+    <message>
+        <source>User</source>
+        <translation>User</translation>
+    </message>
+    <message>
+        <source>Password</source>
+        <translation>Password</translation>
+    </message>
+    <message>
+        <source>Code (TOTP)</source>
+        <translation>Code (TOTP)</translation>
+    </message>
+    <message>
+        <source>Signing in…</source>
+        <translation>Signing in…</translation>
+    </message>
+    <message>
+        <source>Settings…</source>
+        <translation>Settings…</translation>
+    </message>
+</context>
+</TS>

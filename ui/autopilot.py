@@ -1,0 +1,267 @@
+"""The demo autopilot: runs a whole SPID session through the real windows, unattended.
+
+It presses the same buttons and keys an operator would (sign-in button, "take next", "call",
+Space on each checklist step, the capture buttons, "send code", the code field, the decision
+dialog, "hang up"), so the path it tests is the UI's own. A QTimer ticks the state machine;
+nothing blocks the GUI thread. At the end it writes the JSON report and quits with status 0
+(1 when something did not happen in time).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer
+from PySide6.QtTest import QTest
+
+log = logging.getLogger(__name__)
+
+TICK_MS = 100
+MIN_FRAMES = 60
+STEP_TIMEOUT_S = 45.0
+OTP_RE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
+
+
+class Autopilot(QObject):
+    def __init__(self, shell: Any, env: Any, report: Path, timeout_s: float = 240.0) -> None:
+        super().__init__(shell)
+        self.shell = shell
+        self.c = shell.controller
+        self.env = env
+        self.report_path = Path(report)
+        self.deadline = time.monotonic() + timeout_s
+        self.exit_status = 1
+        self.error: str | None = None
+        self.phase = "sign_in"
+        self.phase_since = time.monotonic()
+        self.step_ids: list[str] = []
+        self.step_index = 0
+        self.substate = ""
+        self.targets: list[str] = []
+        self.decision_state: str | None = None
+        self.call_ended = False
+        self.otp_code_typed = False
+        self.evidence: str | None = None
+        self.timeline: list[dict[str, Any]] = []
+        self._timer = QTimer(self)
+        self._timer.setInterval(TICK_MS)
+        self._timer.timeout.connect(self._tick)
+        self.c.decision_done.connect(self._decided)
+        self.c.decision_failed.connect(lambda code: self._fail(f"decision failed: {code}"))
+        self.c.decision_queued.connect(lambda: self._fail("decision left in the outbox"))
+        self.c.sign_in_failed.connect(lambda code, _u: self._fail(f"sign-in failed: {code}"))
+        self.c.call_state_changed.connect(self._call_state)
+
+    # --- driving --------------------------------------------------------------------------------
+    def start(self) -> None:
+        self._timer.start()
+
+    def _go(self, phase: str) -> None:
+        log.info("autopilot: %s", phase)
+        self.timeline.append({"phase": phase, "t": round(time.monotonic() - self.phase_since, 2)})
+        self.phase = phase
+        self.phase_since = time.monotonic()
+
+    def _fail(self, why: str) -> None:
+        if self.phase in ("done", "failed"):
+            return
+        log.error("autopilot failed in %s: %s", self.phase, why)
+        self.error = f"{self.phase}: {why}"
+        self._finish(ok=False)
+
+    def _tick(self) -> None:
+        if time.monotonic() > self.deadline:
+            self._fail("timed out")
+            return
+        handler: Callable[[], None] | None = getattr(self, f"_phase_{self.phase}", None)
+        if handler is None:
+            return
+        try:
+            handler()
+        except Exception as exc:  # report, never hang
+            log.exception("autopilot error")
+            self._fail(f"{type(exc).__name__}: {exc}")
+
+    @property
+    def window(self) -> Any:
+        return self.shell.main
+
+    # --- phases -------------------------------------------------------------------------------
+    def _phase_sign_in(self) -> None:
+        form = self.shell.sign_in
+        form.totp.setText(self.env.totp_now())
+        form.sign_in_button.click()
+        self._go("wait_signed_in")
+
+    def _phase_wait_signed_in(self) -> None:
+        if self.c.operator is not None and self.window is not None:
+            self._go("queue")
+
+    def _phase_queue(self) -> None:
+        queue = self.window.queue
+        if queue.row_count() >= 1 and queue.take_next_button.isEnabled():
+            queue.take_next_button.click()
+            self._go("wait_assignment")
+        elif time.monotonic() - self.phase_since > 60:
+            self._fail("the applicant never reached the queue")
+
+    def _phase_wait_assignment(self) -> None:
+        if self.c.session is not None:
+            self.step_ids = [v.id for v in self.c.session.step_views()]
+            self.window.session.call_button.click()
+            self._go("wait_call")
+        elif time.monotonic() - self.phase_since > 15:
+            self._go("queue")  # "take next" found nobody: back to the queue
+
+    def _phase_wait_call(self) -> None:
+        if self.c.call_state == "connected" and self.c.stats.frames_received >= MIN_FRAMES:
+            self.step_index = 0
+            self.substate = ""
+            self._go("steps")
+        elif self.c.call_state.startswith("failed"):
+            self._fail("call failed")
+
+    def _phase_steps(self) -> None:
+        if self.step_index >= len(self.step_ids):
+            self._go("decide")
+            return
+        session_window = self.window.session
+        checklist = session_window.checklist
+        step_id = self.step_ids[self.step_index]
+        view = checklist.step(step_id)
+        if view is None:
+            self._fail(f"step {step_id} not in the checklist")
+            return
+        if view.status == "passed":
+            self.step_index += 1
+            self.substate = ""
+            self.phase_since = time.monotonic()
+            return
+        if time.monotonic() - self.phase_since > STEP_TIMEOUT_S:
+            self._fail(f"step {step_id} did not pass ({self.substate or 'no progress'})")
+            return
+        if self.substate == "":
+            checklist.select_step(step_id)
+            checklist.focus_list()
+            kind = self.c.session.kind(step_id)
+            if view.targets:
+                self.targets = list(view.targets)
+                self.substate = "capture"
+            elif kind == "otp":
+                session_window.otp.send_button.click()
+                self.substate = "otp_wait"
+                self.otp_code_typed = False
+            elif kind == "random_action":
+                session_window.instruct_button.click()
+                self.substate = "press"
+            else:
+                self.substate = "press"
+        if self.substate == "capture":
+            if not self.targets:
+                self.substate = "press"
+            else:
+                target = self.targets[0]
+                if checklist.has_still(step_id, target):
+                    self.targets.pop(0)
+                else:
+                    button = checklist._cells[step_id].buttons[target]
+                    if button.isEnabled():
+                        button.click()
+            return
+        if self.substate == "otp_wait":
+            heard = self.c.last_otp_heard or ""
+            match = OTP_RE.search(heard)
+            otp = session_window.otp
+            if match and otp.code.isEnabled() and not self.otp_code_typed:
+                otp.code.setText(match.group(1))
+                otp.verify_button.click()
+                self.otp_code_typed = True
+            return
+        if self.substate == "press":
+            checklist.select_step(step_id)
+            QTest.keyClick(checklist.tree, Qt.Key.Key_Space)
+            self.substate = "pressed"
+            return
+        if self.substate == "pressed" and view.status != "passed":
+            self.substate = "press"  # e.g. the still was still landing: press again
+
+    def _phase_decide(self) -> None:
+        session_window = self.window.session
+        dialog = session_window.decision_dialog()
+        dialog.set_decision("approved")
+        if not dialog.approve.isChecked():
+            self._fail("approval blocked: " + dialog.blocked.text())
+            return
+        session_window.submit_decision(dialog)
+        self._go("wait_decision")
+
+    def _decided(self, state: str) -> None:
+        self.decision_state = state
+
+    def _phase_wait_decision(self) -> None:
+        if self.decision_state is not None:
+            self.window.session.hangup_button.click()
+            self._go("wait_hangup")
+
+    def _call_state(self, state: str) -> None:
+        if state == "ended":
+            self.call_ended = True
+
+    def _phase_wait_hangup(self) -> None:
+        if self.call_ended:
+            self._go("evidence")
+
+    def _phase_evidence(self) -> None:
+        from ui import integration
+
+        try:
+            self.evidence = integration.build_evidence(self.c)
+        except Exception as exc:
+            log.warning("evidence package not built: %s", type(exc).__name__)
+            self.evidence = None
+        self._finish(ok=True)
+
+    # --- report -------------------------------------------------------------------------------
+    def report(self) -> dict[str, Any]:
+        c = self.c
+        session = c.session
+        steps = session.report_steps() if session is not None else []
+        return {
+            "decision": self.decision_state,
+            "otp": {"verified": bool(c.otp_verified)},
+            "steps": steps,
+            "video": {
+                "frames_received": c.stats.frames_received,
+                "width": c.stats.width,
+                "height": c.stats.height,
+            },
+            "stills": [
+                {"step": s["step"], "script_step": s["script_step"], "width": s["width"],
+                 "height": s["height"], "size": s["size"]}
+                for s in c.stats.stills
+            ],
+            "latency_ms": c.stats.latency(),
+            "evidence": self.evidence,
+            "applicant": getattr(self.env, "applicant_kind", "synthetic"),
+            "duration_s": round(c.call_seconds(), 1),
+            "error": self.error,
+        }
+
+    def _finish(self, ok: bool) -> None:
+        self._timer.stop()
+        self.phase = "done" if ok else "failed"
+        data = self.report()
+        self.report_path.parent.mkdir(parents=True, exist_ok=True)
+        self.report_path.write_text(json.dumps(data, indent=2), encoding="utf-8")
+        complete = ok and data["decision"] == "approved" and data["otp"]["verified"]
+        self.exit_status = 0 if complete else 1
+        log.info("autopilot %s; report at %s", "finished" if complete else "FAILED",
+                 self.report_path)
+        QTimer.singleShot(0, self.shell.quit)
+        QCoreApplication.processEvents()

@@ -1,0 +1,253 @@
+"""`recognition-console demo`: a local desk service, a demo applicant, the console signed in.
+
+- the desk service runs as a subprocess (``server.cli serve --port 0 --demo``) on SQLite in a
+  temporary folder, seeded with the demo operators and requests (``seed --json``);
+- the applicant is the synthetic aiortc peer (``media.synthetic``) joining with the seeded join
+  token of the PROTOCOL.md demo identity, or ``--applicant chromium``: headless Chromium running
+  the real applicant page with a fake camera fed by a .y4m of the same scene;
+- the console opens signed in as ``operatore1`` (TOTP computed from the seeded secret).
+
+``--autopilot --report FILE`` then runs the whole SPID session unattended (ui.autopilot).
+These peers are demo/test programs on the real protocol; nothing here is used outside the demo.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import os
+import queue
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+log = logging.getLogger(__name__)
+
+DEMO_OPERATOR = "operatore1"
+DEMO_PASSWORD = "Demo-Operatore-2026!"  # noqa: S105 - the published demo credential
+DEMO_CODICE_FISCALE = "RSSMRA85D52H501P"
+START_TIMEOUT_S = 30.0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--autopilot", action="store_true",
+                        help="run the whole SPID session unattended, then exit")
+    parser.add_argument("--report", type=Path, help="autopilot: write the JSON report here")
+    parser.add_argument("--applicant", choices=("synthetic", "chromium"), default="synthetic",
+                        help="who plays the applicant (default: the synthetic aiortc peer)")
+    parser.add_argument("--language", choices=("it", "en"), help="interface language")
+    parser.add_argument("--timeout", type=float, default=240.0,
+                        help="autopilot: give up after this many seconds")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument("--log-level", default="INFO")
+
+
+def _pump(stream: IO[str], sink: queue.Queue[str], name: str, echo: bool) -> None:
+    for line in stream:
+        sink.put(line.rstrip("\n"))
+        if echo:
+            sys.stderr.write(f"[{name}] {line}")
+    sink.put("")
+
+
+@dataclass
+class Child:
+    name: str
+    proc: subprocess.Popen[str]
+    lines: queue.Queue[str] = field(default_factory=queue.Queue)
+    threads: list[threading.Thread] = field(default_factory=list)
+
+    @classmethod
+    def spawn(cls, name: str, argv: list[str], env: dict[str, str] | None = None,
+              echo_stderr: bool = False) -> Child:
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=env, start_new_session=True)
+        child = cls(name, proc)
+        assert proc.stdout is not None and proc.stderr is not None
+        for stream, echo in ((proc.stdout, False), (proc.stderr, echo_stderr)):
+            t = threading.Thread(target=_pump, args=(stream, child.lines, name, echo),
+                                 name=f"{name}-output", daemon=True)
+            t.start()
+            child.threads.append(t)
+        return child
+
+    def wait_line(self, prefix: str, timeout: float) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.2)
+            except queue.Empty:
+                if self.proc.poll() is not None:
+                    break
+                continue
+            if line.startswith(prefix):
+                return line
+        raise RuntimeError(f"{self.name} did not print {prefix!r} (exit {self.proc.poll()})")
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        for t in self.threads:
+            t.join(2)
+
+
+class DemoEnvironment:
+    """The desk service and the applicant, in a temporary folder; ``close()`` ends them."""
+
+    def __init__(self, applicant: str = "synthetic", keep: bool = False) -> None:
+        self.applicant_kind = applicant
+        self.keep = keep
+        self.folder = Path(tempfile.mkdtemp(prefix="recognition-demo-"))
+        self.children: list[Child] = []
+        self.url = ""
+        self.seed: dict[str, Any] = {}
+        self.echo = bool(os.environ.get("RECOGNITION_DEMO_VERBOSE"))
+
+    # --- desk ---------------------------------------------------------------------------------
+    def start_desk(self) -> str:
+        data = self.folder / "desk"
+        data.mkdir()
+        py = sys.executable
+        seeded = subprocess.run(
+            [py, "-m", "server.cli", "--log-level", "WARNING", "seed", "--data-dir", str(data),
+             "--json"],
+            capture_output=True, text=True, timeout=120, check=False,
+        )
+        if seeded.returncode != 0:
+            raise RuntimeError("desk seed failed: " + seeded.stderr.strip()[-400:])
+        self.seed = json.loads(seeded.stdout.strip().splitlines()[-1])
+        desk = Child.spawn(
+            "desk",
+            [py, "-m", "server.cli", "--log-level", "WARNING", "serve", "--data-dir", str(data),
+             "--port", "0", "--demo"],
+            echo_stderr=self.echo,
+        )
+        self.children.append(desk)
+        line = desk.wait_line("listening on ", START_TIMEOUT_S)
+        self.url = line.split("listening on ", 1)[1].strip().rstrip("/")
+        log.info("demo desk service at %s", self.url)
+        return self.url
+
+    def operator(self, username: str = DEMO_OPERATOR) -> dict[str, Any]:
+        for op in self.seed.get("operators", []):
+            if op.get("username") == username:
+                return dict(op)
+        raise RuntimeError(f"seed has no operator {username}")
+
+    def demo_request(self) -> dict[str, Any]:
+        for req in self.seed.get("requests", []):
+            if req.get("applicant", {}).get("codice_fiscale") == DEMO_CODICE_FISCALE:
+                return dict(req)
+        raise RuntimeError("seed has no demo request")
+
+    def totp_now(self, username: str = DEMO_OPERATOR) -> str:
+        import pyotp
+
+        return str(pyotp.TOTP(self.operator(username)["totp_secret"]).now())
+
+    # --- applicant ----------------------------------------------------------------------------
+    def start_applicant(self) -> None:
+        token = str(self.demo_request()["join_token"])
+        if self.applicant_kind == "chromium":
+            self._start_chromium(token)
+        else:
+            child = Child.spawn(
+                "applicant",
+                [sys.executable, "-m", "media.synthetic", "--desk", self.url, "--join-token",
+                 token],
+                echo_stderr=self.echo,
+            )
+            self.children.append(child)
+
+    def _start_chromium(self, token: str) -> None:
+        browser = shutil.which("chromium") or "/usr/bin/chromium"
+        clip = self.folder / "applicant.y4m"
+        write_scene_y4m(clip)
+        profile = self.folder / "chromium-profile"
+        profile.mkdir()
+        argv = [
+            browser, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+            "--no-first-run", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", f"--user-data-dir={profile}", "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream", f"--use-file-for-fake-video-capture={clip}",
+            "--remote-debugging-port=0", "--autoplay-policy=no-user-gesture-required",
+            f"{self.url}/join/{token}?autostart=1",
+        ]
+        self.children.append(Child.spawn("chromium", argv, echo_stderr=self.echo))
+
+    def close(self) -> None:
+        for child in reversed(self.children):
+            with contextlib.suppress(Exception):
+                child.stop()
+        self.children.clear()
+        if not self.keep:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def write_scene_y4m(path: Path, seconds: float = 20.0) -> Path:
+    """The synthetic applicant's scene as a .y4m for Chromium's fake camera (media's writer)."""
+    from media.synthetic import scene
+
+    writer = getattr(scene, "write_y4m", None)
+    if writer is None:
+        raise RuntimeError("media.synthetic.scene.write_y4m is not available")
+    writer(path, seconds=seconds)
+    return path
+
+
+def run(args: argparse.Namespace) -> int:
+    from ui.app import create_qapp, exec_app, setup_logging
+
+    setup_logging(args.log_level)
+    if args.autopilot and args.report is None:
+        print("recognition-console demo: --autopilot needs --report FILE", file=sys.stderr)
+        return 2
+    env = DemoEnvironment(args.applicant, keep=args.keep)
+    # the demo keeps its console settings and data inside its temporary folder
+    os.environ["RECOGNITION_CONSOLE_CONFIG_DIR"] = str(env.folder / "console-config")
+    os.environ["RECOGNITION_CONSOLE_DATA_DIR"] = str(env.folder / "console-data")
+    app = create_qapp()
+    try:
+        try:
+            env.start_desk()
+            env.start_applicant()
+        except Exception as exc:
+            log.error("demo could not start: %s", exc)
+            print(f"recognition-console demo: {exc}", file=sys.stderr)
+            return 1
+        from ui.i18n import install_language
+        from ui.integration import SettingsStore
+        from ui.main_window import ConsoleShell
+
+        settings = SettingsStore()
+        language = args.language or ("en" if args.autopilot else "it")
+        install_language(language)
+        settings.update(server_url=env.url, last_user=DEMO_OPERATOR, language=language)
+        shell = ConsoleShell(settings)
+        shell.show_sign_in(server=env.url, user=DEMO_OPERATOR)
+        shell.sign_in.password.setText(DEMO_PASSWORD)
+        shell.sign_in.totp.setText(env.totp_now())
+        if args.autopilot:
+            from ui.autopilot import Autopilot
+
+            pilot = Autopilot(shell, env, args.report, timeout_s=args.timeout)
+            pilot.start()
+            exec_app(app, shell)
+            return pilot.exit_status
+        shell.sign_in.sign_in_button.click()  # opens already signed in
+        return exec_app(app, shell)
+    finally:
+        env.close()
