@@ -1,0 +1,143 @@
+"""Benchmark: from card insertion to parsed fields, through pcscd and vpcd.
+
+    .venv/bin/python -m bench.bench_card [--rounds N]
+
+Each round inserts the virtual CNS (TCP connect to vpcd), waits for the watcher's INSERTED event
+(pcscd noticing the card), then connects, reads and parses the three files. Printed: insertion →
+fields (the operator-visible latency; target ≤ 300 ms), its parts, and APDUs per full read.
+Starts pcscd itself (and stops it) when it is not running.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import statistics
+import subprocess
+import threading
+import time
+
+from cardreader import emulator
+from cardreader.errors import CardError
+from cardreader.pcsc import CardEvent, CardEventKind, CardWatcher, PcscContext, read_from
+
+
+def _pcscd_up() -> bool:
+    try:
+        with PcscContext() as ctx:
+            return emulator.READER_NAMES[0] in ctx.readers()
+    except CardError:
+        return False
+
+
+def _start_pcscd() -> subprocess.Popen[bytes] | None:
+    if _pcscd_up():
+        return None
+    exe = shutil.which("pcscd") or "/usr/sbin/pcscd"
+    proc = subprocess.Popen(
+        [exe, "--foreground", "--auto-exit"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 10
+    while not _pcscd_up():
+        if time.monotonic() > deadline or proc.poll() is not None:
+            raise SystemExit("pcscd with vpcd could not be started (root needed?)")
+        time.sleep(0.1)
+    return proc
+
+
+def _pct(values: list[float], q: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, round(q * (len(s) - 1)))]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=30)
+    ap.add_argument("--slot", type=int, default=0)
+    args = ap.parse_args()
+    proc = _start_pcscd()
+    try:
+        return _bench(args.rounds, args.slot)
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(10)
+
+
+def _bench(rounds: int, slot: int) -> int:
+    profile = emulator.make_profile(dict(emulator.DEMO_IDENTITY))
+    card = emulator.VirtualCns(profile)
+    em = emulator.VpcdEmulator(card, slot=slot)
+    reader = em.reader_name
+    inserted = threading.Event()
+    removed = threading.Event()
+    atr_box: list[bytes] = []
+
+    def on_event(ev: CardEvent) -> None:
+        if ev.reader != reader:
+            return
+        if ev.kind == CardEventKind.INSERTED:
+            atr_box[:] = [ev.atr]
+            inserted.set()
+        elif ev.kind == CardEventKind.REMOVED:
+            removed.set()
+
+    watcher = CardWatcher(on_event)
+    watcher.start()
+    rng = random.Random(6)
+    total: list[float] = []
+    detect: list[float] = []
+    read: list[float] = []
+    apdus: list[int] = []
+    try:
+        time.sleep(0.5)
+        with PcscContext() as ctx:
+            for _ in range(rounds):
+                inserted.clear()
+                removed.clear()
+                t0 = time.perf_counter()
+                em.insert()
+                if not inserted.wait(5):
+                    raise SystemExit("the watcher saw no insertion")
+                t1 = time.perf_counter()
+                data = read_from(ctx, reader, atr_box[0])
+                t2 = time.perf_counter()
+                assert data.personal.codice_fiscale == emulator.DEMO_IDENTITY["codice_fiscale"]
+                total.append((t2 - t0) * 1000)
+                detect.append((t1 - t0) * 1000)
+                read.append((t2 - t1) * 1000)
+                apdus.append(data.apdu_count)
+                em.remove()
+                removed.wait(5)
+                # insert at a random moment of pcscd's 400 ms polling cycle, as a hand would
+                time.sleep(rng.uniform(0.0, 0.4))
+    finally:
+        em.remove()
+        watcher.stop()
+
+    def row(name: str, v: list[float]) -> str:
+        return (
+            f"{name:<34} median {statistics.median(v):7.1f} ms   p95 {_pct(v, 0.95):7.1f} ms"
+            f"   max {max(v):7.1f} ms"
+        )
+
+    print(f"bench_card: {rounds} rounds, reader '{reader}', virtual CNS via pcscd + vpcd")
+    print(row("insertion -> parsed fields", total))
+    print(row("  insertion -> INSERTED event (pcscd)", detect))
+    print(row("  INSERTED event -> parsed fields", read))
+    print(
+        f"{'APDUs per full read':<34} {statistics.median(apdus):.0f} "
+        f"(3 SELECT, 1+1 READ for ID/personal data, {apdus[0] - 5} READ for the certificate)"
+    )
+    verdict = "met" if statistics.median(total) <= 300 else "MISSED"
+    print(
+        f"target insertion -> fields <= 300 ms: {verdict} at the median, p95 "
+        f"{_pct(total, 0.95):.0f} ms; pcscd polls a vpcd reader every 400 ms (no event thread in "
+        "the driver), so detection alone is 0-400 ms"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
