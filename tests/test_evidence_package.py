@@ -31,10 +31,11 @@ CF = "RSSMRA85D52H501P"
 OTP_CODE = "493817"
 
 
-def make_package(root: Path, *, seconds: float = 1.0) -> Path:
+def make_package(root: Path, *, seconds: float = 1.0, request_id: str = "req-1",
+                 work: Path | None = None) -> Path:
     key = WorkstationKey.load_or_create(root / "data")
     b = EvidencePackageBuilder.create(
-        root / "work", key, request_id="req-1", product="spid_personal",
+        work or root / "work", key, request_id=request_id, product="spid_personal",
         operator={"id": "op-1", "username": "operatore1", "display_name": "Operatore Uno"},
         applicant={"surname": "ROSSI", "given_names": "MARIA", "codice_fiscale": CF},
         script_id="spid_remote")
