@@ -157,7 +157,8 @@ def _self_signed(data_dir: Path, host: str) -> tuple[Path, Path]:
 
 # --- serve -----------------------------------------------------------------------------------
 
-async def _serve(cfg: DeskConfig, host: str, port: int, ssl_ctx: ssl.SSLContext | None) -> None:
+async def _serve(cfg: DeskConfig, host: str, port: int, ssl_ctx: ssl.SSLContext | None,
+                 seed_json: Path | None = None) -> None:
     from aiohttp import web
 
     from server.app import create_app
@@ -178,6 +179,13 @@ async def _serve(cfg: DeskConfig, host: str, port: int, ssl_ctx: ssl.SSLContext 
     shown = "127.0.0.1" if host == "localhost" else host
     if ":" in shown:
         shown = f"[{shown}]"
+    if seed_json is not None:
+        from server.context import DESK
+
+        data = seed_data(app[DESK], f"{scheme}://{shown}:{bound}")
+        tmp = seed_json.with_suffix(seed_json.suffix + ".tmp")
+        tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        tmp.replace(seed_json)
     print(f"listening on {scheme}://{shown}:{bound}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -219,7 +227,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if cfg.demo:
         logger.warning("demo mode: outboxes and the clock are exposed under /api/v1/dev")
     try:
-        asyncio.run(_serve(cfg, host, port, ssl_ctx))
+        asyncio.run(_serve(cfg, host, port, ssl_ctx,
+                           Path(args.seed_json) if args.seed_json else None))
     except OSError as exc:
         print(f"recognition-desk: cannot listen on {host}:{port}: {exc.strerror}",
               file=sys.stderr)
@@ -229,17 +238,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 # --- seed and operators ------------------------------------------------------------------------
 
-def cmd_seed(args: argparse.Namespace) -> int:
+def seed_data(desk: Any, base_url: str) -> dict[str, Any]:
+    """Create (or refresh) the demo operators and requests; returns the ``seed --json`` object."""
     from server import security
     from server.api_requests import create_request_record, join_expiry, request_json
-    from server.app import build_desk
     from server.validation import iso
 
-    cfg = _config(args)
-    desk = build_desk(cfg)
     store = desk.store
-    now = cfg.clock.now()
-    base = args.base_url.rstrip("/")
+    now = desk.config.clock.now()
+    base = base_url.rstrip("/")
     ops_out: list[dict[str, Any]] = []
     pw_hash = security.hash_password(DEMO_PASSWORD)
     for username, display, role in DEMO_OPERATORS:
@@ -250,7 +257,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
         if op.totp_secret is None:
             secret = security.new_totp_secret()
             store.set_totp_secret(op.id, secret)
-            op = store.operator(op.id) or op  # type: ignore[assignment]
+            op = store.operator(op.id) or op
         ops_out.append({"id": op.id, "username": op.username, "password": DEMO_PASSWORD,
                         "role": op.role, "display_name": op.display_name,
                         "totp_secret": op.totp_secret})
@@ -273,7 +280,17 @@ def cmd_seed(args: argparse.Namespace) -> int:
                          "join_expires_at": iso(expires),
                          "appointment_at": iso(req.appointment_at),
                          "applicant": full["applicant"], "document": full["document"]})
-    store.close()
+    return {"operators": ops_out, "requests": reqs_out}
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    from server.app import build_desk
+
+    cfg = _config(args)
+    desk = build_desk(cfg)
+    data = seed_data(desk, args.base_url)
+    desk.store.close()
+    ops_out, reqs_out = data["operators"], data["requests"]
     if args.json:
         print(json.dumps({"operators": ops_out, "requests": reqs_out}, ensure_ascii=False),
               flush=True)
@@ -359,6 +376,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--demo", action="store_true",
                    help="expose /api/v1/dev (outboxes, clock) for demos and tests")
     s.add_argument("--allow-origin", action="append", help="extra WebSocket origin")
+    s.add_argument("--seed-json", metavar="FILE",
+                   help="seed the demo data once listening and write `seed --json` to FILE "
+                        "(join links use the real address)")
     s.add_argument("--retention", action="append", metavar="PRODUCT=YEARS")
     s.add_argument("--sms-gateway-url", help="send SMS through this HTTP gateway; credentials "
                    "from RECOGNITION_DESK_SMS_USER/_PASSWORD or _TOKEN")
