@@ -1,0 +1,138 @@
+"""Public types of the media engine: call states, quality reports, error codes, the listener
+interface the UI implements, and the frame/audio hand-over objects. No Qt here: the UI turns
+the listener's plain callbacks into Qt signals."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Protocol
+
+import av
+
+
+class CallState(StrEnum):
+    IDLE = "idle"
+    CONNECTING = "connecting"  # signalling up, first peer connection being set up
+    CONNECTED = "connected"  # media flowing, control channel open
+    RECONNECTING = "reconnecting"  # a new peer connection after a drop
+    LOST = "lost"  # link lost (no pong for 3 s / ICE failed / applicant left); waiting for them
+    ENDED = "ended"  # hung up or the call was ended
+
+
+class QualityLevel(StrEnum):
+    EXCELLENT = "excellent"
+    GOOD = "good"
+    POOR = "poor"
+    LOST = "lost"
+
+
+class EngineErrorCode(StrEnum):
+    """Codes for `on_error`; the UI translates them."""
+
+    DESK_UNREACHABLE = "desk_unreachable"
+    UNAUTHORIZED = "unauthorized"  # the desk refused the access token (WS closed 4401)
+    SIGNALLING_REJECTED = "signalling_rejected"  # the desk closed the socket 4400
+    SIGNALLING_LOST = "signalling_lost"  # the desk socket dropped and could not be reopened
+    UNKNOWN_SESSION = "unknown_session"
+    NOT_YOUR_SESSION = "not_your_session"
+    APPLICANT_OFFLINE = "applicant_offline"
+    BAD_ANSWER = "bad_answer"  # the applicant's SDP answer could not be applied
+    CONNECT_TIMEOUT = "connect_timeout"  # no media connection within the allowed time
+    CAMERA_UNAVAILABLE = "camera_unavailable"  # placeholder video sent instead
+    MICROPHONE_UNAVAILABLE = "microphone_unavailable"  # silence sent instead
+    MALFORMED_MESSAGE = "malformed_message"  # a peer sent something unreadable (ignored)
+    INTERNAL = "internal"
+
+
+@dataclass(frozen=True)
+class QualityReport:
+    level: QualityLevel
+    rtt_ms: float | None = None  # from RTCP (our sent streams)
+    loss_pct: float | None = None  # inbound packet loss over the last interval
+    jitter_ms: float | None = None  # inbound video jitter
+    bitrate_kbps: float | None = None  # inbound, whole transport
+    remote_width: int | None = None  # the page's own `stats` message
+    remote_height: int | None = None
+    remote_fps: float | None = None
+    remote_rtt_ms: float | None = None
+    remote_limitation: str | None = None
+    at: float = field(default_factory=time.time)
+
+
+@dataclass(frozen=True)
+class RemoteFrame:
+    """The applicant's latest decoded video frame (yuv420p) and its frame stamp, if any."""
+
+    frame: av.VideoFrame
+    seq: int  # increases by one per frame received (dropped ones included)
+    received_at: float  # time.time() when it came out of the decoder
+    stamp_ms: int | None  # the sender's time.time() in ms (synthetic applicant only)
+
+    @property
+    def latency_ms(self) -> float | None:
+        """Sender capture -> out of our decoder, in ms (None without a stamp)."""
+        if self.stamp_ms is None:
+            return None
+        return self.received_at * 1000.0 - self.stamp_ms
+
+    def latency_now_ms(self) -> float | None:
+        """Sender capture -> now (call it where the frame is handed to the screen)."""
+        if self.stamp_ms is None:
+            return None
+        return time.time() * 1000.0 - self.stamp_ms
+
+
+@dataclass(frozen=True)
+class PcmChunk:
+    """Interleaved signed 16-bit little-endian PCM for QAudioSink."""
+
+    data: bytes
+    sample_rate: int
+    channels: int
+
+    @property
+    def samples(self) -> int:
+        return len(self.data) // (2 * self.channels)
+
+
+AudioSink = Callable[[PcmChunk], None]
+# kind: 'applicant_video' | 'operator_video' | 'applicant_audio' | 'operator_audio'
+MediaSink = Callable[[str, Any, float], None]
+MEDIA_KINDS = ("applicant_video", "operator_video", "applicant_audio", "operator_audio")
+
+
+class EngineListener(Protocol):
+    """Callbacks from the engine, all called on the engine's thread: keep them short and do not
+    call Qt widgets from them (emit a signal instead)."""
+
+    def on_call_state(self, state: CallState) -> None: ...
+
+    def on_quality(self, report: QualityReport) -> None: ...
+
+    def on_message(self, message: dict[str, Any]) -> None: ...
+
+    def on_remote_frame(self) -> None: ...
+
+    def on_error(self, code: EngineErrorCode) -> None: ...
+
+
+class NullListener:
+    """A listener that ignores everything (subclass it and override what you need)."""
+
+    def on_call_state(self, state: CallState) -> None:
+        pass
+
+    def on_quality(self, report: QualityReport) -> None:
+        pass
+
+    def on_message(self, message: dict[str, Any]) -> None:
+        pass
+
+    def on_remote_frame(self) -> None:
+        pass
+
+    def on_error(self, code: EngineErrorCode) -> None:
+        pass

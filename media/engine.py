@@ -1,0 +1,839 @@
+"""The console's media engine: one asyncio loop in its own named thread (like Electrum's
+network thread) that owns signalling, peer connections, tracks and the data channel.
+
+Every public method may be called from any thread (the GUI's); those that wait for something
+return a `concurrent.futures.Future`. Results come back through the `EngineListener`'s plain
+callbacks, called on the engine thread (the UI re-emits them as Qt signals). Video frames go
+through a "latest frame" slot that is overwritten, never queued.
+
+Call flow (docs/PROTOCOL.md): start_call opens /ws/operator (Bearer); the desk sends
+`applicant_joined` when the applicant is there; the engine creates a new RTCPeerConnection
+(iceServers always explicit), the `control` data channel and its tracks, sends the offer and
+applies the answer. A heartbeat ping every second on the data channel; no pong for 3 s, ICE
+failure or `peer_left` = link lost. When `applicant_joined` comes again, a NEW peer connection
+is made and a new offer sent (aiortc has no ICE restart).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import json
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Coroutine, Sequence
+from typing import Any, TypeVar
+
+import aiohttp
+import av
+from aiortc import RTCDataChannel, RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+from media import framestamp
+from media.api import (
+    MEDIA_KINDS,
+    AudioSink,
+    CallState,
+    EngineErrorCode,
+    EngineListener,
+    MediaSink,
+    NullListener,
+    PcmChunk,
+    QualityLevel,
+    QualityReport,
+    RemoteFrame,
+)
+from media.local import LocalMedia
+from media.net import IceServerSpec, parse_json_message, rtc_configuration, ws_url
+from media.quality import QualityMeter
+from media.stills import Still, StillAssembler, StillError, StillErrorCode, chunk_id
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+HEARTBEAT_INTERVAL_S = 1.0
+HEARTBEAT_TIMEOUT_S = 3.0
+QUALITY_INTERVAL_S = 1.0
+CONNECT_TIMEOUT_S = 20.0
+OFFER_FALLBACK_S = 1.5  # offer anyway if the desk did not say applicant_joined by then
+STILL_TIMEOUT_S = 15.0
+WS_RETRIES = 5
+
+
+class _Peer:
+    """One RTCPeerConnection generation and what hangs off it."""
+
+    def __init__(self, pc: RTCPeerConnection, channel: RTCDataChannel, generation: int) -> None:
+        self.pc = pc
+        self.channel = channel
+        self.generation = generation
+        self.tasks: set[asyncio.Task[Any]] = set()
+        self.offered_at = time.monotonic()
+        self.answered = False
+        self.open = False
+        self.last_pong = 0.0
+        self.lost = False
+
+
+class MediaEngine:
+    """See the module docstring. Construct, `start()`, use, `stop()`."""
+
+    def __init__(
+        self,
+        listener: EngineListener | None = None,
+        *,
+        camera: str | None = "auto",
+        camera_format: str | None = None,
+        camera_size: tuple[int, int] = (1280, 720),
+        camera_fps: int = 30,
+        microphone: str | None = "auto",
+        microphone_format: str | None = None,
+        audio_channels: int = 1,
+        heartbeat_interval_s: float = HEARTBEAT_INTERVAL_S,
+        heartbeat_timeout_s: float = HEARTBEAT_TIMEOUT_S,
+        quality_interval_s: float = QUALITY_INTERVAL_S,
+        connect_timeout_s: float = CONNECT_TIMEOUT_S,
+    ) -> None:
+        if audio_channels not in (1, 2):
+            raise ValueError("audio_channels must be 1 or 2")
+        self._listener: EngineListener = listener or NullListener()
+        self._camera = camera
+        self._camera_format = camera_format
+        self._camera_size = camera_size
+        self._camera_fps = camera_fps
+        self._microphone = microphone
+        self._microphone_format = microphone_format
+        self._audio_channels = audio_channels
+        self._hb_interval = heartbeat_interval_s
+        self._hb_timeout = heartbeat_timeout_s
+        self._quality_interval = quality_interval_s
+        self._connect_timeout = connect_timeout_s
+
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._started = threading.Event()
+        self._lock = threading.Lock()
+
+        # state shared with other threads (read under the lock or atomically)
+        self._latest: RemoteFrame | None = None
+        self._latest_local: av.VideoFrame | None = None
+        self._frame_seq = 0
+        self._frames_dropped = 0
+        self._audio_sink: AudioSink | None = None
+        self._media_sinks: tuple[MediaSink, ...] = ()
+        self._mic_muted = False
+        self._camera_enabled = True
+        self._state = CallState.IDLE
+        self._quality: QualityReport | None = None
+
+        # loop-only state
+        self._local: LocalMedia | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._ws: aiohttp.ClientWebSocketResponse | None = None
+        self._call_task: asyncio.Task[None] | None = None
+        self._call: dict[str, Any] | None = None  # base_url, token, session_id, ice
+        self._peer: _Peer | None = None
+        self._generation = 0
+        self._ever_connected = False
+        self._ending = False
+        self._stills: dict[str, tuple[StillAssembler, asyncio.Future[Still]]] = {}
+        self._meter = QualityMeter()
+        self._bg: set[asyncio.Task[Any]] = set()
+
+    # ------------------------------------------------------------------ thread & loop --
+    def start(self) -> None:
+        """Start the engine thread and its loop (returns when the loop runs)."""
+        if self._thread is not None:
+            raise RuntimeError("engine already started")
+        self._thread = threading.Thread(target=self._main, name="media-engine", daemon=True)
+        self._thread.start()
+        if not self._started.wait(10):
+            raise RuntimeError("media engine loop did not start")
+
+    def _main(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        asyncio.set_event_loop(loop)
+        loop.call_soon(self._started.set)
+        try:
+            loop.run_forever()
+        finally:
+            try:
+                pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+                for t in pending:
+                    t.cancel()
+                if pending:
+                    loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+                loop.run_until_complete(loop.shutdown_asyncgens())
+                loop.run_until_complete(loop.shutdown_default_executor())
+            finally:
+                loop.close()
+                logger.info("media engine loop closed")
+
+    def _submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        loop = self._loop
+        if loop is None or loop.is_closed() or not loop.is_running():
+            coro.close()
+            fut: concurrent.futures.Future[T] = concurrent.futures.Future()
+            fut.set_exception(RuntimeError("media engine is not running"))
+            return fut
+        return asyncio.run_coroutine_threadsafe(coro, loop)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Close peer connections and signalling, stop the loop, join the thread."""
+        thread, loop = self._thread, self._loop
+        if thread is None or loop is None:
+            return
+        if loop.is_running():
+            fut = self._submit(self._shutdown())
+            try:
+                fut.result(timeout)
+            except Exception:
+                logger.warning("media engine shutdown was not clean", exc_info=True)
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout)
+        if thread.is_alive():
+            logger.error("media engine thread did not stop within %.1f s", timeout)
+        self._thread = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    async def _shutdown(self) -> None:
+        await self._end_call(send_hangup=True, final_state=None)
+        if self._local is not None:
+            await self._local.close()
+            self._local = None
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+        for t in list(self._bg):
+            t.cancel()
+
+    # ------------------------------------------------------------------ public API -----
+    def start_call(
+        self,
+        desk_base_url: str,
+        access_token: str,
+        session_id: str,
+        ice_servers: Sequence[IceServerSpec] = (),
+        verify: bool | str = True,
+    ) -> concurrent.futures.Future[None]:
+        """Connect the operator socket and set up the call; the future completes once the
+        socket is open (the call itself then reports through on_call_state).
+
+        ice_servers: [] on loopback/LAN, else e.g. [{"urls": "turn:...", "username": ..,
+        "credential": ..}] (aiortc uses the first STUN and the first TURN URL only).
+        verify: TLS certificate check for https desks (False, or a CA bundle path).
+        """
+        return self._submit(
+            self._start_call(desk_base_url, access_token, session_id, list(ice_servers), verify)
+        )
+
+    def set_listener(self, listener: EngineListener | None) -> None:
+        """Replace the listener (e.g. when the UI creates it after the engine)."""
+        self._listener = listener or NullListener()
+
+    def configure_devices(
+        self,
+        camera: str | None = "auto",
+        microphone: str | None = "auto",
+        camera_format: str | None = None,
+        microphone_format: str | None = None,
+    ) -> concurrent.futures.Future[None]:
+        """Choose the devices (settings); they are (re)opened when the next call starts."""
+        return self._submit(self._configure(camera, microphone, camera_format, microphone_format))
+
+    async def _configure(self, camera: str | None, microphone: str | None,
+                         camera_format: str | None, microphone_format: str | None) -> None:
+        self._camera, self._microphone = camera, microphone
+        self._camera_format, self._microphone_format = camera_format, microphone_format
+        if self._local is not None and self._call is None:
+            await self._local.close()
+            self._local = None
+
+    def hang_up(self) -> concurrent.futures.Future[None]:
+        return self._submit(self._end_call(send_hangup=True, final_state=CallState.ENDED))
+
+    def request_still(
+        self, step: str, timeout: float = STILL_TIMEOUT_S
+    ) -> concurrent.futures.Future[Still]:
+        """Ask the applicant's page for a full-resolution still; fails with StillError."""
+        return self._submit(self._request_still(step, timeout))
+
+    def send_instruction(self, code: str) -> concurrent.futures.Future[None]:
+        return self._submit(self._send_control({"type": "instruction", "code": code}))
+
+    def set_mic_muted(self, muted: bool) -> None:
+        self._mic_muted = bool(muted)
+
+    def set_camera_enabled(self, enabled: bool) -> None:
+        self._camera_enabled = bool(enabled)
+
+    @property
+    def mic_muted(self) -> bool:
+        return self._mic_muted
+
+    @property
+    def camera_enabled(self) -> bool:
+        return self._camera_enabled
+
+    def latest_remote_frame(self) -> RemoteFrame | None:
+        """The applicant's most recent decoded frame (yuv420p) with its stamp, or None."""
+        return self._latest
+
+    def latest_local_frame(self) -> av.VideoFrame | None:
+        """The operator's own latest video frame as sent (for the self view), yuv420p."""
+        frame = self._latest_local
+        if frame is not None and frame.format.name != "yuv420p":
+            frame = frame.reformat(format="yuv420p")
+        return frame
+
+    @property
+    def frames_received(self) -> int:
+        return self._frame_seq
+
+    @property
+    def frames_dropped(self) -> int:
+        """Frames skipped because a newer one was already decoded (the UI never saw them)."""
+        return self._frames_dropped
+
+    @property
+    def call_state(self) -> CallState:
+        return self._state
+
+    @property
+    def last_quality(self) -> QualityReport | None:
+        return self._quality
+
+    def set_audio_sink(self, sink: AudioSink | None) -> None:
+        """`sink(PcmChunk)` gets the applicant's audio as s16 48 kHz (mono or stereo, as set
+        in the constructor), called on the engine thread: enqueue, do not block."""
+        self._audio_sink = sink
+
+    def add_media_sink(self, sink: MediaSink) -> None:
+        """`sink(kind, frame, monotonic_ts)` for every frame received and sent; kind is one of
+        applicant_video, operator_video, applicant_audio, operator_audio. Must only enqueue."""
+        with self._lock:
+            self._media_sinks = (*self._media_sinks, sink)
+
+    def remove_media_sink(self, sink: MediaSink) -> None:
+        with self._lock:
+            self._media_sinks = tuple(s for s in self._media_sinks if s is not sink)
+
+    # ------------------------------------------------------------------ listener -------
+    def _emit(self, name: str, *args: Any) -> None:
+        try:
+            getattr(self._listener, name)(*args)
+        except Exception:
+            logger.exception("listener %s failed", name)
+
+    def _set_state(self, state: CallState) -> None:
+        if state is self._state:
+            return
+        logger.info("call state %s -> %s", self._state.value, state.value)
+        self._state = state
+        self._emit("on_call_state", state)
+
+    def _error(self, code: EngineErrorCode) -> None:
+        logger.info("engine error %s", code.value)
+        self._emit("on_error", code)
+
+    def _fanout(self, kind: str, frame: Any, ts: float) -> None:
+        if kind == "operator_video":
+            self._latest_local = frame
+        for sink in self._media_sinks:
+            try:
+                sink(kind, frame, ts)
+            except Exception:
+                logger.exception("media sink failed for %s", kind)
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any], peer: _Peer | None = None) -> None:
+        task = asyncio.ensure_future(coro)
+        bucket = peer.tasks if peer is not None else self._bg
+        bucket.add(task)
+        task.add_done_callback(bucket.discard)
+        task.add_done_callback(self._task_done)
+
+    @staticmethod
+    def _task_done(task: asyncio.Task[Any]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("media engine task failed", exc_info=task.exception())
+
+    # ------------------------------------------------------------------ call -----------
+    async def _start_call(
+        self, base_url: str, token: str, session_id: str, ice: list[IceServerSpec],
+        verify: bool | str = True,
+    ) -> None:
+        if self._call is not None:
+            await self._end_call(send_hangup=True, final_state=None)
+        url = ws_url(base_url, "/ws/operator")  # raises ValueError on a bad URL
+        rtc_configuration(ice)  # validates the ICE servers before anything starts
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        if self._local is None:
+            self._local = LocalMedia(
+                camera=self._camera,
+                camera_format=self._camera_format,
+                camera_size=self._camera_size,
+                camera_fps=self._camera_fps,
+                microphone=self._microphone,
+                microphone_format=self._microphone_format,
+                report_error=self._error,
+            )
+            self._local.open()
+        ssl_arg: Any = True
+        if verify is False:
+            ssl_arg = False
+        elif isinstance(verify, str):
+            import ssl
+
+            ssl_arg = ssl.create_default_context(cafile=verify)
+        self._call = {"url": url, "token": token, "session_id": session_id, "ice": ice,
+                      "ssl": ssl_arg}
+        self._ending = False
+        self._ever_connected = False
+        self._meter.reset()
+        self._set_state(CallState.CONNECTING)
+        try:
+            await self._connect_ws()
+        except Exception:
+            self._call = None
+            self._set_state(CallState.IDLE)
+            raise
+        self._call_task = asyncio.ensure_future(self._call_main())
+
+    async def _connect_ws(self) -> None:
+        assert self._session is not None and self._call is not None
+        headers = {"Authorization": f"Bearer {self._call['token']}"}
+        try:
+            self._ws = await self._session.ws_connect(
+                self._call["url"], headers=headers, heartbeat=None, max_msg_size=0,
+                ssl=self._call["ssl"],
+            )
+        except aiohttp.WSServerHandshakeError as exc:
+            code = EngineErrorCode.UNAUTHORIZED if exc.status in (401, 403) else (
+                EngineErrorCode.DESK_UNREACHABLE)
+            self._error(code)
+            raise ConnectionError(code.value) from None
+        except (aiohttp.ClientError, OSError) as exc:
+            self._error(EngineErrorCode.DESK_UNREACHABLE)
+            raise ConnectionError(EngineErrorCode.DESK_UNREACHABLE.value) from exc
+
+    async def _call_main(self) -> None:
+        """Read the operator socket for the whole call; reopen it if it drops."""
+        self._spawn(self._quality_loop())
+        self._spawn(self._offer_fallback())
+        retries = 0
+        while self._call is not None and not self._ending:
+            ws = self._ws
+            if ws is not None:
+                await self._read_ws(ws)
+                code = ws.close_code
+                if self._ending or self._call is None:
+                    return
+                if code == 4401:
+                    self._error(EngineErrorCode.UNAUTHORIZED)
+                    await self._end_call(send_hangup=False, final_state=CallState.ENDED)
+                    return
+                if code == 4400:
+                    self._error(EngineErrorCode.SIGNALLING_REJECTED)
+                logger.warning("operator socket closed (code %s); reopening", code)
+            self._ws = None
+            retries += 1
+            if retries > WS_RETRIES:
+                self._error(EngineErrorCode.SIGNALLING_LOST)
+                return
+            await asyncio.sleep(min(4.0, 0.5 * 2 ** (retries - 1)))
+            with contextlib.suppress(ConnectionError):
+                await self._connect_ws()
+                retries = 0
+
+    async def _read_ws(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        async for raw in ws:
+            if raw.type != aiohttp.WSMsgType.TEXT:
+                if raw.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.ERROR):
+                    break
+                continue
+            msg = parse_json_message(raw.data)
+            if msg is None:
+                logger.warning("malformed message from the desk ignored")
+                continue
+            try:
+                await self._on_ws_message(msg)
+            except Exception:
+                logger.exception("handling desk message %s failed", msg.get("type"))
+
+    async def _on_ws_message(self, msg: dict[str, Any]) -> None:
+        call = self._call
+        if call is None:
+            return
+        kind = msg["type"]
+        if msg.get("session_id") not in (None, call["session_id"]):
+            return
+        if kind == "applicant_joined":
+            await self._new_peer()
+        elif kind == "answer":
+            await self._apply_answer(msg.get("sdp"))
+        elif kind == "peer_left":
+            if msg.get("role", "applicant") == "applicant":
+                self._link_lost("applicant left")
+        elif kind == "error":
+            code = msg.get("code")
+            mapped = {
+                "applicant_offline": EngineErrorCode.APPLICANT_OFFLINE,
+                "unknown_session": EngineErrorCode.UNKNOWN_SESSION,
+                "not_your_session": EngineErrorCode.NOT_YOUR_SESSION,
+            }.get(str(code), EngineErrorCode.INTERNAL)
+            self._error(mapped)
+        else:
+            logger.debug("desk message %s ignored", kind)
+
+    async def _offer_fallback(self) -> None:
+        """The desk normally says applicant_joined at once; if it did not, offer anyway."""
+        await asyncio.sleep(OFFER_FALLBACK_S)
+        if self._call is not None and self._peer is None and not self._ending:
+            await self._new_peer()
+
+    async def _send_ws(self, msg: dict[str, Any]) -> bool:
+        ws = self._ws
+        if ws is None or ws.closed:
+            return False
+        try:
+            await ws.send_str(json.dumps(msg))
+            return True
+        except (aiohttp.ClientError, ConnectionError, RuntimeError):
+            return False
+
+    async def _end_call(self, send_hangup: bool, final_state: CallState | None) -> None:
+        call = self._call
+        self._ending = True
+        if call is not None and send_hangup:
+            await self._send_ws({"type": "hangup", "session_id": call["session_id"]})
+        await self._close_peer()
+        self._fail_stills(StillErrorCode.CANCELLED)
+        task, self._call_task = self._call_task, None
+        ws, self._ws = self._ws, None
+        if ws is not None:
+            with contextlib.suppress(Exception):
+                await ws.close()
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        for t in list(self._bg):
+            t.cancel()
+        self._call = None
+        self._latest = None
+        if final_state is not None and call is not None:
+            self._set_state(final_state)
+        elif call is not None:
+            self._set_state(CallState.ENDED)
+
+    # ------------------------------------------------------------------ peers ----------
+    async def _new_peer(self) -> None:
+        call = self._call
+        if call is None or self._ending:
+            return
+        await self._close_peer()
+        assert self._local is not None
+        self._generation += 1
+        pc = RTCPeerConnection(rtc_configuration(call["ice"]))
+        channel = pc.createDataChannel("control", ordered=True)
+        peer = _Peer(pc, channel, self._generation)
+        self._peer = peer
+        self._meter.reset()
+        if self._ever_connected:
+            self._set_state(CallState.RECONNECTING)
+        else:
+            self._set_state(CallState.CONNECTING)
+
+        audio, video = self._local.tracks(
+            self._fanout, lambda: self._camera_enabled, lambda: not self._mic_muted
+        )
+        pc.addTransceiver(audio, direction="sendrecv")
+        pc.addTransceiver(video, direction="sendrecv")
+
+        @pc.on("track")
+        def on_track(track: MediaStreamTrack) -> None:
+            if track.kind == "video":
+                self._spawn(self._drain_video(track, peer), peer)
+            elif track.kind == "audio":
+                self._spawn(self._drain_audio(track, peer), peer)
+
+        @pc.on("connectionstatechange")
+        async def on_connection_state() -> None:
+            logger.info("peer %d connection %s", peer.generation, pc.connectionState)
+            if pc.connectionState == "failed" and peer is self._peer:
+                self._link_lost("ice failed")
+
+        @channel.on("open")
+        def on_open() -> None:
+            if peer is not self._peer:
+                return
+            peer.open = True
+            peer.last_pong = time.monotonic()
+            self._ever_connected = True
+            self._set_state(CallState.CONNECTED)
+            self._spawn(self._heartbeat(peer), peer)
+
+        @channel.on("message")
+        def on_message(message: str | bytes) -> None:
+            if peer is self._peer:
+                self._on_dc_message(peer, message)
+
+        @channel.on("close")
+        def on_close() -> None:
+            if peer is self._peer and peer.open:
+                self._link_lost("control channel closed")
+
+        await pc.setLocalDescription(await pc.createOffer())
+        sent = await self._send_ws(
+            {"type": "offer", "session_id": call["session_id"], "sdp": pc.localDescription.sdp}
+        )
+        peer.offered_at = time.monotonic()
+        if not sent:
+            logger.warning("offer not sent: the desk socket is down")
+        self._spawn(self._connect_watchdog(peer), peer)
+
+    async def _apply_answer(self, sdp: Any) -> None:
+        peer = self._peer
+        if peer is None or peer.answered or peer.pc.signalingState != "have-local-offer":
+            logger.info("answer ignored (no offer waiting for it)")
+            return
+        if not isinstance(sdp, str):
+            self._error(EngineErrorCode.BAD_ANSWER)
+            return
+        try:
+            await peer.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
+            peer.answered = True
+        except Exception as exc:
+            logger.warning("answer rejected: %s", type(exc).__name__)
+            self._error(EngineErrorCode.BAD_ANSWER)
+
+    async def _connect_watchdog(self, peer: _Peer) -> None:
+        await asyncio.sleep(self._connect_timeout)
+        if peer is self._peer and not peer.open and peer.answered:
+            self._error(EngineErrorCode.CONNECT_TIMEOUT)
+            self._link_lost("connect timeout")
+
+    async def _close_peer(self) -> None:
+        peer, self._peer = self._peer, None
+        if peer is None:
+            return
+        for t in list(peer.tasks):
+            t.cancel()
+        with contextlib.suppress(Exception):
+            await peer.pc.close()
+        for t in list(peer.tasks):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await t
+
+    def _link_lost(self, reason: str) -> None:
+        peer = self._peer
+        if peer is None or peer.lost:
+            return
+        peer.lost = True
+        logger.warning("link lost (%s)", reason)
+        self._fail_stills(StillErrorCode.LINK_LOST)
+        self._latest = None
+        self._quality = self._meter.report(link_lost=True)
+        self._emit("on_quality", self._quality)
+        self._set_state(CallState.LOST)
+        self._spawn(self._close_lost(peer))
+
+    async def _close_lost(self, peer: _Peer) -> None:
+        if peer is self._peer:
+            await self._close_peer()
+
+    async def _heartbeat(self, peer: _Peer) -> None:
+        while peer is self._peer and not peer.lost:
+            if peer.channel.readyState == "open":
+                peer.channel.send(json.dumps({"type": "ping", "t": int(time.time() * 1000)}))
+            await asyncio.sleep(self._hb_interval)
+            if time.monotonic() - peer.last_pong > self._hb_timeout:
+                self._link_lost("no pong")
+                return
+
+    async def _quality_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self._quality_interval)
+            peer = self._peer
+            if peer is None or not peer.open or peer.lost:
+                continue
+            try:
+                stats = await peer.pc.getStats()
+            except Exception as exc:
+                logger.debug("getStats failed: %s", type(exc).__name__)
+                continue
+            if peer is not self._peer:
+                continue
+            self._meter.update(stats)
+            self._quality = self._meter.report()
+            self._emit("on_quality", self._quality)
+
+    # ------------------------------------------------------------------ media in -------
+    async def _drain_video(self, track: MediaStreamTrack, peer: _Peer) -> None:
+        queue: asyncio.Queue[Any] | None = getattr(track, "_queue", None)
+        try:
+            while True:
+                frame = await track.recv()
+                if not isinstance(frame, av.VideoFrame):
+                    continue
+                self._fanout("applicant_video", frame, time.monotonic())
+                # aiortc's queue is unbounded: skip to the newest decoded frame
+                while queue is not None and not queue.empty():
+                    newer = queue.get_nowait()
+                    if newer is None:
+                        return
+                    self._frames_dropped += 1
+                    self._frame_seq += 1
+                    frame = newer
+                    self._fanout("applicant_video", frame, time.monotonic())
+                if peer is not self._peer:
+                    return
+                if frame.format.name != "yuv420p":
+                    frame = frame.reformat(format="yuv420p")
+                self._frame_seq += 1
+                self._latest = RemoteFrame(
+                    frame=frame,
+                    seq=self._frame_seq,
+                    received_at=time.time(),
+                    stamp_ms=framestamp.read_frame(frame),
+                )
+                self._emit("on_remote_frame")
+        except MediaStreamError:
+            return
+
+    async def _drain_audio(self, track: MediaStreamTrack, peer: _Peer) -> None:
+        layout = "mono" if self._audio_channels == 1 else "stereo"
+        resampler = av.AudioResampler(format="s16", layout=layout, rate=48_000)
+        try:
+            while True:
+                frame = await track.recv()
+                if not isinstance(frame, av.AudioFrame):
+                    continue
+                self._fanout("applicant_audio", frame, time.monotonic())
+                sink = self._audio_sink
+                if sink is None or peer is not self._peer:
+                    continue
+                for out in resampler.resample(frame):
+                    data = out.to_ndarray().tobytes()
+                    try:
+                        sink(PcmChunk(data, 48_000, self._audio_channels))
+                    except Exception:
+                        logger.exception("audio sink failed")
+        except MediaStreamError:
+            return
+
+    # ------------------------------------------------------------------ data channel ---
+    def _on_dc_message(self, peer: _Peer, message: str | bytes) -> None:
+        if isinstance(message, bytes | bytearray | memoryview):
+            self._on_chunk(bytes(message))
+            return
+        msg = parse_json_message(message)
+        if msg is None:
+            logger.warning("malformed control message ignored")
+            self._error(EngineErrorCode.MALFORMED_MESSAGE)
+            return
+        kind = msg["type"]
+        if kind == "pong":
+            peer.last_pong = time.monotonic()
+        elif kind in ("still_begin", "still_end", "still_error"):
+            self._on_still_message(msg)
+        else:
+            if kind == "stats":
+                self._meter.page_stats(msg)
+            self._emit("on_message", msg)
+
+    async def _send_control(self, msg: dict[str, Any]) -> None:
+        peer = self._peer
+        if peer is None or not peer.open or peer.channel.readyState != "open":
+            raise StillError(StillErrorCode.NOT_CONNECTED)
+        peer.channel.send(json.dumps(msg))
+
+    async def _request_still(self, step: str, timeout: float) -> Still:
+        still_id = str(uuid.uuid4())
+        fut: asyncio.Future[Still] = asyncio.get_running_loop().create_future()
+        self._stills[still_id] = (StillAssembler(still_id, step), fut)
+        try:
+            await self._send_control({"type": "still_request", "id": still_id, "step": step})
+            return await asyncio.wait_for(fut, timeout)
+        except TimeoutError:
+            raise StillError(StillErrorCode.TIMEOUT) from None
+        finally:
+            self._stills.pop(still_id, None)
+
+    def _still_failed(self, still_id: str, exc: StillError) -> None:
+        entry = self._stills.pop(still_id, None)
+        if entry is not None and not entry[1].done():
+            logger.warning("still failed: %s", exc.code.value)
+            entry[1].set_exception(exc)
+
+    def _on_still_message(self, msg: dict[str, Any]) -> None:
+        still_id = msg.get("id")
+        entry = self._stills.get(still_id) if isinstance(still_id, str) else None
+        if entry is None:
+            logger.info("%s for an unknown still ignored", msg["type"])
+            return
+        assembler, fut = entry
+        kind = msg["type"]
+        try:
+            if kind == "still_begin":
+                assembler.begin(msg)
+            elif kind == "still_error":
+                reason = msg.get("reason")
+                raise StillError(StillErrorCode.REMOTE_ERROR,
+                                 reason if isinstance(reason, str) else "")
+            else:  # still_end: check and decode off the loop
+                self._stills.pop(str(still_id), None)
+                loop = asyncio.get_running_loop()
+                job = loop.run_in_executor(None, assembler.finish)
+
+                def done(j: asyncio.Future[Still]) -> None:
+                    if fut.done():
+                        return
+                    exc = j.exception()
+                    if exc is not None:
+                        fut.set_exception(exc)
+                    else:
+                        fut.set_result(j.result())
+
+                job.add_done_callback(done)
+        except StillError as exc:
+            self._still_failed(str(still_id), exc)
+
+    def _on_chunk(self, chunk: bytes) -> None:
+        still_id = chunk_id(chunk)
+        entry = self._stills.get(still_id) if still_id is not None else None
+        if entry is None or still_id is None:
+            logger.info("binary chunk for an unknown still ignored")
+            return
+        try:
+            entry[0].add_chunk(chunk)
+        except StillError as exc:
+            self._still_failed(still_id, exc)
+
+    def _fail_stills(self, code: StillErrorCode) -> None:
+        for still_id in list(self._stills):
+            self._still_failed(still_id, StillError(code))
+
+
+__all__ = [
+    "MEDIA_KINDS",
+    "CallState",
+    "EngineErrorCode",
+    "EngineListener",
+    "MediaEngine",
+    "QualityLevel",
+    "QualityReport",
+    "RemoteFrame",
+    "Still",
+    "StillError",
+]

@@ -1,0 +1,118 @@
+"""Call quality from aiortc's getStats() plus the page's own `stats` messages."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from media.api import QualityLevel, QualityReport
+
+logger = logging.getLogger(__name__)
+
+# thresholds: (good if below the first, poor at or above the second)
+LOSS_PCT = (1.0, 5.0)
+RTT_MS = (150.0, 400.0)
+JITTER_MS = (30.0, 60.0)
+FPS = (20.0, 10.0)  # good above the first; poor below the second
+MIN_BITRATE_KBPS = 150.0
+PAGE_STATS_MAX_AGE_S = 6.0
+
+
+def _num(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+class QualityMeter:
+    """Feed it stats reports and page messages; `report()` gives the current picture."""
+
+    def __init__(self) -> None:
+        self._prev: tuple[float, int, int, int] | None = None  # t, received, lost, bytes
+        self.rtt_ms: float | None = None
+        self.loss_pct: float | None = None
+        self.jitter_ms: float | None = None
+        self.bitrate_kbps: float | None = None
+        self._page: dict[str, Any] = {}
+        self._page_at = 0.0
+        self.stalled = False
+
+    def update(self, stats: Any, now: float | None = None) -> None:
+        """`stats`: the RTCStatsReport of RTCPeerConnection.getStats()."""
+        now = time.monotonic() if now is None else now
+        received = lost = bytes_rx = 0
+        rtts: list[float] = []
+        jitter: float | None = None
+        for s in stats.values():
+            kind = getattr(s, "type", "")
+            if kind == "inbound-rtp":
+                received += int(s.packetsReceived)
+                lost += max(0, int(s.packetsLost))
+                if s.kind == "video":
+                    jitter = s.jitter / 90.0  # 90 kHz RTP clock -> ms
+            elif kind == "remote-inbound-rtp" and s.roundTripTime:
+                rtts.append(float(s.roundTripTime) * 1000.0)
+            elif kind == "transport":
+                bytes_rx += int(s.bytesReceived)
+        self.rtt_ms = round(max(rtts), 1) if rtts else self.rtt_ms
+        self.jitter_ms = round(jitter, 1) if jitter is not None else None
+        if self._prev is not None:
+            t0, rx0, lost0, b0 = self._prev
+            dt = max(1e-3, now - t0)
+            d_rx, d_lost = received - rx0, lost - lost0
+            expected = d_rx + max(0, d_lost)
+            self.loss_pct = round(100.0 * max(0, d_lost) / expected, 2) if expected > 0 else None
+            self.bitrate_kbps = round((bytes_rx - b0) * 8 / dt / 1000.0, 1)
+            self.stalled = d_rx <= 0
+        self._prev = (now, received, lost, bytes_rx)
+
+    def page_stats(self, msg: dict[str, Any]) -> None:
+        self._page = msg
+        self._page_at = time.monotonic()
+
+    def reset(self) -> None:
+        self.__init__()  # type: ignore[misc]
+
+    def report(self, link_lost: bool = False) -> QualityReport:
+        page = self._page if time.monotonic() - self._page_at < PAGE_STATS_MAX_AGE_S else {}
+        fps = _num(page.get("fps"))
+        width = _num(page.get("width"))
+        height = _num(page.get("height"))
+        limitation = page.get("quality_limitation")
+        limitation = limitation if isinstance(limitation, str) else None
+        level = self._level(link_lost, fps, limitation)
+        return QualityReport(
+            level=level,
+            rtt_ms=self.rtt_ms,
+            loss_pct=self.loss_pct,
+            jitter_ms=self.jitter_ms,
+            bitrate_kbps=self.bitrate_kbps,
+            remote_width=int(width) if width is not None else None,
+            remote_height=int(height) if height is not None else None,
+            remote_fps=fps,
+            remote_rtt_ms=_num(page.get("rtt_ms")),
+            remote_limitation=limitation,
+        )
+
+    def _level(self, link_lost: bool, fps: float | None, limitation: str | None) -> QualityLevel:
+        if link_lost or self.stalled:
+            return QualityLevel.LOST
+        loss, rtt, jit = self.loss_pct or 0.0, self.rtt_ms or 0.0, self.jitter_ms or 0.0
+        if (
+            loss >= LOSS_PCT[1]
+            or rtt >= RTT_MS[1]
+            or jit >= JITTER_MS[1]
+            or (fps is not None and fps < FPS[1])
+            or (self.bitrate_kbps is not None and self.bitrate_kbps < MIN_BITRATE_KBPS)
+        ):
+            return QualityLevel.POOR
+        if (
+            loss >= LOSS_PCT[0]
+            or rtt >= RTT_MS[0]
+            or jit >= JITTER_MS[0]
+            or (fps is not None and fps < FPS[0])
+            or (limitation not in (None, "none"))
+        ):
+            return QualityLevel.GOOD
+        return QualityLevel.EXCELLENT

@@ -1,0 +1,454 @@
+"""The synthetic applicant's picture: a person (scikit-image's public-domain astronaut
+portrait) who holds up the identity card or the Tessera Sanitaria as the script advances.
+
+Every combination of step and gesture is composed once and cached (BGR for stills, I420 for
+the video track); per video frame only a small progress bar and the frame stamp change, so a
+720p30 stream costs a buffer copy per frame.
+
+Card images come from `console.specimens` when that module provides them; otherwise simple
+placeholder cards are drawn here.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Iterable
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+logger = logging.getLogger(__name__)
+
+U8 = npt.NDArray[np.uint8]
+
+# Demo identity (docs/PROTOCOL.md)
+SURNAME = "ROSSI"
+GIVEN_NAMES = "MARIA"
+CODICE_FISCALE = "RSSMRA85D52H501P"
+BIRTH_DATE = "12.04.1985"
+BIRTH_PLACE = "ROMA"
+SEX = "F"
+DOC_NUMBER = "CA00000AA"
+DOC_ISSUER = "COMUNE DI ROMA"
+DOC_EXPIRY = "12.04.2031"
+
+CARD_RATIO = 85.60 / 53.98  # ID-1
+
+
+class Step(StrEnum):
+    FACE = "face"
+    ID_FRONT = "id_front"
+    ID_BACK = "id_back"
+    TS_FRONT = "ts_front"
+    TS_BACK = "ts_back"
+
+
+SCRIPT: tuple[Step, ...] = (Step.FACE, Step.ID_FRONT, Step.ID_BACK, Step.TS_FRONT, Step.TS_BACK)
+
+
+class Hand(StrEnum):
+    NONE = "none"
+    RIGHT = "right"
+    LEFT = "left"
+
+
+_STEP_ALIASES: dict[str, Step] = {
+    "face": Step.FACE,
+    "selfie": Step.FACE,
+    "show_face": Step.FACE,
+    "document_front": Step.ID_FRONT,
+    "id_front": Step.ID_FRONT,
+    "show_document_front": Step.ID_FRONT,
+    "document_back": Step.ID_BACK,
+    "id_back": Step.ID_BACK,
+    "show_document_back": Step.ID_BACK,
+    "health_card": Step.TS_BACK,  # the side with the Code 39 barcode of the codice fiscale
+    "health_card_front": Step.TS_FRONT,
+    "ts_front": Step.TS_FRONT,
+    "show_health_card": Step.TS_FRONT,
+    "health_card_back": Step.TS_BACK,
+    "ts_back": Step.TS_BACK,
+    "show_health_card_back": Step.TS_BACK,
+}
+
+
+def step_for(code: str) -> Step | None:
+    """The scene a still step or instruction code asks for (None: not a scene change)."""
+    return _STEP_ALIASES.get(code.strip().lower())
+
+
+def hand_for(code: str) -> Hand | None:
+    """The gesture an instruction code asks for (None: not a hand gesture)."""
+    c = code.strip().lower()
+    if "hand" not in c and "mano" not in c:
+        return None
+    if "lower" in c or "abbass" in c:
+        return Hand.NONE
+    if "left" in c or "sinistr" in c:
+        return Hand.LEFT
+    return Hand.RIGHT
+
+
+# --- cards -----------------------------------------------------------------------------------
+
+_CARD_W = 856  # 10 px per mm
+_CARD_H = round(_CARD_W / CARD_RATIO)
+_FONT = cv2.FONT_HERSHEY_SIMPLEX
+_MONO = cv2.FONT_HERSHEY_PLAIN
+
+
+def icao_check_digit(text: str) -> str:
+    """ICAO 9303 check digit (weights 7, 3, 1)."""
+    total = 0
+    for i, ch in enumerate(text):
+        if ch.isdigit():
+            v = int(ch)
+        elif "A" <= ch <= "Z":
+            v = ord(ch) - 55
+        else:
+            v = 0
+        total += v * (7, 3, 1)[i % 3]
+    return str(total % 10)
+
+
+def td1_mrz() -> tuple[str, str, str]:
+    """The demo identity card's three 30-character MRZ lines (TD1)."""
+    number = DOC_NUMBER
+    line1 = f"C<ITA{number}{icao_check_digit(number)}" + "<" * 15
+    birth = "850412"
+    expiry = "310412"
+    optional2 = "<" * 11
+    line2_core = f"{birth}{icao_check_digit(birth)}{SEX}{expiry}{icao_check_digit(expiry)}ITA"
+    line2_core += optional2
+    composite = line1[5:30] + birth + icao_check_digit(birth)
+    composite += expiry + icao_check_digit(expiry) + optional2
+    line2 = line2_core + icao_check_digit(composite)
+    line3 = f"{SURNAME}<<{GIVEN_NAMES}".ljust(30, "<")[:30]
+    return line1, line2, line3
+
+
+def _face_crop(size: int) -> U8:
+    portrait = _astronaut_bgr()
+    face = portrait[20:260, 130:340]
+    out = cv2.resize(face, (size * 210 // 240, size), interpolation=cv2.INTER_AREA)
+    return np.asarray(out, dtype=np.uint8)
+
+
+def _text(img: U8, text: str, x: int, y: int, scale: float = 0.8, thick: int = 2,
+          color: tuple[int, int, int] = (30, 30, 30), font: int = _FONT) -> None:
+    cv2.putText(img, text, (x, y), font, scale, color, thick, cv2.LINE_AA)
+
+
+def _blank_card(color: tuple[int, int, int]) -> U8:
+    card = np.empty((_CARD_H, _CARD_W, 3), dtype=np.uint8)
+    card[:] = color
+    # a soft diagonal guilloche-like pattern
+    yy, xx = np.mgrid[0:_CARD_H, 0:_CARD_W]
+    wave = (np.sin((xx + yy) / 9.0) * 6).astype(np.int16)
+    card[:] = np.clip(card.astype(np.int16) + wave[..., None], 0, 255).astype(np.uint8)
+    return card
+
+
+def placeholder_id_front() -> U8:
+    card = _blank_card((225, 215, 235))
+    _text(card, "REPUBBLICA ITALIANA", 250, 55, 1.0, 2, (90, 40, 20))
+    _text(card, "CARTA DI IDENTITA'", 290, 95, 0.9, 2, (90, 40, 20))
+    photo = _face_crop(300)
+    card[130 : 130 + photo.shape[0], 40 : 40 + photo.shape[1]] = photo
+    rows = [
+        ("COGNOME / SURNAME", SURNAME),
+        ("NOME / NAME", GIVEN_NAMES),
+        ("LUOGO E DATA DI NASCITA", f"{BIRTH_PLACE} {BIRTH_DATE}"),
+        ("SESSO / SEX", SEX),
+        ("SCADENZA / EXPIRY", DOC_EXPIRY),
+    ]
+    y = 150
+    for label, value in rows:
+        _text(card, label, 330, y, 0.5, 1, (90, 60, 60))
+        _text(card, value, 330, y + 32, 0.95, 2)
+        y += 68
+    _text(card, DOC_NUMBER, 620, 55, 0.9, 2, (20, 20, 160))
+    _text(card, "SPECIMEN", 560, 510, 1.1, 2, (60, 60, 200))
+    return card
+
+
+def placeholder_id_back() -> U8:
+    card = _blank_card((220, 225, 235))
+    _text(card, "CODICE FISCALE / FISCAL CODE", 40, 50, 0.6, 1, (90, 60, 60))
+    _text(card, CODICE_FISCALE, 40, 90, 1.0, 2)
+    _text(card, "COMUNE DI RILASCIO", 40, 140, 0.6, 1, (90, 60, 60))
+    _text(card, DOC_ISSUER, 40, 178, 0.9, 2)
+    # MRZ band
+    card[330:, :] = (245, 245, 245)
+    for i, line in enumerate(td1_mrz()):
+        y = 380 + i * 55
+        for j, ch in enumerate(line):
+            _text(card, ch, 40 + j * 26, y, 2.2, 2, (10, 10, 10), _MONO)
+    return card
+
+
+def placeholder_ts_front() -> U8:
+    card = _blank_card((205, 225, 205))
+    card[0:90, :] = (150, 110, 40)
+    _text(card, "TESSERA SANITARIA", 40, 60, 1.2, 3, (255, 255, 255))
+    _text(card, "CODICE FISCALE", 40, 150, 0.6, 1, (60, 60, 60))
+    _text(card, CODICE_FISCALE, 40, 195, 1.3, 3)
+    _text(card, "COGNOME", 40, 260, 0.6, 1, (60, 60, 60))
+    _text(card, SURNAME, 40, 295, 1.0, 2)
+    _text(card, "NOME", 40, 345, 0.6, 1, (60, 60, 60))
+    _text(card, GIVEN_NAMES, 40, 380, 1.0, 2)
+    _text(card, f"{BIRTH_PLACE}  {BIRTH_DATE}  SESSO {SEX}", 40, 430, 0.8, 2)
+    _text(card, "SPECIMEN", 560, 510, 1.1, 2, (60, 60, 200))
+    return card
+
+
+def placeholder_ts_back() -> U8:
+    card = _blank_card((225, 205, 190))
+    card[0:90, :] = (140, 60, 20)
+    _text(card, "TESSERA EUROPEA DI ASSICURAZIONE MALATTIA", 30, 58, 0.8, 2, (255, 255, 255))
+    fields = [
+        ("3 COGNOME", SURNAME),
+        ("4 NOME", GIVEN_NAMES),
+        ("5 DATA DI NASCITA", BIRTH_DATE),
+        ("6 NUMERO DI IDENTIFICAZIONE", CODICE_FISCALE),
+        ("9 DATA DI SCADENZA", DOC_EXPIRY),
+    ]
+    y = 140
+    for label, value in fields:
+        _text(card, label, 40, y, 0.55, 1, (60, 60, 60))
+        _text(card, value, 40, y + 32, 0.9, 2)
+        y += 75
+    _text(card, "SPECIMEN", 560, 510, 1.1, 2, (60, 60, 200))
+    return card
+
+
+_PLACEHOLDERS: dict[Step, Callable[[], U8]] = {
+    Step.ID_FRONT: placeholder_id_front,
+    Step.ID_BACK: placeholder_id_back,
+    Step.TS_FRONT: placeholder_ts_front,
+    Step.TS_BACK: placeholder_ts_back,
+}
+
+# console.specimens renderers (BGR arrays, ID-1 at 300 dpi, corners outside the rounded
+# rectangle set to black)
+_SPECIMEN_NAMES: dict[Step, str] = {
+    Step.ID_FRONT: "render_cie_front",
+    Step.ID_BACK: "render_cie_back",
+    Step.TS_FRONT: "render_ts_front",
+    Step.TS_BACK: "render_ts_back",
+}
+
+
+@lru_cache(maxsize=8)
+def card_image(step: Step) -> U8:
+    """The card held up in a step (BGR): console.specimens if available, else a placeholder."""
+    name = _SPECIMEN_NAMES[step]
+    try:
+        from console import specimens
+
+        img = np.asarray(getattr(specimens, name)())
+        if img.dtype == np.uint8 and img.ndim == 3 and img.shape[2] == 3:
+            return np.ascontiguousarray(img)
+        logger.warning("console.specimens.%s gave an unexpected image; using a placeholder", name)
+    except Exception:  # another area's module: never let it break the peer
+        logger.warning("console.specimens.%s unavailable; using a placeholder", name)
+    return _PLACEHOLDERS[step]()
+
+
+def _rounded_mask(w: int, h: int) -> npt.NDArray[np.bool_]:
+    r = max(2, int(w * 0.035))
+    mask = np.zeros((h, w), np.uint8)
+    cv2.rectangle(mask, (r, 0), (w - r, h), 255, -1)
+    cv2.rectangle(mask, (0, r), (w, h - r), 255, -1)
+    for cx, cy in ((r, r), (w - r - 1, r), (r, h - r - 1), (w - r - 1, h - r - 1)):
+        cv2.circle(mask, (cx, cy), r, 255, -1)
+    return mask > 0
+
+
+@lru_cache(maxsize=1)
+def _astronaut_bgr() -> U8:
+    from skimage import data
+
+    return np.ascontiguousarray(cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR))
+
+
+# --- scene -----------------------------------------------------------------------------------
+
+SKIN = (150, 175, 225)  # BGR
+SKIN_DARK = (120, 145, 200)
+
+
+def _draw_hand(img: U8, cx: int, cy: int, size: int, fingers_up: bool = True) -> None:
+    """A simple open hand: palm and five fingers, drawn with outlines."""
+    palm_w, palm_h = int(size * 0.55), int(size * 0.6)
+    cv2.ellipse(img, (cx, cy), (palm_w // 2, palm_h // 2), 0, 0, 360, SKIN, -1, cv2.LINE_AA)
+    cv2.ellipse(img, (cx, cy), (palm_w // 2, palm_h // 2), 0, 0, 360, SKIN_DARK, 2, cv2.LINE_AA)
+    direction = -1 if fingers_up else 1
+    fw = max(4, size // 11)
+    for i, (dx, length) in enumerate(((-0.2, 0.42), (-0.07, 0.5), (0.06, 0.48), (0.18, 0.4))):
+        x = cx + int(dx * size)
+        y0 = cy + direction * palm_h // 3
+        y1 = y0 + direction * int(length * size)
+        cv2.line(img, (x, y0), (x, y1), SKIN, fw, cv2.LINE_AA)
+        cv2.circle(img, (x, y1), fw // 2, SKIN, -1, cv2.LINE_AA)
+        del i
+    # thumb
+    tx = cx - int(0.33 * size)
+    cv2.line(img, (cx - palm_w // 3, cy), (tx, cy + direction * int(0.2 * size)), SKIN, fw,
+             cv2.LINE_AA)
+    # forearm
+    cv2.rectangle(img, (cx - palm_w // 3, cy + palm_h // 3),
+                  (cx + palm_w // 3, min(img.shape[0] - 1, cy + palm_h // 3 + size)), SKIN, -1)
+
+
+class SceneRenderer:
+    """Composes and caches the frames of the synthetic applicant at one resolution."""
+
+    def __init__(self, width: int = 1280, height: int = 720) -> None:
+        if width < 784 or height < 240 or width % 2 or height % 2:
+            raise ValueError("scene size must be even and at least 784x240")
+        self.width = width
+        self.height = height
+        self._i420: dict[tuple[Step, Hand], U8] = {}
+        self._flash: U8 | None = None
+
+    # composition
+    def _background(self) -> U8:
+        w, h = self.width, self.height
+        grad = np.linspace(215, 185, h, dtype=np.float32)[:, None]
+        bg = np.empty((h, w, 3), dtype=np.uint8)
+        bg[..., 0] = (grad * 0.92).astype(np.uint8)
+        bg[..., 1] = (grad * 0.97).astype(np.uint8)
+        bg[..., 2] = grad.astype(np.uint8)
+        return bg
+
+    def bgr(self, step: Step = Step.FACE, hand: Hand = Hand.NONE) -> U8:
+        """The scene as BGR (composed on each call: tens of ms; not cached to save memory)."""
+        return self._compose(step, hand)
+
+    def prepare(self) -> None:
+        """Compose every step/gesture once (about a second): do it before streaming, so the
+        event loop never stalls on a first-time composition."""
+        for step in Step:
+            for hand in Hand:
+                self.i420(step, hand)
+
+    def _compose(self, step: Step, hand: Hand) -> U8:
+        w, h = self.width, self.height
+        img = self._background()
+        side = min(h, int(w * 0.56))
+        person = cv2.resize(_astronaut_bgr(), (side, side), interpolation=cv2.INTER_AREA)
+        x0 = int(w * 0.10)
+        img[h - side : h, x0 : x0 + side] = person
+        if hand is not Hand.NONE:
+            hx = x0 + int(side * 0.08) if hand is Hand.RIGHT else x0 + int(side * 0.92)
+            _draw_hand(img, hx, int(h * 0.28), int(side * 0.35))
+        if step is not Step.FACE:
+            card = card_image(step)
+            # held up close to the camera: about half the picture's width
+            cw = int(w * 0.50)
+            ch = int(cw * card.shape[0] / card.shape[1])
+            small = cv2.resize(card, (cw, ch), interpolation=cv2.INTER_AREA)
+            cx0 = w - cw - int(w * 0.06)
+            cy0 = max(24, (h - ch) // 2)
+            roi = img[cy0 : cy0 + ch, cx0 : cx0 + cw]
+            mask = _rounded_mask(cw, ch)
+            roi[mask] = small[mask]
+            # a thumb and fingers at the card's right edge (they hide no printed field)
+            fx = cx0 + cw
+            for k in range(4):
+                fy = cy0 + int(ch * 0.25) + k * max(14, ch // 9)
+                cv2.ellipse(img, (fx, fy), (max(12, cw // 30), max(7, ch // 22)), 0, 0, 360,
+                            SKIN, -1, cv2.LINE_AA)
+            cv2.ellipse(img, (fx + cw // 25, cy0 + int(ch * 0.45)), (cw // 22, ch // 4), 0, 0,
+                        360, SKIN, -1, cv2.LINE_AA)
+        label = "DEMO - richiedente sintetico / synthetic applicant"
+        _text(img, label, w - 500, 30, 0.55, 1, (40, 40, 40))
+        return img
+
+    def i420(self, step: Step = Step.FACE, hand: Hand = Hand.NONE) -> U8:
+        key = (step, hand)
+        if key not in self._i420:
+            self._i420[key] = np.ascontiguousarray(
+                cv2.cvtColor(self.bgr(step, hand), cv2.COLOR_BGR2YUV_I420)
+            )
+        return self._i420[key]
+
+    def flash_i420(self) -> U8:
+        if self._flash is None:
+            buf = np.full((self.height * 3 // 2, self.width), 128, dtype=np.uint8)
+            buf[: self.height] = 255
+            self._flash = buf
+        return self._flash
+
+    def video_frame(self, step: Step, hand: Hand, frame_no: int, flash: bool) -> U8:
+        """A fresh I420 buffer for one frame: the cached picture plus a moving bar."""
+        buf = (self.flash_i420() if flash else self.i420(step, hand)).copy()
+        if not flash:
+            bar_w = self.width // 8
+            pos = (frame_no * 8) % (self.width - bar_w)
+            buf[self.height - 6 : self.height, pos : pos + bar_w] = 40
+        return buf
+
+    def png(self, step: Step = Step.FACE, hand: Hand = Hand.NONE) -> bytes:
+        """Lossless PNG of the scene at full resolution (no stamp, no flash)."""
+        ok, encoded = cv2.imencode(".png", self.bgr(step, hand), [cv2.IMWRITE_PNG_COMPRESSION, 1])
+        if not ok:
+            raise RuntimeError("PNG encoding failed")
+        return bytes(encoded.tobytes())
+
+
+def flash_active(t: float, period: float, duration: float) -> bool:
+    """True while wall-clock time `t` is inside a flash/beep window (both tracks use this)."""
+    if period <= 0:
+        return False
+    return (t % period) < duration
+
+
+def write_y4m(
+    path: str | Path,
+    width: int = 1280,
+    height: int = 720,
+    fps: int = 5,
+    seconds_per_step: float = 2.0,
+    steps: Iterable[Step] = SCRIPT,
+    flash_period: float = 0.0,
+    flash_duration: float = 0.1,
+) -> Path:
+    """Write the scene as a .y4m clip (header `C420`) for Chromium's fake camera.
+
+    Chromium loops the file. The clip has no frame stamp (its time would be meaningless).
+    Size: width*height*1.5 bytes per frame (1.4 MB at 720p): keep fps and length small.
+    """
+    out = Path(path)
+    renderer = SceneRenderer(width, height)
+    per_step = max(1, round(seconds_per_step * fps))
+    n = 0
+    with out.open("wb") as fh:
+        fh.write(f"YUV4MPEG2 W{width} H{height} F{fps}:1 Ip A1:1 C420\n".encode("ascii"))
+        for step in steps:
+            for _ in range(per_step):
+                t = n / fps
+                flash = flash_active(t, flash_period, flash_duration)
+                fh.write(b"FRAME\n")
+                fh.write(renderer.video_frame(step, Hand.NONE, n, flash).tobytes())
+                n += 1
+    logger.info("wrote %d frames of %dx%d to %s", n, width, height, out.name)
+    return out
+
+
+def frame_count_y4m(path: str | Path) -> int:
+    """Number of frames in a .y4m file written by write_y4m (for checks)."""
+    p = Path(path)
+    with p.open("rb") as fh:
+        header = fh.readline().decode("ascii").split()
+    w = int(next(x[1:] for x in header if x.startswith("W")))
+    h = int(next(x[1:] for x in header if x.startswith("H")))
+    frame_bytes = len(b"FRAME\n") + w * h * 3 // 2
+    header_len = len(" ".join(header)) + 1
+    return math.floor((p.stat().st_size - header_len) / frame_bytes)

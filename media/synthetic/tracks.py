@@ -1,0 +1,170 @@
+"""Media tracks of the synthetic applicant: the scene video (with the frame stamp) and a
+generated audio track. Both take their time from `time.time()`, so a white flash on the video
+and a beep on the audio happen in the same wall-clock window (A/V sync tests)."""
+
+from __future__ import annotations
+
+import asyncio
+import fractions
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from av import AudioFrame, VideoFrame
+
+from media import framestamp
+from media.synthetic.scene import Hand, SceneRenderer, Step, flash_active
+
+logger = logging.getLogger(__name__)
+
+VIDEO_CLOCK = 90_000
+AUDIO_RATE = 48_000
+AUDIO_PTIME = 0.020
+AUDIO_SAMPLES = int(AUDIO_RATE * AUDIO_PTIME)
+
+
+@dataclass
+class SceneState:
+    """What the person is doing; changed by the peer logic, read by the video track."""
+
+    step: Step = Step.FACE
+    hand: Hand = Hand.NONE
+    hand_until: float = 0.0
+    flash_period: float = 4.0
+    flash_duration: float = 0.1
+    stamp: bool = True
+    frames_sent: int = 0
+    _fps_window: list[float] = field(default_factory=list)
+
+    def current_hand(self, now: float) -> Hand:
+        if self.hand is not Hand.NONE and now >= self.hand_until:
+            self.hand = Hand.NONE
+        return self.hand
+
+    def raise_hand(self, hand: Hand, seconds: float = 5.0) -> None:
+        self.hand = hand
+        self.hand_until = time.time() + seconds
+
+    def count_frame(self, now: float) -> None:
+        self.frames_sent += 1
+        self._fps_window.append(now)
+        cutoff = now - 2.0
+        while self._fps_window and self._fps_window[0] < cutoff:
+            self._fps_window.pop(0)
+
+    def measured_fps(self) -> float:
+        w = self._fps_window
+        if len(w) < 2:
+            return 0.0
+        return (len(w) - 1) / max(1e-6, w[-1] - w[0])
+
+
+class SyntheticVideoTrack(MediaStreamTrack):
+    """The scene at `fps`, I420, stamped with the wall-clock send time in ms."""
+
+    kind = "video"
+
+    def __init__(self, renderer: SceneRenderer, state: SceneState, fps: int = 30) -> None:
+        super().__init__()
+        self._renderer = renderer
+        self._state = state
+        self._fps = max(1, fps)
+        self._start: float | None = None
+        self._t0 = 0.0
+        self._last_pts = -1
+        self._n = 0
+
+    async def recv(self) -> VideoFrame:
+        if self.readyState != "live":
+            raise MediaStreamError
+        if self._start is None:
+            self._start = self._t0 = time.time()
+            self._n = 0
+        else:
+            self._n += 1
+            wait = self._start + self._n / self._fps - time.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            elif wait < -0.5:
+                # fell behind (busy machine): resynchronise instead of bursting
+                self._start = time.time() - self._n / self._fps
+        now = time.time()
+        st = self._state
+        r = self._renderer
+        flash = flash_active(now, st.flash_period, st.flash_duration)
+        buf = r.video_frame(st.step, st.current_hand(now), self._n, flash)
+        if st.stamp:
+            framestamp.paint_i420(buf, r.width, r.height, int(now * 1000))
+        frame = VideoFrame.from_ndarray(buf, format="yuv420p")
+        # pts from a fixed origin and strictly increasing (libvpx rejects anything else)
+        pts = max(int((now - self._t0) * VIDEO_CLOCK), self._last_pts + 1)
+        self._last_pts = pts
+        frame.pts = pts
+        frame.time_base = fractions.Fraction(1, VIDEO_CLOCK)
+        st.count_frame(now)
+        return frame
+
+
+class SyntheticAudioTrack(MediaStreamTrack):
+    """48 kHz mono s16 in 20 ms frames: speech-like voiced sound with pauses ('speech'),
+    a steady 440 Hz tone ('tone') or silence; plus a 1 kHz beep inside each flash window."""
+
+    kind = "audio"
+
+    def __init__(self, state: SceneState, mode: str = "speech") -> None:
+        super().__init__()
+        if mode not in ("speech", "tone", "silence"):
+            raise ValueError(f"unknown audio mode {mode!r}")
+        self._state = state
+        self._mode = mode
+        self._start: float | None = None
+        self._epoch = 0.0
+        self._ts = 0
+        self._rng = np.random.default_rng(1)
+
+    def samples(self, t: np.ndarray) -> np.ndarray:
+        """Float samples in [-1, 1] at absolute wall-clock times `t` (seconds)."""
+        rel = t - self._epoch
+        out = np.zeros_like(t)
+        if self._mode == "speech":
+            talking = (rel % 3.1) < 2.3
+            syllables = 0.5 * (1.0 - np.cos(2 * math.pi * 3.7 * rel)) ** 1.5
+            # f0 = 175 + 25 sin(2 pi 0.7 t): integrate for a continuous phase
+            phase = 2 * math.pi * (175.0 * rel - (25.0 / (2 * math.pi * 0.7))
+                                   * np.cos(2 * math.pi * 0.7 * rel))
+            voiced = sum(np.sin(k * phase) / k for k in range(1, 7))
+            out += 0.18 * voiced * syllables * talking
+            out += 0.01 * self._rng.standard_normal(t.shape)
+        elif self._mode == "tone":
+            out += 0.2 * np.sin(2 * math.pi * 440.0 * rel)
+        st = self._state
+        if st.flash_period > 0:
+            beep = (t % st.flash_period) < st.flash_duration
+            if beep.any():
+                out = np.where(beep, 0.5 * np.sin(2 * math.pi * 1000.0 * rel), out)
+        return np.clip(out, -1.0, 1.0)
+
+    async def recv(self) -> AudioFrame:
+        if self.readyState != "live":
+            raise MediaStreamError
+        if self._start is None:
+            self._start = time.time()
+            self._epoch = math.floor(self._start / 1000.0) * 1000.0
+            self._ts = 0
+        else:
+            self._ts += AUDIO_SAMPLES
+            wait = self._start + self._ts / AUDIO_RATE - time.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            elif wait < -0.5:
+                self._start = time.time() - self._ts / AUDIO_RATE
+        t = self._start + (self._ts + np.arange(AUDIO_SAMPLES)) / AUDIO_RATE
+        pcm = (self.samples(t) * 32767).astype(np.int16)
+        frame = AudioFrame.from_ndarray(pcm.reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate = AUDIO_RATE
+        frame.pts = self._ts
+        frame.time_base = fractions.Fraction(1, AUDIO_RATE)
+        return frame
