@@ -41,14 +41,13 @@ from console.models import (
     RequestState,
     Role,
 )
-from tests.test_core_helpers import (  # noqa: F401 - fixtures
-    PASSWORD,
-    ROOT,
-    DeskProcess,
-    desk,
-    module_desk,
-    seeded_template,
-)
+from tests import test_core_helpers as helpers
+from tests.test_core_helpers import PASSWORD, ROOT, DeskProcess, new_desk
+
+# fixtures shared with the other core tests
+desk = helpers.desk
+module_desk = helpers.module_desk
+seeded_template = helpers.seeded_template
 
 DEMO_CF = "RSSMRA85D52H501P"
 
@@ -264,8 +263,6 @@ def test_unreachable_and_timeouts(tmp_path: Path) -> None:
 
 def test_tls_verification_and_ca_bundle(seeded_template: tuple[Path, dict[str, Any]],
                                         tmp_path: Path) -> None:
-    from tests.test_core_helpers import new_desk
-
     process = new_desk(seeded_template, tmp_path / "tls-desk")
     log = open(tmp_path / "tls.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen(
