@@ -120,7 +120,8 @@ class OperatorTestPeer:
         self._ws_task: asyncio.Task[None] | None = None
         self._sinks: list[asyncio.Task[None]] = []
         self._answer: asyncio.Future[str] | None = None
-        self._joined = asyncio.Event()
+        self._joined: set[str] = set()
+        self._ws_event = asyncio.Event()
         self._dc_open = asyncio.Event()
 
     # --- REST + WebSocket --------------------------------------------------------------
@@ -155,15 +156,24 @@ class OperatorTestPeer:
             data = json.loads(msg.data)
             self.messages.append(data)
             kind = data.get("type")
-            if kind == "applicant_joined" and data.get("session_id") == self.session_id:
-                self._joined.set()
+            if kind == "applicant_joined":
+                self._joined.add(str(data.get("session_id")))
             elif kind == "answer" and self._answer is not None and not self._answer.done():
                 self._answer.set_result(data["sdp"])
             elif kind == "peer_left":
-                self._joined.clear()
+                self._joined.discard(str(data.get("session_id")))
+            self._ws_event.set()
 
     async def wait_applicant_joined(self, timeout: float = 10.0) -> None:
-        await asyncio.wait_for(self._joined.wait(), timeout)
+        """Until the service says the applicant of our session is connected."""
+        deadline = time.monotonic() + timeout
+        while self.session_id not in self._joined:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TestPeerError("applicant_joined did not come")
+            self._ws_event.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._ws_event.wait(), left)
 
     async def send_ws(self, message: dict[str, Any]) -> None:
         assert self.ws is not None

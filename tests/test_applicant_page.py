@@ -1,0 +1,369 @@
+"""The applicant's web page in headless Debian Chromium, against a real desk service process and a
+real aiortc operator peer (media.testpeer). Fake camera: the 1280x720 test scene of
+tests/fixtures/chromium.py. Screenshots of each page state go to the test's tmp dir (and to
+$APPLICANT_SCREENSHOTS when set)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import pyotp
+import pytest
+import requests
+
+from media.testpeer import OperatorTestPeer, login
+from tests.fixtures.chromium import CAMERA_HEIGHT, CAMERA_WIDTH, read_y4m_luma
+
+pytestmark = [pytest.mark.chromium, pytest.mark.timeout(120)]
+
+
+# ------------------------------------------------------------------------------ the service
+
+@dataclass
+class Desk:
+    base_url: str
+    seed: dict[str, Any]
+    supervisor_token: str
+    used: set[str]
+
+    def account(self, username: str) -> dict[str, Any]:
+        return next(o for o in self.seed["operators"] if o["username"] == username)
+
+    def fresh_request(self) -> dict[str, Any]:
+        """A seeded request still unused by this module (each test takes its own)."""
+        for req in self.seed["requests"]:
+            if req["id"] not in self.used and req["appointment_at"] is None:
+                self.used.add(req["id"])
+                return req
+        raise RuntimeError("no seeded request left")
+
+    def join_url(self, req: dict[str, Any]) -> str:
+        return f"{self.base_url}{req['join_path']}"
+
+    def get(self, path: str, token: str | None = None) -> dict[str, Any]:
+        resp = requests.get(f"{self.base_url}/api/v1{path}", timeout=10,
+                            headers={"Authorization": f"Bearer {token or self.supervisor_token}"})
+        resp.raise_for_status()
+        body: dict[str, Any] = resp.json()
+        return body
+
+    def post(self, path: str, body: dict[str, Any], token: str | None = None) -> dict[str, Any]:
+        resp = requests.post(f"{self.base_url}/api/v1{path}", json=body, timeout=10,
+                             headers={"Authorization": f"Bearer {token or self.supervisor_token}"})
+        resp.raise_for_status()
+        out: dict[str, Any] = resp.json()
+        return out
+
+    def request_state(self, req_id: str) -> str:
+        return str(self.get(f"/requests/{req_id}")["state"])
+
+
+def _login_sync(base_url: str, account: dict[str, Any]) -> str:
+    resp = requests.post(f"{base_url}/api/v1/auth/login", timeout=10, json={
+        "username": account["username"], "password": account["password"],
+        "totp": pyotp.TOTP(account["totp_secret"]).now()})
+    resp.raise_for_status()
+    return str(resp.json()["access_token"])
+
+
+@pytest.fixture(scope="module")
+def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
+    """`recognition-desk serve --port 0 --demo` on a fresh seeded data dir."""
+    import json
+    import subprocess
+    import sys
+
+    exe = shutil.which("recognition-desk", path=str(Path(sys.executable).parent))
+    cmd = [exe] if exe else [sys.executable, "-m", "server.cli"]
+    data = tmp_path_factory.mktemp("desk")
+    seeded = subprocess.run([*cmd, "seed", "--data-dir", str(data), "--json"],
+                            capture_output=True, text=True, timeout=60, check=True)
+    seed = json.loads(seeded.stdout)
+    log = open(data / "serve.log", "w")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen([*cmd, "serve", "--data-dir", str(data), "--port", "0", "--demo",
+                             "--host", "127.0.0.1"],
+                            stdout=subprocess.PIPE, stderr=log, text=True)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line.startswith("listening on "), line
+        base_url = line.split()[-1].rstrip("/")
+        token = _login_sync(base_url, next(o for o in seed["operators"]
+                                           if o["username"] == "supervisore1"))
+        yield Desk(base_url=base_url, seed=seed, supervisor_token=token, used=set())
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+# ------------------------------------------------------------------------------ helpers
+
+async def wait_for(predicate: Callable[[], Any], timeout: float, what: str,
+                   interval: float = 0.1) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if isinstance(value, Awaitable):
+            value = await value
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(interval)
+
+
+class Shots:
+    """Screenshots of the page states, kept in tmp (and $APPLICANT_SCREENSHOTS when set)."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.dirs = [tmp_path]
+        extra = os.environ.get("APPLICANT_SCREENSHOTS")
+        if extra:
+            Path(extra).mkdir(parents=True, exist_ok=True)
+            self.dirs.append(Path(extra))
+
+    async def take(self, page: Any, name: str) -> None:
+        data = await page.screenshot(full_page=True)
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+        for d in self.dirs:
+            (d / f"{name}.png").write_bytes(data)
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Shots:
+    return Shots(tmp_path)
+
+
+async def open_page(browser: Any, url: str) -> tuple[Any, list[str], list[str]]:
+    page = browser.pages[0] if browser.pages else await browser.new_page()
+    errors: list[str] = []
+    requested: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("request", lambda r: requested.append(r.url))
+    await page.goto(url)
+    await page.wait_for_function("() => window.recognitionPage !== undefined")
+    return page, errors, requested
+
+
+async def text(page: Any, selector: str) -> str:
+    return str(await page.locator(selector).inner_text()).strip()
+
+
+async def run_device_check(page: Any) -> None:
+    await page.click("#btn-start")
+    await page.click("#btn-check-run")
+    await page.wait_for_selector("#btn-check-continue:not([disabled])", timeout=30000)
+
+
+async def give_consent(page: Any) -> None:
+    await page.click("#btn-check-continue")
+    await page.check("#consent-recording")
+    await page.check("#consent-terms")
+    await page.click("#btn-consent")
+    await page.wait_for_selector("#view-waiting:not([hidden])")
+
+
+# ------------------------------------------------------------------------------ tests
+
+async def test_landing_and_english_switch(desk: Desk, applicant_browser: Any,
+                                          shots: Shots) -> None:
+    req = desk.fresh_request()
+    page, errors, requested = await open_page(applicant_browser, desk.join_url(req))
+    assert await text(page, "#landing-title") == "Riconoscimento dell'identità via webcam"
+    assert await page.get_attribute("html", "lang") == "it"
+    # the welcome message names the product
+    await page.wait_for_selector("#landing-product:not([hidden])")
+    assert await text(page, "#landing-product-name") == "SPID per uso personale"
+    await shots.take(page, "1-landing-it")
+
+    await page.click(".lang-btn[data-lang=en]")
+    assert await text(page, "#landing-title") == "Identity recognition by webcam"
+    assert await page.get_attribute("html", "lang") == "en"
+    assert await page.get_attribute(".lang-btn[data-lang=en]", "aria-pressed") == "true"
+    assert await text(page, "#landing-product-name") == "SPID for personal use"
+    assert await text(page, "#btn-start") == "Start"
+    await shots.take(page, "2-landing-en")
+    await page.click("#btn-start")
+    assert await text(page, "#btn-check-run") == "Start test"
+    assert await text(page, "#check-title") == "Device check"
+
+    # the choice survives a reload, and Italian comes back with the switch
+    await page.reload()
+    await page.wait_for_function("() => window.recognitionPage !== undefined")
+    assert await text(page, "#landing-title") == "Identity recognition by webcam"
+    await page.click(".lang-btn[data-lang=it]")
+    assert await text(page, "#btn-start") == "Inizia"
+
+    origin = desk.base_url
+    assert requested and all(u.startswith(origin) for u in requested), requested
+    assert not errors, errors
+
+
+async def test_device_check_consent_and_waiting_room(desk: Desk, applicant_browser: Any,
+                                                     shots: Shots) -> None:
+    req = desk.fresh_request()
+    page, errors, _ = await open_page(applicant_browser, desk.join_url(req))
+    await run_device_check(page)
+    for item in ("camera", "microphone", "connection"):
+        assert await page.get_attribute(f"#check-{item}", "data-result") == "ok", item
+    assert f"{CAMERA_WIDTH}×{CAMERA_HEIGHT}" in await text(page, "#check-camera .check-msg")
+    assert "ms" in await text(page, "#check-connection .check-msg")
+    assert await text(page, "#check-summary") == "Tutto pronto. Puoi continuare."
+    # the preview shows the camera at its native size
+    size = await page.evaluate("() => { const v = document.getElementById('check-video');"
+                               " return [v.videoWidth, v.videoHeight]; }")
+    assert size == [CAMERA_WIDTH, CAMERA_HEIGHT]
+    await shots.take(page, "3-device-check")
+
+    # consent: both boxes are needed
+    await page.click("#btn-check-continue")
+    await page.check("#consent-recording")
+    await page.click("#btn-consent", force=True)
+    assert await page.is_visible("#consent-error")
+    assert await page.is_visible("#view-consent")
+    await shots.take(page, "4-consent-missing")
+    assert desk.request_state(req["id"]) == "registered"
+    await page.check("#consent-terms")
+    assert not await page.is_visible("#consent-error")
+    await page.click("#btn-consent")
+    await page.wait_for_selector("#view-waiting:not([hidden])")
+    await wait_for(lambda: desk.request_state(req["id"]) == "waiting", 10, "state waiting")
+
+    # the waiting room shows the position pushed by the service
+    await page.wait_for_function(
+        "() => document.getElementById('queue-position').dataset.position === '1'")
+    assert await text(page, "#queue-position") == "1"
+    assert await text(page, "#queue-wait") != "—"
+    queue = desk.get("/queue")
+    assert req["id"] in [w["request_id"] for w in queue["waiting"]]
+    await shots.take(page, "5-waiting")
+    assert not errors, errors
+
+
+async def test_call_with_operator_peer(desk: Desk, applicant_browser: Any, shots: Shots,
+                                       fake_camera_y4m: Path) -> None:
+    req = desk.fresh_request()
+    page, errors, _ = await open_page(applicant_browser, desk.join_url(req))
+    await run_device_check(page)
+    await give_consent(page)
+    await wait_for(lambda: desk.request_state(req["id"]) == "waiting", 10, "state waiting")
+
+    operator = desk.account("operatore1")
+    import aiohttp
+
+    async with aiohttp.ClientSession() as http:
+        auth = await login(http, desk.base_url, operator["username"], operator["password"],
+                           pyotp.TOTP(operator["totp_secret"]).now())
+    peer = OperatorTestPeer(desk.base_url, auth["access_token"])
+    try:
+        await peer.open()
+        drawn = await peer.next_applicant()
+        assert drawn["request"]["id"] == req["id"]
+        await peer.wait_applicant_joined()
+        await page.wait_for_selector("#operator-assigned:not([hidden])")
+        assert operator["display_name"] in await text(page, "#operator-assigned")
+        await shots.take(page, "6-operator-assigned")
+
+        # the call: the page answers the offer; media flows both ways
+        await peer.call()
+        await peer.wait_connected()
+        await page.wait_for_selector("#view-call:not([hidden])")
+        await page.wait_for_function(
+            "() => document.getElementById('call-status').dataset.state === 'connected'")
+        await wait_for(lambda: peer.video_frames >= 15 and peer.audio_frames > 0, 20,
+                       "the page's video and audio at the operator")
+        remote = "() => { const v = document.getElementById('remote-video');" \
+                 " return [v.videoWidth, v.videoHeight, v.currentTime]; }"
+        w, h, t0 = await page.evaluate(remote)
+        assert (w, h) == (640, 360)  # the test peer's pattern
+        await asyncio.sleep(0.5)
+        assert (await page.evaluate(remote))[2] > t0
+        assert await peer.ping() < 2000
+
+        # a full-resolution still over the data channel (sha256 checked by the peer)
+        still = await peer.request_still("document_front")
+        assert still.meta["mime"] == "image/png"
+        assert (still.meta["width"], still.meta["height"]) == (CAMERA_WIDTH, CAMERA_HEIGHT)
+        assert still.chunks_received == still.meta["chunks"] >= 1
+        img = cv2.imdecode(np.frombuffer(still.data, np.uint8), cv2.IMREAD_COLOR)
+        assert img is not None and img.shape == (CAMERA_HEIGHT, CAMERA_WIDTH, 3)
+        # it is the camera's own picture, not an upscaled copy: one of the scene's frames,
+        # fine 1-px lines included
+        gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY).astype(np.float64)
+        best = max(float(np.corrcoef(gray.ravel(), f.astype(np.float64).ravel())[0, 1])
+                   for f in read_y4m_luma(fake_camera_y4m))
+        assert best > 0.97, best
+        lines = gray[CAMERA_HEIGHT - 100:CAMERA_HEIGHT - 20, 40:400]
+        assert float(np.abs(np.diff(lines, axis=1)).mean()) > 60  # 1-px stripes survive
+
+        # stats every 2 s
+        await wait_for(lambda: len(peer.stats) >= 2, 10, "two stats messages")
+        last = peer.stats[-1]
+        assert set(last) == {"type", "width", "height", "fps", "rtt_ms", "quality_limitation",
+                             "bytes_sent"}
+        assert last["width"] > 0 and last["height"] > 0 and last["fps"] > 0
+        assert isinstance(last["rtt_ms"], int) and last["rtt_ms"] >= 0
+        assert last["quality_limitation"] in {"none", "cpu", "bandwidth", "other"}
+        assert peer.stats[-1]["bytes_sent"] > peer.stats[-2]["bytes_sent"] > 0
+
+        # an instruction is shown to the applicant
+        peer.send_control({"type": "instruction", "code": "raise_right_hand"})
+        await page.wait_for_selector("#instruction:not([hidden])")
+        assert await text(page, "#instruction-text") == "Alza la mano destra"
+        await shots.take(page, "7-call")
+
+        # mute and camera off act on the tracks
+        await page.click("#btn-mute")
+        assert await page.get_attribute("#btn-mute", "aria-pressed") == "true"
+        assert await page.get_attribute("#btn-mute", "aria-label") == "Attiva microfono"
+        await page.click("#btn-mute")
+        await page.click("#btn-camera")
+        assert await page.get_attribute("#btn-camera", "aria-pressed") == "true"
+        off_still = asyncio.ensure_future(peer.request_still("face", timeout=5))
+        with pytest.raises(Exception, match="camera_off"):
+            await off_still
+        await page.click("#btn-camera")
+
+        # a drop: the operator leaves, comes back with a new offer, the page makes a new
+        # RTCPeerConnection
+        await peer.send_ws({"type": "hangup", "session_id": peer.session_id})
+        await peer.close_peer()
+        await page.wait_for_function(
+            "() => document.getElementById('call-status').dataset.state === 'reconnecting'")
+        await shots.take(page, "8-operator-left")
+        await peer.call()
+        await peer.wait_connected()
+        assert await page.evaluate("() => window.recognitionPage.peerGeneration") == 2
+        again = await peer.request_still("document_back")
+        assert (again.meta["width"], again.meta["height"]) == (CAMERA_WIDTH, CAMERA_HEIGHT)
+
+        # the decision ends the page's session
+        await asyncio.to_thread(desk.post, f"/requests/{req['id']}/decision",
+                                {"decision_id": str(uuid.uuid4()), "decision": "approved",
+                                 "reason_code": "ok", "note": ""}, auth["access_token"])
+        await page.wait_for_selector("#view-ended:not([hidden])")
+        assert await page.get_attribute("#ended-icon", "data-kind") == "success"
+        assert "completato" in await text(page, "#ended-text")
+        await shots.take(page, "9-ended")
+        # the camera is released
+        assert await page.evaluate("() => window.recognitionPage.view") == "ended"
+        assert await page.evaluate("() => document.getElementById('self-video').srcObject") \
+            is None
+    finally:
+        await peer.close()
+    assert not errors, errors
