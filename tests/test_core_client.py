@@ -5,8 +5,6 @@ from __future__ import annotations
 import logging
 import re
 import socket
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,13 +39,8 @@ from console.models import (
     RequestState,
     Role,
 )
-from tests import test_core_helpers as helpers
-from tests.test_core_helpers import PASSWORD, ROOT, DeskProcess, new_desk
-
-# fixtures shared with the other core tests
-desk = helpers.desk
-module_desk = helpers.module_desk
-seeded_template = helpers.seeded_template
+from tests.fixtures.desk import DeskServer, start_desk_server
+from tests.test_core_helpers import PASSWORD, consent
 
 DEMO_CF = "RSSMRA85D52H501P"
 
@@ -68,21 +61,24 @@ def _tokens(client: DeskClient) -> list[str]:
     return [] if tokens is None else [tokens.access, tokens.refresh]
 
 
-def demo_request(desk: DeskProcess, index: int = 0) -> dict[str, Any]:
-    return desk.seed["requests"][index]
+def signed_in(server: DeskServer, username: str = "operatore1", **kwargs: Any) -> DeskClient:
+    client = DeskClient(server.base_url, **kwargs)
+    client.login(username, PASSWORD, server._fresh_code(username))
+    return client
 
 
-def test_login_and_typed_results(module_desk: DeskProcess,
+def test_login_and_typed_results(desk_server_shared: DeskServer,
                                  no_secrets_in_logs: list[str]) -> None:
-    client = DeskClient(module_desk.url + "/api/v1/")  # the prefix is tolerated
-    totp = module_desk.fresh_totp("operatore1")
+    server = desk_server_shared
+    client = DeskClient(server.api_url + "/")  # the prefix is tolerated
+    totp = server._fresh_code("operatore1")
     result = client.login("operatore1", PASSWORD, totp)
     no_secrets_in_logs.extend([totp, *_tokens(client)])
     assert result.operator.username == "operatore1"
     assert result.operator.role is Role.OPERATOR
     assert result.expires_in == 900
     assert client.is_authenticated and client.operator == result.operator
-    assert client.origin == module_desk.url
+    assert client.origin == server.base_url
     snapshot = client.queue()
     assert isinstance(snapshot, QueueSnapshot)
     assert snapshot.length == len(snapshot.waiting)
@@ -92,8 +88,8 @@ def test_login_and_typed_results(module_desk: DeskProcess,
     client.logout()
 
 
-def test_wrong_password_totp_and_lockout(module_desk: DeskProcess) -> None:
-    client = DeskClient(module_desk.url)
+def test_wrong_password_totp_and_lockout(desk_server: DeskServer) -> None:
+    client = DeskClient(desk_server.base_url)
     with pytest.raises(InvalidCredentials) as wrong:
         client.login("formatore1", "not-the-password", "000000")
     assert wrong.value.status == 401
@@ -114,16 +110,17 @@ def test_wrong_password_totp_and_lockout(module_desk: DeskProcess) -> None:
             continue
     assert locked is not None
     assert locked.locked_until is not None
-    wait = (locked.locked_until - module_desk.server_now()).total_seconds()
-    assert 14 * 60 < wait <= 15 * 60
+    wait = (locked.locked_until - desk_server.server_now()).total_seconds()
+    assert 14 * 60 < wait <= 15 * 60 + 5
     with pytest.raises(AccountLocked):  # even the right password, while locked
-        client.login("formatore1", PASSWORD, module_desk.fresh_totp("formatore1"))
+        client.login("formatore1", PASSWORD, desk_server._fresh_code("formatore1"))
 
 
-def test_queue_take_next_and_lookups(module_desk: DeskProcess) -> None:
-    client = module_desk.login("operatore1")
-    seeded = demo_request(module_desk, 0)
-    module_desk.consent(seeded["join_token"])
+def test_queue_take_next_and_lookups(desk_server: DeskServer) -> None:
+    server = desk_server
+    client = signed_in(server)
+    seeded = server.seed_request("ROSSI")
+    consent(server.ws_url, seeded["join_token"])
     snapshot = client.queue()
     assert seeded["id"] in [w.request_id for w in snapshot.waiting]
     entry = next(w for w in snapshot.waiting if w.request_id == seeded["id"])
@@ -156,12 +153,12 @@ def test_queue_take_next_and_lookups(module_desk: DeskProcess) -> None:
 
     # --- OTP by SMS, read back -------------------------------------------------------------
     sent = client.send_otp(seeded["id"])
-    assert sent.attempts_left == 3 and sent.expires_at > module_desk.server_now()
+    assert sent.attempts_left == 3 and sent.expires_at > server.server_now()
     with pytest.raises(RateLimited) as early:
         client.send_otp(seeded["id"])
     assert early.value.code == "resend_too_soon"
     assert early.value.retry_after is None or early.value.retry_after >= 0
-    sms = module_desk.sms_messages(seeded["applicant"]["mobile"])
+    sms = server.sms_outbox(seeded["applicant"]["mobile"])
     code_sent = re.search(r"\b(\d{6})\b", sms[-1]["body"]).group(1)  # type: ignore[union-attr]
     wrong = f"{(int(code_sent) + 1) % 1_000_000:06d}"
     with pytest.raises(ValidationError) as malformed:
@@ -176,9 +173,10 @@ def test_queue_take_next_and_lookups(module_desk: DeskProcess) -> None:
     status = client.send_email_verification(seeded["id"])
     assert status.sent_at is not None and not status.confirmed
     assert not client.email_status(seeded["id"]).confirmed
-    mails = requests.get(f"{module_desk.url}/api/v1/dev/outbox/email",
-                         params={"to": seeded["applicant"]["email"]}, timeout=5).json()
-    link = re.search(r"https?://\S+/verify-email/\S+", mails["messages"][-1]["body"]).group(0)  # type: ignore[union-attr]
+    mails = server.email_outbox(seeded["applicant"]["email"])
+    found_link = re.search(r"https?://\S+/verify-email/\S+", mails[-1]["body"])
+    assert found_link is not None
+    link = found_link.group(0)
     requests.get(link, timeout=5).raise_for_status()
     confirmed = client.email_status(seeded["id"])
     assert confirmed.confirmed and confirmed.confirmed_at is not None
@@ -201,11 +199,11 @@ def test_queue_take_next_and_lookups(module_desk: DeskProcess) -> None:
     assert client.take_next() is None  # nobody else consented
 
 
-def test_automatic_refresh_once_on_401(desk: DeskProcess,
+def test_automatic_refresh_once_on_401(desk_server: DeskServer,
                                        no_secrets_in_logs: list[str]) -> None:
+    desk = desk_server
     lost: list[bool] = []
-    client = DeskClient(desk.url, on_auth_lost=lambda: lost.append(True))
-    client.login("operatore1", PASSWORD, desk.fresh_totp("operatore1"))
+    client = signed_in(desk, on_auth_lost=lambda: lost.append(True))
     before = _tokens(client)
     no_secrets_in_logs.extend(before)
     desk.advance_clock(16 * 60)  # the access token (15 min) has expired on the service
@@ -216,7 +214,7 @@ def test_automatic_refresh_once_on_401(desk: DeskProcess,
     assert not lost
     # an explicit refresh works too, and the refresh token is single-use
     client.refresh()
-    stale = DeskClient(desk.url)
+    stale = DeskClient(desk.base_url)
     stale._tokens = _Tokens(access="x" * 43, refresh=after[1], expires_at=0.0)
     with pytest.raises(NotAuthenticated):
         stale.queue()
@@ -230,14 +228,14 @@ def test_automatic_refresh_once_on_401(desk: DeskProcess,
         client.access_token()
 
 
-def test_logout_revokes_tokens(module_desk: DeskProcess) -> None:
-    client = module_desk.login("supervisore1")
+def test_logout_revokes_tokens(desk_server_shared: DeskServer) -> None:
+    client = signed_in(desk_server_shared, "supervisore1")
     access = client.access_token()
     client.logout()
     assert not client.is_authenticated
     with pytest.raises(NotAuthenticated):
         client.queue()
-    r = requests.get(f"{module_desk.url}/api/v1/queue",
+    r = requests.get(f"{desk_server_shared.api_url}/queue",
                      headers={"Authorization": f"Bearer {access}"}, timeout=5)
     assert r.status_code == 401
     client.logout()  # a second logout is harmless
@@ -261,23 +259,15 @@ def test_unreachable_and_timeouts(tmp_path: Path) -> None:
         DeskClient("desk.example:8443")
 
 
-def test_tls_verification_and_ca_bundle(seeded_template: tuple[Path, dict[str, Any]],
-                                        tmp_path: Path) -> None:
-    process = new_desk(seeded_template, tmp_path / "tls-desk")
-    log = open(tmp_path / "tls.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "server", "--log-level", "WARNING", "serve", "--demo",
-         "--self-signed", "--data-dir", str(process.data_dir), "--port", "0"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=log)
+def test_tls_verification_and_ca_bundle(tmp_path: Path) -> None:
+    server = start_desk_server(tmp_path / "tls-desk", "--self-signed")
     try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline().decode()
-        assert line.startswith("listening on https://"), line
-        url = line.split()[-1]
+        url = server.base_url
+        assert url.startswith("https://")
         untrusted = DeskClient(url)
         with pytest.raises(TlsError, match="certificate verify failed"):
             untrusted.login("operatore1", PASSWORD, "123456")
-        cert = process.data_dir / "tls" / "self-signed.crt"
+        cert = server.data_dir / "tls" / "self-signed.crt"
         trusted = DeskClient(url, ca_bundle=cert)
         assert trusted.verify == str(cert)
         with pytest.raises(InvalidTotp):  # the TLS channel works; only the code is wrong
@@ -289,8 +279,4 @@ def test_tls_verification_and_ca_bundle(seeded_template: tuple[Path, dict[str, A
         with pytest.raises((ServerUnreachable, ProtocolError)):
             plain.login("operatore1", PASSWORD, "000000")
     finally:
-        proc.terminate()
-        proc.wait(10)
-        assert proc.stdout is not None
-        proc.stdout.close()
-        log.close()
+        server.stop()

@@ -1,6 +1,7 @@
 """A real desk service process for the console core tests, which can be stopped and started
 again on the same port and data dir (the outbox tests need the service to go away and come
-back). Also the applicant side of the protocol (consent over the applicant WebSocket) so that
+back; ``tests/fixtures/desk.py``'s ``desk_server`` seeds at start, so it cannot restart on the
+same data). Also the applicant side of the protocol (consent over the applicant WebSocket) so that
 requests reach the queue.
 
 Everything runs on loopback, port 0 at first start; processes are ended by their own pid.
@@ -113,27 +114,31 @@ class DeskProcess:
         return client
 
     def consent(self, join_token: str) -> None:
-        """Be the applicant: open the join WebSocket and consent (registered → waiting)."""
-        ws_url = self.url.replace("http://", "ws://") + f"/ws/applicant/{join_token}"
-
-        async def run() -> None:
-            async with aiohttp.ClientSession() as http, http.ws_connect(ws_url) as ws:
-                welcome = await ws.receive_json(timeout=10)
-                assert welcome["type"] == "welcome", welcome
-                await ws.send_json({"type": "consent", "recording": True, "terms": True})
-                while True:
-                    msg = await ws.receive_json(timeout=10)
-                    if msg["type"] == "queue":
-                        return
-                    assert msg["type"] != "error", msg
-
-        asyncio.run(run())
+        consent(self.url.replace("http://", "ws://"), join_token)
 
     def sms_messages(self, mobile: str) -> list[dict[str, Any]]:
         r = requests.get(f"{self.url}/api/v1/dev/outbox/sms", params={"mobile": mobile},
                          timeout=5)
         r.raise_for_status()
         return list(r.json()["messages"])
+
+
+def consent(ws_base: str, join_token: str) -> None:
+    """Be the applicant: open the join WebSocket and consent (registered → waiting)."""
+    ws_url = f"{ws_base}/ws/applicant/{join_token}"
+
+    async def run() -> None:
+        async with aiohttp.ClientSession() as http, http.ws_connect(ws_url) as ws:
+            welcome = await ws.receive_json(timeout=10)
+            assert welcome["type"] == "welcome", welcome
+            await ws.send_json({"type": "consent", "recording": True, "terms": True})
+            while True:
+                msg = await ws.receive_json(timeout=10)
+                if msg["type"] == "queue":
+                    return
+                assert msg["type"] != "error", msg
+
+    asyncio.run(run())
 
 
 @pytest.fixture(scope="session")
