@@ -305,6 +305,11 @@ class MediaEngine:
         return self._frames_dropped
 
     @property
+    def peer_generation(self) -> int:
+        """How many peer connections this engine has created (a reconnection adds one)."""
+        return self._generation
+
+    @property
     def call_state(self) -> CallState:
         return self._state
 

@@ -64,7 +64,8 @@ class QualityMeter:
             expected = d_rx + max(0, d_lost)
             self.loss_pct = round(100.0 * max(0, d_lost) / expected, 2) if expected > 0 else None
             self.bitrate_kbps = round((bytes_rx - b0) * 8 / dt / 1000.0, 1)
-            self.stalled = d_rx <= 0
+            # nothing new although packets had been flowing: the media stopped
+            self.stalled = d_rx <= 0 and rx0 > 0
         self._prev = (now, received, lost, bytes_rx)
 
     def page_stats(self, msg: dict[str, Any]) -> None:

@@ -37,6 +37,9 @@ logger = logging.getLogger(__name__)
 DEMO_MOBILE = "+393331234567"
 OTP_RE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
 OTP_INSTRUCTIONS = ("read_otp", "say_otp", "otp")
+# test-only instruction codes: make the next still fail on purpose (the console must cope)
+TEST_CORRUPT_STILL = "test:corrupt_next_still"
+TEST_IGNORE_STILL = "test:ignore_next_still"
 
 
 @dataclass
@@ -83,6 +86,7 @@ class SyntheticApplicant:
         self._still_lock = asyncio.Lock()
         self._otp_seen: set[str] = set()
         self._otp_baseline_done = False
+        self._sabotage: str | None = None
         self.end_reason = ""
         self.stills_sent = 0
         self.pongs_sent = 0
@@ -282,6 +286,9 @@ class SyntheticApplicant:
             logger.debug("control message %s ignored", kind)
 
     def _follow(self, code: str) -> None:
+        if code in (TEST_CORRUPT_STILL, TEST_IGNORE_STILL):
+            self._sabotage = code
+            return
         step = step_for(code)
         if step is not None:
             self.state.step = step
@@ -297,6 +304,10 @@ class SyntheticApplicant:
             uuid.UUID(str(still_id))
         except ValueError:
             logger.warning("still_request with a bad id ignored")
+            return
+        sabotage, self._sabotage = self._sabotage, None
+        if sabotage == TEST_IGNORE_STILL:
+            logger.info("test: still request ignored on purpose")
             return
         async with self._still_lock:
             wanted = step_for(step)
@@ -315,6 +326,9 @@ class SyntheticApplicant:
             begin, chunks, end = split_still(
                 str(still_id), data, "image/png", self.renderer.width, self.renderer.height
             )
+            if sabotage == TEST_CORRUPT_STILL:
+                logger.info("test: still sent with a wrong sha256 on purpose")
+                begin["sha256"] = "0" * 64
             if channel.readyState != "open":
                 return
             channel.send(json.dumps(begin))
