@@ -185,6 +185,20 @@ def test_loopback_call_through_desk(desk_server: Any, tmp_path: Path,
         assert any(np.frombuffer(c.data, np.int16).any() for c in rec.pcm)  # not silence
         for kind in ("applicant_video", "applicant_audio", "operator_video", "operator_audio"):
             assert rec.sink_kinds.get(kind, 0) > 0, kind
+
+        # --- OTP: the applicant reads the SMS from the demo outbox and says the code --------
+        assert rossi["applicant"]["mobile"] == "+393331234567"
+        sent = desk.api("POST", f"/requests/{rossi['id']}/otp", username="operatore1")
+        assert sent.status_code == 201, sent.text
+        wait_for(lambda: any(m.get("type") == "utterance" for m in rec.messages), 20,
+                 "the OTP read back")
+        said = next(m["text"] for m in rec.messages if m.get("type") == "utterance")
+        sms = desk.sms_outbox("+393331234567")
+        assert said in sms[-1]["body"]
+        check = desk.api("POST", f"/requests/{rossi['id']}/otp/verify", username="operatore1",
+                         json={"code": said})
+        assert check.status_code == 200 and check.json()["verified"] is True
+
         first_generation = engine.peer_generation
         seq_before = engine.frames_received
 
