@@ -160,13 +160,20 @@ class SessionError(ConsoleError):
 
 
 class ApprovalBlocked(SessionError):
-    """approve() refused: ``missing`` lists the ids of required steps not passed."""
+    """approve() refused: ``missing`` lists the ids of required steps not passed, ``blockers``
+    the codes of active blockers (e.g. ``face_mismatch`` from the automated checks)."""
 
     code = "approval_blocked"
 
-    def __init__(self, missing: Sequence[str]) -> None:
-        super().__init__("required steps not passed: " + ", ".join(missing))
+    def __init__(self, missing: Sequence[str], blockers: Sequence[str] = ()) -> None:
+        parts = []
+        if missing:
+            parts.append("required steps not passed: " + ", ".join(missing))
+        if blockers:
+            parts.append("blocked by: " + ", ".join(blockers))
+        super().__init__("; ".join(parts) or "approval blocked")
         self.missing: tuple[str, ...] = tuple(missing)
+        self.blockers: tuple[str, ...] = tuple(blockers)
 
 
 class OutboxError(ConsoleError):

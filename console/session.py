@@ -11,7 +11,8 @@ Rules enforced here:
   a random-action step only once every drawn action was performed; an e-mail step only once
   the address is confirmed;
 - required steps cannot be skipped, and approve() refuses (``ApprovalBlocked.missing``) while
-  a required step is not passed;
+  a required step is not passed, or while a blocker is active (``set_blocker``, e.g. the
+  automated face comparison disagrees with the operator);
 - reject() and suspend() are always possible (reason code; ``other`` needs a note);
 - once decided, the session is closed: only ``record()`` and ``record_quality()`` still work.
 
@@ -286,6 +287,18 @@ class QualityChanged(SessionEvent):
 class ApprovalRefused(SessionEvent):
     type: ClassVar[str] = "approval_refused"
     missing: tuple[str, ...]
+    blockers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class BlockerChanged(SessionEvent):
+    """A condition that forbids approval was raised or cleared (``face_mismatch`` when the
+    automated face comparison disagrees with the operator, ``document_invalid``…)."""
+
+    type: ClassVar[str] = "blocker_changed"
+    code: str
+    active: bool
+    source: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -344,6 +357,7 @@ class Session:
         self._random: list[RandomAction] = []
         self._performed: dict[str, bool] = {}
         self._quality: str | None = None
+        self._blockers: dict[str, str] = {}
         self.otp = OtpState()
         self.email = EmailState()
 
@@ -741,6 +755,27 @@ class Session:
                                    code="invalid_event")
         self._emit(ExternalEvent, name=name, data=dict(data))
 
+    # --- blockers ----------------------------------------------------------------------------
+
+    def set_blocker(self, code: str, active: bool = True, *, source: str = "") -> None:
+        """Raise (or clear) a condition that forbids approval whatever the steps say, e.g.
+        ``face_mismatch`` (ETSI TS 119 461: manual and automated face results disagree) or
+        ``document_invalid``. Emits BlockerChanged on a change only."""
+        self._active()
+        if not code:
+            raise SessionError("blocker code required", code="invalid_blocker")
+        if active == (code in self._blockers):
+            return
+        if active:
+            self._blockers[code] = source
+        else:
+            del self._blockers[code]
+        self._emit(BlockerChanged, code=code, active=active, source=source)
+
+    @property
+    def blockers(self) -> tuple[str, ...]:
+        return tuple(self._blockers)
+
     # --- decision ----------------------------------------------------------------------------
 
     def missing_required(self) -> tuple[str, ...]:
@@ -749,14 +784,15 @@ class Session:
 
     @property
     def can_approve(self) -> bool:
-        return not self.is_closed and not self.missing_required()
+        return not self.is_closed and not self.missing_required() and not self._blockers
 
     def approve(self, note: str = "") -> SessionDecision:
         self._active()
         missing = self.missing_required()
-        if missing:
-            self._emit(ApprovalRefused, missing=missing)
-            raise ApprovalBlocked(missing)
+        blockers = self.blockers
+        if missing or blockers:
+            self._emit(ApprovalRefused, missing=missing, blockers=blockers)
+            raise ApprovalBlocked(missing, blockers)
         return self._decide(Decision.APPROVED, ReasonCode.OK, note)
 
     def reject(self, reason_code: ReasonCode | str, note: str = "") -> SessionDecision:
@@ -796,6 +832,7 @@ class Session:
             "otp": {"status": self.otp.status.value, "sends": self.otp.sends,
                     "failures": self.otp.failures},
             "email": {"sent": self.email.sent, "confirmed": self.email.confirmed},
+            "blockers": list(self._blockers),
             "steps": [
                 {
                     "id": s.step.id,

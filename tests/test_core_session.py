@@ -370,3 +370,19 @@ def test_expired_code_is_not_an_attempt(clock: FakeClock) -> None:
     session.otp_sent(otp_sent())  # a new code
     session.otp_checked(OtpVerification(verified=True, attempts_left=2, exhausted=False))
     assert session.step_state("g").status is StepStatus.PASSED
+
+
+def test_blockers_forbid_approval(clock: FakeClock, tmp_path: Path) -> None:
+    session, events = make(clock)
+    run_spid_to_the_end(session, tmp_path)
+    session.set_blocker("face_mismatch", source="checks.face")
+    session.set_blocker("face_mismatch", source="checks.face")  # no change, no event
+    assert not session.can_approve and session.blockers == ("face_mismatch",)
+    with pytest.raises(ApprovalBlocked) as info:
+        session.approve()
+    assert info.value.missing == () and info.value.blockers == ("face_mismatch",)
+    assert events[-1].to_dict()["blockers"] == ["face_mismatch"]
+    session.set_blocker("face_mismatch", active=False)
+    assert session.can_approve
+    assert [e.type for e in events].count("blocker_changed") == 2
+    assert session.approve().decision is Decision.APPROVED
