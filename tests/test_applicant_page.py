@@ -21,8 +21,13 @@ import pyotp
 import pytest
 import requests
 
-from media.testpeer import OperatorTestPeer, login
-from tests.fixtures.chromium import CAMERA_HEIGHT, CAMERA_WIDTH, read_y4m_luma
+from media.testpeer import OperatorTestPeer
+from tests.fixtures.chromium import (
+    CAMERA_HEIGHT,
+    CAMERA_WIDTH,
+    launch_applicant,
+    read_y4m_luma,
+)
 
 pytestmark = [pytest.mark.chromium, pytest.mark.timeout(120)]
 
@@ -35,17 +40,27 @@ class Desk:
     seed: dict[str, Any]
     supervisor_token: str
     used: set[str]
+    _operator_token: str | None = None
+
+    def operator_token(self) -> str:
+        """operatore1's access token, logged in once per module (a TOTP code is single-use)."""
+        if self._operator_token is None:
+            self._operator_token = _login_sync(self.base_url, self.account("operatore1"))
+        return self._operator_token
 
     def account(self, username: str) -> dict[str, Any]:
         return next(o for o in self.seed["operators"] if o["username"] == username)
 
-    def fresh_request(self) -> dict[str, Any]:
-        """A seeded request still unused by this module (each test takes its own)."""
-        for req in self.seed["requests"]:
-            if req["id"] not in self.used and req["appointment_at"] is None:
-                self.used.add(req["id"])
-                return req
-        raise RuntimeError("no seeded request left")
+    def fresh_request(self, product: str = "spid_personal") -> dict[str, Any]:
+        """A new request for the demo identity (docs/PROTOCOL.md), registered over REST."""
+        seeded = self.seed["requests"][0]
+        body = {"applicant": seeded["applicant"], "document": seeded["document"],
+                "product": product}
+        req = self.post("/requests", body)
+        assert req["state"] == "registered"
+        req["join_path"] = "/join/" + req["join_token"]
+        self.used.add(req["id"])
+        return req
 
     def join_url(self, req: dict[str, Any]) -> str:
         return f"{self.base_url}{req['join_path']}"
@@ -264,12 +279,8 @@ async def test_call_with_operator_peer(desk: Desk, applicant_browser: Any, shots
     await wait_for(lambda: desk.request_state(req["id"]) == "waiting", 10, "state waiting")
 
     operator = desk.account("operatore1")
-    import aiohttp
-
-    async with aiohttp.ClientSession() as http:
-        auth = await login(http, desk.base_url, operator["username"], operator["password"],
-                           pyotp.TOTP(operator["totp_secret"]).now())
-    peer = OperatorTestPeer(desk.base_url, auth["access_token"])
+    token = await asyncio.to_thread(desk.operator_token)
+    peer = OperatorTestPeer(desk.base_url, token)
     try:
         await peer.open()
         drawn = await peer.next_applicant()
@@ -355,7 +366,7 @@ async def test_call_with_operator_peer(desk: Desk, applicant_browser: Any, shots
         # the decision ends the page's session
         await asyncio.to_thread(desk.post, f"/requests/{req['id']}/decision",
                                 {"decision_id": str(uuid.uuid4()), "decision": "approved",
-                                 "reason_code": "ok", "note": ""}, auth["access_token"])
+                                 "reason_code": "ok", "note": ""}, token)
         await page.wait_for_selector("#view-ended:not([hidden])")
         assert await page.get_attribute("#ended-icon", "data-kind") == "success"
         assert "completato" in await text(page, "#ended-text")
@@ -367,3 +378,77 @@ async def test_call_with_operator_peer(desk: Desk, applicant_browser: Any, shots
     finally:
         await peer.close()
     assert not errors, errors
+
+
+async def test_applicant_hangs_up(desk: Desk, applicant_browser: Any, shots: Shots) -> None:
+    req = desk.fresh_request()
+    page, errors, _ = await open_page(applicant_browser, desk.join_url(req))
+    await run_device_check(page)
+    await give_consent(page)
+    await wait_for(lambda: desk.request_state(req["id"]) == "waiting", 10, "state waiting")
+    peer = OperatorTestPeer(desk.base_url, await asyncio.to_thread(desk.operator_token))
+    try:
+        await peer.open()
+        assert (await peer.next_applicant())["request"]["id"] == req["id"]
+        await peer.wait_applicant_joined()
+        await peer.call()
+        await peer.wait_connected()
+        await page.wait_for_function(
+            "() => document.getElementById('call-status').dataset.state === 'connected'")
+        # the hang-up asks first; "back" keeps the call
+        await page.click("#btn-hangup")
+        await page.wait_for_selector("#hangup-dialog[open]")
+        await shots.take(page, "10-hangup-confirm")
+        await page.click("#hangup-dialog button[value=cancel]")
+        assert await page.evaluate("() => window.recognitionPage.view") == "call"
+        await page.click("#btn-hangup")
+        await page.click("#btn-hangup-confirm")
+        await page.wait_for_selector("#view-ended:not([hidden])")
+        assert "Hai chiuso la chiamata" in await text(page, "#ended-text")
+        assert await page.is_visible("#btn-rejoin")
+        await shots.take(page, "11-hung-up")
+        # the operator is told
+        await wait_for(lambda: any(m.get("type") == "peer_left" and m.get("role") == "applicant"
+                                   for m in peer.messages), 10, "peer_left at the operator")
+        # the operator suspends; the page may come back later with the same link
+        await asyncio.to_thread(desk.post, f"/requests/{req['id']}/decision",
+                                {"decision_id": str(uuid.uuid4()), "decision": "suspended",
+                                 "reason_code": "applicant_refused", "note": ""},
+                                desk.operator_token())
+        await page.click("#btn-rejoin")
+        await page.wait_for_function("() => window.recognitionPage !== undefined")
+        await page.wait_for_function("() => window.recognitionPage.serverState === 'suspended'")
+        assert await page.evaluate("() => window.recognitionPage.view") == "landing"
+    finally:
+        await peer.close()
+    assert not errors, errors
+
+
+async def test_device_check_explains_a_denied_permission(desk: Desk, chromium_executable: str,
+                                                         fake_camera_y4m: Path, tmp_path: Path,
+                                                         shots: Shots) -> None:
+    from playwright.async_api import async_playwright
+
+    req = desk.fresh_request()
+    async with async_playwright() as pw:
+        browser = await launch_applicant(pw, chromium_executable, tmp_path / "profile",
+                                         fake_camera_y4m, grant_media=False)
+        try:
+            page, errors, _ = await open_page(browser, desk.join_url(req))
+            await page.click("#btn-start")
+            await page.click("#btn-check-run")
+            await page.wait_for_selector("#btn-check-run:not([disabled])", timeout=30000)
+            for item in ("camera", "microphone"):
+                assert await page.get_attribute(f"#check-{item}", "data-result") == "fail"
+                assert "permesso" in await text(page, f"#check-{item} .check-msg")
+            assert await page.get_attribute("#check-connection", "data-result") == "ok"
+            assert await page.is_disabled("#btn-check-continue")
+            assert await text(page, "#btn-check-run") == "Ripeti il test"
+            await shots.take(page, "12-device-check-denied")
+            await page.click(".lang-btn[data-lang=en]")
+            assert "Permission to use the camera was denied" in await text(
+                page, "#check-camera .check-msg")
+            assert not errors, errors
+        finally:
+            await browser.close()
+    assert desk.request_state(req["id"]) == "registered"

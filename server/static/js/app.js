@@ -304,6 +304,10 @@ function setCallStatus(key, st) {
   const el = $("call-status");
   el.dataset.state = st;
   setText(el, key);
+  // while there is no operator video, say it in the middle of the stage too
+  setText($("stage-msg-text"), key);
+  $("stage-msg").hidden = st === "connected";
+  $("stage-msg").dataset.state = st;
 }
 
 async function ensureStream() {
@@ -432,6 +436,7 @@ function onMessage(msg) {
     case "peer_left":
       if (msg.role === "operator" && state.view === "call") {
         if (state.call) state.call.closePeer();
+        showInstruction(null);
         setCallStatus("call.operator_left", "reconnecting");
       }
       break;

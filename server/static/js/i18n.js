@@ -20,7 +20,7 @@ export const STRINGS = {
     "conn.restored": "Connessione ripristinata.",
 
     "landing.title": "Riconoscimento dell'identità via webcam",
-    "landing.product": "Richiesta",
+    "landing.product": "Richiesta:",
     "product.spid_personal": "SPID per uso personale",
     "product.spid_professional": "SPID per uso professionale",
     "product.digital_signature": "Firma digitale",
@@ -179,7 +179,7 @@ export const STRINGS = {
     "conn.restored": "Connection restored.",
 
     "landing.title": "Identity recognition by webcam",
-    "landing.product": "Request",
+    "landing.product": "Request:",
     "product.spid_personal": "SPID for personal use",
     "product.spid_professional": "SPID for professional use",
     "product.digital_signature": "Digital signature",
