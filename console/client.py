@@ -173,6 +173,11 @@ class DeskClient:
             self._tokens = None
             self._operator = None
 
+    def me(self) -> Operator:
+        """The signed-in operator as the service sees it now."""
+        _, data = self._send("GET", "/auth/me")
+        return Operator.from_json(data)
+
     # --- queue and requests ---------------------------------------------------------------
 
     def queue(self) -> QueueSnapshot:
@@ -202,6 +207,13 @@ class DeskClient:
             return None
         found = _first_request(data)
         return None if found is None else RecognitionRequest.from_json(found)
+
+    def start_in_person(self, request_id: str) -> Assignment:
+        """Partner point (role partner/supervisor): start the in-person session of a request
+        found with ``find_by_booking_code``. Conflict('illegal_transition') if it is closed."""
+        _, data = self._send("POST", f"/requests/{_seg(request_id)}/in-person",
+                             expected=(200, 201))
+        return Assignment.from_json(data)
 
     # --- OTP and e-mail ------------------------------------------------------------------
 

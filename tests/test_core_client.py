@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -116,9 +117,34 @@ def test_wrong_password_totp_and_lockout(desk_server: DeskServer) -> None:
         client.login("formatore1", PASSWORD, desk_server._fresh_code("formatore1"))
 
 
+class RecordingSession(requests.Session):
+    """A real requests.Session that notes (method, path) of every call, to check the client
+    against the service's OpenAPI document."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: set[tuple[str, str]] = set()
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any,  # type: ignore[override]
+                **kwargs: Any) -> requests.Response:
+        self.calls.add((str(method).lower(), urlsplit(str(url)).path))
+        return super().request(method, url, *args, **kwargs)
+
+
+def _matches(template: str, path: str) -> bool:
+    want, got = template.split("/"), path.split("/")
+    if len(want) != len(got):
+        return False
+    return all(w == g or (w.startswith("{") and w.endswith("}") and bool(g))
+               for w, g in zip(want, got, strict=True))
+
+
 def test_queue_take_next_and_lookups(desk_server: DeskServer) -> None:
     server = desk_server
-    client = signed_in(server)
+    recorder = RecordingSession()
+    client = DeskClient(server.base_url, http=recorder)
+    client.login("operatore1", PASSWORD, server._fresh_code("operatore1"))
+    assert client.me() == client.operator
     seeded = server.seed_request("ROSSI")
     consent(server.ws_url, seeded["join_token"])
     snapshot = client.queue()
@@ -197,6 +223,31 @@ def test_queue_take_next_and_lookups(desk_server: DeskServer) -> None:
     assert server_side.value.fields.get("reason_code") == "invalid_value"
     assert client.get_request(seeded["id"]).state is RequestState.APPROVED
     assert client.take_next() is None  # nobody else consented
+    client.queue()
+    client.archive_key()
+    client.logout()
+
+    # every call the client made is in the service's OpenAPI document
+    spec = requests.get(f"{server.base_url}/api/openapi.json", timeout=10).json()
+    for method, path in sorted(recorder.calls):
+        assert any(method in ops and _matches(template, path)
+                   for template, ops in spec["paths"].items()), (method, path)
+    assert len(recorder.calls) >= 12
+
+
+def test_in_person_start_by_booking_code(desk_server: DeskServer) -> None:
+    partner = signed_in(desk_server, "partner1")
+    seeded = desk_server.seed_request("BIANCHI")
+    found = partner.find_by_booking_code(seeded["booking_code"])
+    assert found is not None and found.product is Product.DIGITAL_SIGNATURE
+    started = partner.start_in_person(found.id)
+    assert started.channel == "in_person" and started.request.state is RequestState.IN_CALL
+    result = partner.decide(found.id, uuid.uuid4(), Decision.SUSPENDED,
+                            ReasonCode.DOCUMENT_EXPIRED, "bring a valid document")
+    assert result.state is RequestState.SUSPENDED
+    with pytest.raises(Conflict) as again:  # a different decision after one was recorded
+        partner.decide(found.id, uuid.uuid4(), Decision.APPROVED, ReasonCode.OK)
+    assert again.value.code == "already_decided"
 
 
 def test_automatic_refresh_once_on_401(desk_server: DeskServer,
