@@ -78,7 +78,9 @@ def run(args: argparse.Namespace) -> int:
         from PySide6.QtCore import QTimer
 
         QTimer.singleShot(0, shell.quit)
-    return exec_app(app, shell)
+    status = exec_app(app, shell)
+    report_threads()
+    return status
 
 
 def exec_app(app: Any, shell: Any) -> int:
@@ -99,9 +101,13 @@ def exec_app(app: Any, shell: Any) -> int:
         keepalive.stop()
         signal.signal(signal.SIGINT, previous)
         shell.shutdown()
+    return status
+
+
+def report_threads() -> None:
+    """With RECOGNITION_CONSOLE_THREAD_REPORT set, print the threads still alive (tests)."""
     if os.environ.get("RECOGNITION_CONSOLE_THREAD_REPORT"):
         import threading
 
         alive = [t.name for t in threading.enumerate() if t is not threading.main_thread()]
         print("threads alive at exit: " + (", ".join(alive) or "none"), file=sys.stderr)
-    return status

@@ -209,7 +209,7 @@ def write_scene_y4m(path: Path, seconds: float = 20.0) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ui.app import create_qapp, exec_app, setup_logging
+    from ui.app import create_qapp, exec_app, report_threads, setup_logging
 
     setup_logging(args.log_level)
     if args.autopilot and args.report is None:
@@ -251,3 +251,4 @@ def run(args: argparse.Namespace) -> int:
         return exec_app(app, shell)
     finally:
         env.close()
+        report_threads()

@@ -1,7 +1,7 @@
 """Run blocking calls (network, disk) off the GUI thread and get the answer back as a signal.
 
 The GUI thread only paints: every desk-service request goes through :func:`run_task`, which
-runs the callable on the console's own :class:`QThreadPool` and delivers ``done(result)`` or
+runs the callable on the console's own worker threads and delivers ``done(result)`` or
 ``failed(exception)`` on the GUI thread (queued connections, since the emitting object lives
 in the GUI thread while ``emit`` happens in the pool thread).
 """
@@ -9,24 +9,27 @@ in the GUI thread while ``emit`` happens in the pool thread).
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, Signal
 
 log = logging.getLogger(__name__)
 
-_POOL: QThreadPool | None = None
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+MAX_WORKERS = 4
 
 
-def pool() -> QThreadPool:
+def pool() -> ThreadPoolExecutor:
+    """The console's worker threads (named ``console-worker_N``), created on first use."""
     global _POOL
-    if _POOL is None:
-        _POOL = QThreadPool()
-        _POOL.setObjectName("console-workers")
-        _POOL.setMaxThreadCount(4)
-        _POOL.setExpiryTimeout(10_000)
-    return _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(MAX_WORKERS, thread_name_prefix="console-worker")
+        return _POOL
 
 
 class TaskSignals(QObject):
@@ -34,21 +37,14 @@ class TaskSignals(QObject):
     failed = Signal(object)
 
 
-class _Runnable(QRunnable):
-    def __init__(self, fn: Callable[[], Any], signals: TaskSignals) -> None:
-        super().__init__()
-        self.setAutoDelete(True)
-        self._fn = fn
-        self._signals = signals
-
-    def run(self) -> None:
-        try:
-            result = self._fn()
-        except BaseException as exc:
-            log.debug("background task failed: %s", type(exc).__name__)
-            self._signals.failed.emit(exc)
-        else:
-            self._signals.done.emit(result)
+def _run(fn: Callable[[], Any], signals: TaskSignals) -> None:
+    try:
+        result = fn()
+    except BaseException as exc:  # every failure is reported, never lost
+        log.debug("background task failed: %s", type(exc).__name__)
+        signals.failed.emit(exc)
+    else:
+        signals.done.emit(result)
 
 
 _IN_FLIGHT: set[TaskSignals] = set()
@@ -60,7 +56,7 @@ def run_task(
     on_failed: Callable[[BaseException], None] | None = None,
     parent: QObject | None = None,
 ) -> TaskSignals:
-    """Run ``fn()`` in the worker pool; ``on_done``/``on_failed`` then run on the GUI thread."""
+    """Run ``fn()`` on a worker thread; ``on_done``/``on_failed`` then run on the GUI thread."""
     signals = TaskSignals(parent)
     _IN_FLIGHT.add(signals)
 
@@ -73,16 +69,20 @@ def run_task(
         signals.failed.connect(on_failed)
     signals.done.connect(_release)
     signals.failed.connect(_release)
-    pool().start(_Runnable(fn, signals))
+    try:
+        pool().submit(_run, fn, signals)
+    except RuntimeError:  # the pool is shut down: the console is closing
+        _IN_FLIGHT.discard(signals)
+        log.debug("task refused: the console is shutting down")
     return signals
 
 
-def shutdown_pool(timeout_ms: int = 10_000) -> bool:
-    """Wait for running tasks and let the pool's threads exit (part of the shutdown order)."""
-    if _POOL is None:
+def shutdown_pool(timeout_s: float = 10.0) -> bool:
+    """Wait for running tasks and join the worker threads (part of the shutdown order)."""
+    global _POOL
+    with _POOL_LOCK:
+        executor, _POOL = _POOL, None
+    if executor is None:
         return True
-    _POOL.clear()
-    ok = _POOL.waitForDone(timeout_ms)
-    if not ok:
-        log.warning("worker pool still busy after %d ms", timeout_ms)
-    return ok
+    executor.shutdown(wait=True, cancel_futures=True)
+    return True
