@@ -351,11 +351,12 @@ class SceneRenderer:
         if step is not Step.FACE:
             card = card_image(step)
             # held up close to the camera: about half the picture's width
-            cw = int(w * 0.50)
-            ch = int(cw * card.shape[0] / card.shape[1])
+            ratio = card.shape[1] / card.shape[0]
+            cw = min(int(w * 0.50), int((h - 32) * ratio))
+            ch = int(cw / ratio)
             small = cv2.resize(card, (cw, ch), interpolation=cv2.INTER_AREA)
             cx0 = w - cw - int(w * 0.06)
-            cy0 = max(24, (h - ch) // 2)
+            cy0 = max(16, (h - ch) // 2)
             roi = img[cy0 : cy0 + ch, cx0 : cx0 + cw]
             mask = _rounded_mask(cw, ch)
             roi[mask] = small[mask]

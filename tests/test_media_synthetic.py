@@ -1,0 +1,122 @@
+"""Synthetic applicant parts: scene, script mapping, A/V flash sync, y4m clip, CLI errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from media import framestamp
+from media.synthetic.scene import (
+    SCRIPT,
+    Hand,
+    SceneRenderer,
+    Step,
+    flash_active,
+    frame_count_y4m,
+    hand_for,
+    icao_check_digit,
+    step_for,
+    td1_mrz,
+    write_y4m,
+)
+from media.synthetic.tracks import SceneState, SyntheticAudioTrack
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_step_and_hand_mapping() -> None:
+    assert step_for("document_front") is Step.ID_FRONT
+    assert step_for("DOCUMENT_BACK") is Step.ID_BACK
+    assert step_for("health_card") is Step.TS_BACK  # the barcode side
+    assert step_for("face") is Step.FACE
+    assert step_for("unknown") is None
+    assert hand_for("raise_right_hand") is Hand.RIGHT
+    assert hand_for("raise_left_hand") is Hand.LEFT
+    assert hand_for("lower_hand") is Hand.NONE
+    assert hand_for("blink") is None
+
+
+def test_scenes_differ_per_step() -> None:
+    r = SceneRenderer(1280, 720)
+    frames = {s: r.i420(s, Hand.NONE) for s in SCRIPT}
+    for s in SCRIPT:
+        assert frames[s].shape == (1080, 1280)
+    keys = list(frames)
+    for i, a in enumerate(keys):
+        for b in keys[i + 1:]:
+            assert not np.array_equal(frames[a], frames[b]), (a, b)
+    assert not np.array_equal(r.i420(Step.FACE, Hand.RIGHT), frames[Step.FACE])
+    png = r.png(Step.ID_BACK)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(ValueError):
+        SceneRenderer(640, 480)
+
+
+def test_video_frame_carries_stamp_and_flash() -> None:
+    r = SceneRenderer(1280, 720)
+    buf = r.video_frame(Step.FACE, Hand.NONE, 3, flash=False)
+    framestamp.paint_i420(buf, 1280, 720, 123456789)
+    assert framestamp.read_plane(buf[:720]) == 123456789
+    flash = r.video_frame(Step.FACE, Hand.NONE, 3, flash=True)
+    assert flash[:720].min() == 255
+
+
+def test_mrz_check_digits() -> None:
+    # ICAO 9303 part 4 specimen document number check digit
+    assert icao_check_digit("L898902C3") == "6"
+    l1, l2, l3 = td1_mrz()
+    assert len(l1) == len(l2) == len(l3) == 30
+    assert l3.startswith("ROSSI<<MARIA")
+
+
+def test_beep_and_flash_share_the_clock() -> None:
+    state = SceneState(flash_period=4.0, flash_duration=0.1)
+    track = SyntheticAudioTrack(state, mode="silence")
+    t = np.arange(0, 8.0, 1 / 48_000) + 1_800_000_000.0  # two periods of wall-clock time
+    samples = track.samples(t)
+    loud = np.abs(samples) > 0.1
+    in_flash = np.array([flash_active(x, 4.0, 0.1) for x in t[240::480]])  # block middles
+    # every 10 ms block: beep present exactly when the video would flash
+    blocks = loud.reshape(-1, 480).any(axis=1)
+    assert np.array_equal(blocks, in_flash)
+    assert blocks.sum() == 20  # 2 windows x 100 ms
+    speech = SyntheticAudioTrack(SceneState(flash_period=0), mode="speech").samples(t[:48_000])
+    assert 0.01 < float(np.abs(speech).mean()) < 0.5
+    with pytest.raises(ValueError):
+        SyntheticAudioTrack(state, mode="music")
+
+
+def test_write_y4m(tmp_path: Path) -> None:
+    out = write_y4m(tmp_path / "clip.y4m", 800, 240, fps=2, seconds_per_step=1.0)
+    header = out.read_bytes().split(b"\n", 1)[0].decode()
+    assert header.split() == ["YUV4MPEG2", "W800", "H240", "F2:1", "Ip", "A1:1", "C420"]
+    assert frame_count_y4m(out) == 2 * len(SCRIPT)
+
+
+def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "media.synthetic", *args], cwd=str(REPO),
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, **(env or {})})
+
+
+def test_cli_bad_arguments() -> None:
+    res = _cli("--desk", "http://127.0.0.1:9")
+    assert res.returncode == 2
+    assert "required" in res.stderr
+    res = _cli("--desk", "http://127.0.0.1:9", "--join-token", "x" * 20, "--width", "100")
+    assert res.returncode == 2
+    assert "Traceback" not in res.stderr
+
+
+def test_cli_refused_join_link(desk_server_shared: Any) -> None:
+    secret = "not-a-valid-join-token-123"
+    res = _cli("--desk", desk_server_shared.base_url, env={"SYNTHETIC_JOIN_TOKEN": secret})
+    assert res.returncode == 3
+    assert "Traceback" not in res.stderr
+    assert secret not in res.stderr + res.stdout  # tokens never in a log line
