@@ -176,6 +176,8 @@ class Autopilot(QObject):
             return
         if self.substate == "otp_wait":
             heard = self.c.last_otp_heard or ""
+            if not heard and hasattr(self.env, "heard"):
+                heard = self.env.heard() or ""
             match = OTP_RE.search(heard)
             otp = session_window.otp
             if match and otp.code.isEnabled() and not self.otp_code_typed:

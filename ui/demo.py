@@ -174,19 +174,35 @@ class DemoEnvironment:
 
     def _start_chromium(self, token: str) -> None:
         browser = shutil.which("chromium") or "/usr/bin/chromium"
-        clip = self.folder / "applicant.y4m"
-        write_scene_y4m(clip)
+        clip = write_scene_y4m(self.folder / "applicant.y4m")
         profile = self.folder / "chromium-profile"
         profile.mkdir()
-        argv = [
-            browser, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-            "--no-first-run", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", f"--user-data-dir={profile}", "--use-fake-ui-for-media-stream",
-            "--use-fake-device-for-media-stream", f"--use-file-for-fake-video-capture={clip}",
-            "--remote-debugging-port=0", "--autoplay-policy=no-user-gesture-required",
-            f"{self.url}/join/{token}?autostart=1",
-        ]
-        self.children.append(Child.spawn("chromium", argv, echo_stderr=self.echo))
+        join_path = str(self.demo_request().get("join_path") or f"/join/{token}")
+        mobile = str(self.demo_request().get("applicant", {}).get("mobile") or "")
+        argv = [sys.executable, "-m", "ui.demo_browser", "--url", self.url + join_path,
+                "--y4m", str(clip), "--desk", self.url, "--chromium", browser,
+                "--profile", str(profile)]
+        if mobile:
+            argv += ["--mobile", mobile]
+        self.browser = Child.spawn("chromium", argv, echo_stderr=self.echo)
+        self.children.append(self.browser)
+
+    def heard(self) -> str | None:
+        """What the Chromium applicant "said" (its driver reads the demo SMS outbox)."""
+        child = getattr(self, "browser", None)
+        if child is None:
+            return None
+        latest = None
+        while True:
+            try:
+                line = child.lines.get_nowait()
+            except queue.Empty:
+                break
+            if line.startswith("utterance "):
+                latest = line.split(" ", 1)[1]
+        if latest is not None:
+            self._heard = latest
+        return getattr(self, "_heard", None)
 
     def close(self) -> None:
         for child in reversed(self.children):
@@ -197,15 +213,11 @@ class DemoEnvironment:
             shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def write_scene_y4m(path: Path, seconds: float = 20.0) -> Path:
+def write_scene_y4m(path: Path) -> Path:
     """The synthetic applicant's scene as a .y4m for Chromium's fake camera (media's writer)."""
-    from media.synthetic import scene
+    from media.synthetic.scene import write_y4m
 
-    writer = getattr(scene, "write_y4m", None)
-    if writer is None:
-        raise RuntimeError("media.synthetic.scene.write_y4m is not available")
-    writer(path, seconds=seconds)
-    return path
+    return Path(write_y4m(path))
 
 
 def run(args: argparse.Namespace) -> int:
