@@ -162,8 +162,10 @@ class Outbox:
 
     def register(self, kind: str, handler: Handler) -> None:
         """The function that delivers items of ``kind``: gets the payload, returns a result
-        (stored) or raises a ``DeskError``."""
+        (stored) or raises a ``DeskError``. Wakes the worker: queued items may now be due."""
         self._handlers[kind] = handler
+        for hook in list(self._enqueue_hooks):
+            hook()
 
     def add_listener(self, listener: Callable[[OutboxItem], None]) -> None:
         """Called (from the delivering thread) after an item is delivered or fails for good."""
@@ -282,14 +284,17 @@ class Outbox:
         return self.items(OutboxStatus.PENDING, kind)
 
     def next_due_in(self) -> float | None:
-        """Seconds until the next pending item is due (0 if one is due now), None if none."""
+        """Seconds until the next pending item that has a handler is due (0 if one is due
+        now), None if none."""
         with self._lock:
-            row = self._db.execute(
-                "SELECT MIN(next_attempt_at) FROM outbox WHERE status='pending'"
-            ).fetchone()
-        if row is None or row[0] is None:
+            rows = self._db.execute(
+                "SELECT kind, MIN(next_attempt_at) FROM outbox WHERE status='pending'"
+                " GROUP BY kind"
+            ).fetchall()
+        due = [float(r[1]) for r in rows if r[0] in self._handlers]
+        if not due:
             return None
-        return max(0.0, float(row[0]) - self._clock())
+        return max(0.0, min(due) - self._clock())
 
     # --- delivering ----------------------------------------------------------------------
 

@@ -163,6 +163,11 @@ def test_items_without_handler_wait(outbox: Outbox) -> None:
     assert report.attempted == 0
     item = outbox.get("u1")
     assert item is not None and item.status is OutboxStatus.PENDING and item.attempts == 0
+    assert outbox.next_due_in() is None  # a worker must not spin on it
+    outbox.register("decision", Recorder())
+    assert outbox.next_due_in() is None
+    outbox.register("evidence_upload", Recorder())
+    assert outbox.next_due_in() == 0
 
 
 def test_worker_delivers_on_enqueue(tmp_path: Path) -> None:
