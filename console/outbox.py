@@ -443,7 +443,8 @@ def decision_handler(client: Any) -> Handler:
 
 class OutboxWorker:
     """One named daemon thread that delivers due items; ``wake()`` on enqueue (hooked
-    automatically). ``stop()`` joins it. ``poll_max`` caps the idle wait (seconds)."""
+    automatically). ``stop()`` joins it: stop the worker before closing the outbox.
+    ``poll_max`` caps the idle wait (seconds)."""
 
     def __init__(self, outbox: Outbox, *, poll_max: float = 30.0) -> None:
         self.outbox = outbox
@@ -476,9 +477,10 @@ class OutboxWorker:
     def _run(self) -> None:
         while not self._stop.is_set():
             self._wake.clear()
+            wait: float | None = self.poll_max
             try:
                 self.outbox.deliver_due()
-            except Exception:
+                wait = self.outbox.next_due_in()
+            except Exception:  # e.g. the outbox was closed before stop(): keep the thread sane
                 log.exception("outbox worker: delivery round failed")
-            wait = self.outbox.next_due_in() if not self._stop.is_set() else 0.0
             self._wake.wait(self.poll_max if wait is None else min(wait, self.poll_max))
