@@ -130,7 +130,7 @@ class ConsoleController(QObject):
         self._call_started: float | None = None
         self._quality = QualityTracker()
         self._preview = integration.LocalPreview()
-        self.audio_sink: Callable[[Any], None] | None = None
+        self.audio: Any = None
         self.engine_event.connect(self._on_engine_event, Qt.ConnectionType.QueuedConnection)
 
     # ==== sign-in ===============================================================================
@@ -235,8 +235,13 @@ class ConsoleController(QObject):
                     self._engine_factory, self.settings, self._engine_callback
                 )
                 self.engine.add_media_sink(self._preview)
-                if self.audio_sink is not None:
-                    self.engine.set_audio_sink(self.audio_sink)
+                if self.audio is None:
+                    from ui.audio import AudioPlayer
+
+                    self.audio = AudioPlayer(self.settings.get("speaker") or "", self)
+                if self.audio.available:
+                    self.engine.set_audio_sink(self.audio.push)
+                    self.audio.start()
             self.call_state_changed.emit("connecting")
             self.call_state = "connecting"
             integration.engine_call(self.engine, self.client, self.assignment.session_id)
@@ -431,6 +436,8 @@ class ConsoleController(QObject):
         if engine is not None:
             integration.engine_setter(engine, "hang_up")
         self.call_state = "ended"
+        if self.audio is not None:
+            self.audio.stop()
         self.call_state_changed.emit("ended")
 
     def close_session(self) -> None:
@@ -456,6 +463,8 @@ class ConsoleController(QObject):
         engine, self.engine = self.engine, None
         if engine is not None:
             integration.stop_engine(engine)
+        if self.audio is not None:
+            self.audio.stop()
         with contextlib.suppress(Exception):
             integration.close_outbox(self._outbox)
         if self.client is not None:

@@ -104,6 +104,10 @@ class SessionWindow(QWidget):
         self.decision_button.setObjectName("approve")
         self.decision_button.setShortcut(QKeySequence("Ctrl+D"))
         self.decision_button.clicked.connect(self.open_decision)
+        self.close_button = QPushButton(self.tr("Back to the queue"), self)
+        self.close_button.setObjectName("closeSession")
+        self.close_button.clicked.connect(self._close_session)
+        self.close_button.hide()
         controls = QHBoxLayout()
         controls.addWidget(self.call_button)
         controls.addWidget(self.mute_button)
@@ -111,6 +115,7 @@ class SessionWindow(QWidget):
         controls.addStretch(1)
         controls.addWidget(self.hangup_button)
         controls.addWidget(self.decision_button)
+        controls.addWidget(self.close_button)
 
         left = QWidget(self)
         lv = QVBoxLayout(left)
@@ -170,6 +175,8 @@ class SessionWindow(QWidget):
         c.quality_changed.connect(self.quality.set_level)
         c.engine_error.connect(self._engine_error)
         c.decision_failed.connect(lambda _code: self.decision_button.setEnabled(True))
+        c.decision_done.connect(self._decided)
+        c.decision_queued.connect(self._decided)
         self._first_steps = True
         self._frame_timer = QTimer(self)
         self._frame_timer.setTimerType(Qt.TimerType.PreciseTimer)
@@ -198,6 +205,7 @@ class SessionWindow(QWidget):
         self._first_steps = True
         self.otp.reset()
         self.decision_button.setEnabled(True)
+        self.close_button.hide()
         self._set_in_call(False)
 
     def _values(self) -> dict[str, str]:
@@ -415,6 +423,18 @@ class SessionWindow(QWidget):
         """Send what the dialog holds (the button path and the autopilot both end here)."""
         self.decision_button.setEnabled(False)
         self.c.decide(dialog.decision(), dialog.reason_code(), dialog.note_text())
+
+    @Slot()
+    def _decided(self, *_: object) -> None:
+        self.decision_button.setEnabled(False)
+        self.close_button.show()
+
+    @Slot()
+    def _close_session(self) -> None:
+        if self.c.call_state in ("connected", "connecting", "lost", "reconnecting"):
+            self.c.hang_up()
+        self.close_button.hide()
+        self.c.close_session()
 
     def stop(self) -> None:
         self._frame_timer.stop()
