@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="seconds between white flash + beep (A/V sync); 0 disables")
     p.add_argument("--flash-duration", type=float, default=0.1)
     p.add_argument("--no-stamp", action="store_true", help="do not paint the frame stamp")
+    p.add_argument("--no-motion", action="store_true", help="a still camera (no sway)")
     p.add_argument("--script", choices=("follow", "auto"), default="follow",
                    help="follow: the operator's requests drive the scene; auto: cycle the steps")
     p.add_argument("--auto-step", type=float, default=6.0, help="seconds per step in auto mode")
@@ -85,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         flash_period=args.flash_period,
         flash_duration=args.flash_duration,
         stamp=not args.no_stamp,
+        motion=not args.no_motion,
         script=args.script,
         auto_step_s=args.auto_step,
         mobile=args.mobile,

@@ -53,6 +53,7 @@ class ApplicantConfig:
     flash_period: float = 4.0  # seconds between white flash + beep; 0 disables
     flash_duration: float = 0.1
     stamp: bool = True
+    motion: bool = True
     script: str = "follow"  # follow (operator's requests drive the scene) | auto (cycle)
     auto_step_s: float = 6.0
     mobile: str = DEMO_MOBILE
@@ -75,6 +76,7 @@ class SyntheticApplicant:
             flash_period=config.flash_period,
             flash_duration=config.flash_duration,
             stamp=config.stamp,
+            motion=config.motion,
         )
         self._on_event = on_event
         self._ws: aiohttp.ClientWebSocketResponse | None = None

@@ -387,9 +387,23 @@ class SceneRenderer:
             self._flash = buf
         return self._flash
 
-    def video_frame(self, step: Step, hand: Hand, frame_no: int, flash: bool) -> U8:
-        """A fresh I420 buffer for one frame: the cached picture plus a moving bar."""
-        buf = (self.flash_i420() if flash else self.i420(step, hand)).copy()
+    def video_frame(self, step: Step, hand: Hand, frame_no: int, flash: bool,
+                    sway: tuple[int, int] = (0, 0)) -> U8:
+        """A fresh I420 buffer for one frame: the cached picture, shifted by `sway` (dx, dy)
+        pixels like a hand-held camera, plus a moving bar."""
+        src = self.flash_i420() if flash else self.i420(step, hand)
+        dx, dy = sway[0] & ~1, sway[1] & ~1  # even: chroma moves by whole pixels
+        if flash or (dx == 0 and dy == 0):
+            buf = src.copy()
+        else:
+            h, w = self.height, self.width
+            buf = np.empty_like(src)
+            buf[:h] = np.roll(src[:h], (dy, dx), axis=(0, 1))
+            cw, ch = w // 2, h // 2
+            for k in range(2):
+                plane = src[h:].reshape(-1)[k * cw * ch : (k + 1) * cw * ch].reshape(ch, cw)
+                out = buf[h:].reshape(-1)[k * cw * ch : (k + 1) * cw * ch].reshape(ch, cw)
+                out[:] = np.roll(plane, (dy // 2, dx // 2), axis=(0, 1))
         if not flash:
             bar_w = self.width // 8
             pos = (frame_no * 8) % (self.width - bar_w)

@@ -36,6 +36,7 @@ class SceneState:
     flash_period: float = 4.0
     flash_duration: float = 0.1
     stamp: bool = True
+    motion: bool = True  # hand-held camera sway (gives the encoder realistic work)
     frames_sent: int = 0
     _fps_window: list[float] = field(default_factory=list)
 
@@ -95,7 +96,11 @@ class SyntheticVideoTrack(MediaStreamTrack):
         st = self._state
         r = self._renderer
         flash = flash_active(now, st.flash_period, st.flash_duration)
-        buf = r.video_frame(st.step, st.current_hand(now), self._n, flash)
+        sway = (0, 0)
+        if st.motion:
+            sway = (round(6 * math.sin(2 * math.pi * 0.4 * now)),
+                    round(4 * math.sin(2 * math.pi * 0.27 * now)))
+        buf = r.video_frame(st.step, st.current_hand(now), self._n, flash, sway)
         if st.stamp:
             framestamp.paint_i420(buf, r.width, r.height, int(now * 1000))
         frame = VideoFrame.from_ndarray(buf, format="yuv420p")
