@@ -174,14 +174,3 @@ def module_desk(seeded_template: tuple[Path, dict[str, Any]],
         yield process
     finally:
         process.stop()
-
-
-def test_desk_process_restarts_on_the_same_port(desk: DeskProcess) -> None:
-    first = desk.url
-    assert requests.get(f"{first}/api/v1/health", timeout=5).json()["status"] == "ok"
-    desk.stop()
-    with pytest.raises(requests.ConnectionError):
-        requests.get(f"{first}/api/v1/health", timeout=5)
-    desk.start()
-    assert desk.url == first
-    assert requests.get(f"{first}/api/v1/health", timeout=5).status_code == 200

@@ -58,7 +58,7 @@ VALID_REQUEST = {
 }
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(data=json_values)
 def test_parsers_raise_only_protocol_error(data: Any) -> None:
     for parser in PARSERS:
@@ -70,7 +70,7 @@ def test_parsers_raise_only_protocol_error(data: Any) -> None:
             assert isinstance(parsed, parser)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(key=st.sampled_from(sorted(VALID_REQUEST)), value=json_values)
 def test_one_bad_field_in_a_request(key: str, value: Any) -> None:
     data = {**VALID_REQUEST, key: value}

@@ -59,7 +59,13 @@ def test_service_down_kept_then_delivered_once(desk: DeskProcess, tmp_path: Path
                     backoff=Backoff(initial=5, jitter=0))
     outbox.register(DECISION_KIND, decision_handler(client))
 
+    url = desk.url
     desk.stop()  # the desk service is gone
+    try:
+        requests.get(f"{url}/api/v1/health", timeout=2)
+        raise AssertionError("the service still answers")
+    except requests.ConnectionError:
+        pass
     item = outbox.enqueue(decision.OUTBOX_KIND, decision.to_payload(), decision.decision_id)
     assert item.status is OutboxStatus.PENDING
     report = outbox.deliver_due()
@@ -76,6 +82,7 @@ def test_service_down_kept_then_delivered_once(desk: DeskProcess, tmp_path: Path
     assert [i.key for i in outbox.pending()] == [decision.decision_id]
 
     desk.start()  # same port, same data
+    assert desk.url == url
     assert outbox.deliver_due().attempted == 0  # not due before the backoff
     clock.t += 5
     report = outbox.deliver_due()
