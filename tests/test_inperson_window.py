@@ -151,3 +151,38 @@ def test_window_mismatch_and_card_removed(
         assert blocker.args == ["rejected"]
     finally:
         window.close()
+
+
+def test_every_string_has_its_italian(qtbot: Any, tmp_path: Path) -> None:
+    import ast
+
+    import ui.inperson_window as mod
+    from ui.widgets.inperson_it import ITALIAN
+
+    tree = ast.parse(Path(mod.__file__).read_text(encoding="utf-8"))
+    found = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        name = getattr(node.func, "attr", getattr(node.func, "id", ""))
+        args = node.args
+        if name == "tr" and args and isinstance(args[0], ast.Constant):
+            found.add(("InPersonWindow", args[0].value))
+        elif name == "translate" and len(args) >= 2 and isinstance(args[1], ast.Constant):
+            found.add((args[0].value, args[1].value))  # type: ignore[union-attr]
+    assert len(found) > 60
+    assert found <= set(ITALIAN), sorted(found - set(ITALIAN))
+    for (_ctx, source), italian in ITALIAN.items():
+        assert italian and source.count("%1") == italian.count("%1")
+
+    wf = InPersonWorkflow(object(), work_dir=tmp_path)  # type: ignore[arg-type]
+    window = InPersonWindow(wf, SyntheticCamera(), watch_cards=False, language="it")
+    qtbot.addWidget(window)
+    assert window.windowTitle() == "Identificazione di persona"
+    assert window.approve_button.text() == "Approva" and not window.approve_button.isEnabled()
+    assert window.blockers_list.item(0).text() == "Cerca la pratica con il codice di prenotazione"
+    window.close()
+    english = InPersonWindow(wf, SyntheticCamera(), watch_cards=False, language="en")
+    qtbot.addWidget(english)
+    assert english.windowTitle() == "In-person identification"
+    english.close()

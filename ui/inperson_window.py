@@ -39,6 +39,7 @@ from console.script import StepKind
 from ui.messages import error_message, product_label, reason_label, step_status_label
 from ui.script_labels import step_title, target_label
 from ui.tasks import run_task
+from ui.widgets.inperson_it import use_italian
 
 log = logging.getLogger(__name__)
 
@@ -227,6 +228,7 @@ class InPersonWindow(QMainWindow):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
+        use_italian(language == "it")
         self.workflow = workflow
         self.camera = camera
         self.reader = reader
