@@ -34,6 +34,7 @@ import os
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -54,6 +55,10 @@ MKV_OPTIONS = {"cluster_time_limit": "1000", "flush_packets": "1"}
 AUDIO_RATE = 48_000
 OPUS_FRAME = 960  # 20 ms at 48 kHz
 MS = Fraction(1, 1000)
+AUDIO_JUMP_S = 1.0  # an audio stamp this far from the sample clock is a gap, not a stall
+DRIFT_WINDOW = 50  # audio frames (~1 s at 20 ms) over which small drifts are judged
+VIDEO_OFFSET_WINDOW = 50  # video frames (~2 s) over which the least delay is taken
+CLOCK_RESET_S = 1.0  # a sender clock that jumps more than this is a new clock (new connection)
 
 
 class RecorderError(RuntimeError):
@@ -71,6 +76,9 @@ class RecorderStats:
     silence_samples: dict[str, int] = field(
         default_factory=lambda: dict.fromkeys(AUDIO_KINDS, 0)
     )
+    trimmed_samples: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(AUDIO_KINDS, 0)
+    )
     encode_cpu_s: float = 0.0
     gaps: int = 0
 
@@ -81,6 +89,7 @@ class RecorderStats:
             "written": dict(self.written),
             "late": dict(self.late),
             "silence_samples": dict(self.silence_samples),
+            "trimmed_samples": dict(self.trimmed_samples),
             "encode_cpu_s": round(self.encode_cpu_s, 3),
             "gaps": self.gaps,
         }
@@ -167,6 +176,7 @@ class _VideoTrack:
         self.last_pts = -1
         self.last_key_pts = -(10**9)
         self.last_ts: float | None = None
+        self.offsets: deque[float] = deque(maxlen=VIDEO_OFFSET_WINDOW)  # arrival - media time
 
 
 class _AudioTrack:
@@ -180,6 +190,7 @@ class _AudioTrack:
         self.resampler = av.AudioResampler(format="s16", layout="mono", rate=AUDIO_RATE)
         self.fifo = av.AudioFifo()
         self.samples_in = 0  # samples pushed into the fifo (incl. silence) = next sample's pts
+        self.drift: deque[int] = deque(maxlen=DRIFT_WINDOW)  # recent (expected - samples_in)
         self.samples_out = 0  # samples encoded
 
 
@@ -212,7 +223,7 @@ class Recorder:
         start_ts: float | None = None,
         queue_size: int = 256,
         gap_threshold_s: float = 1.0,
-        max_audio_drift_s: float = 0.04,
+        max_audio_drift_s: float = 0.02,
         encoder_threads: int = 1,
         timeline_path: str | os.PathLike[str] | None = None,
         metadata: Mapping[str, str] | None = None,
@@ -480,7 +491,7 @@ class Recorder:
             vf = frame
         else:
             raise TypeError("video frame must be av.VideoFrame or ndarray")
-        pts = round((ts - self.start_ts) * 1000)
+        pts = round((self._place_video(track, frame, ts) - self.start_ts) * 1000)
         if pts <= track.last_pts:
             if pts < track.last_pts - 200:
                 with self._stats_lock:
@@ -492,6 +503,8 @@ class Recorder:
         w, h = track.size
         if vf.width != w or vf.height != h or vf.format.name != "yuv420p":
             vf = vf.reformat(width=w, height=h, format="yuv420p")
+        if vf is frame:  # never touch the engine's frame (aiortc may still encode/send it)
+            vf = av.VideoFrame.from_ndarray(frame.to_ndarray(), format="yuv420p")
         vf.pts = pts
         vf.time_base = MS
         # force a keyframe when waiting for the next frame would exceed the GOP (<= 2 s)
@@ -508,6 +521,24 @@ class Recorder:
         track.last_ts = ts
         with self._stats_lock:
             self._stats.written[kind] += 1
+
+    @staticmethod
+    def _place_video(track: _VideoTrack, frame: Any, ts: float) -> float:
+        """Where a video frame goes on the monotonic clock.
+
+        A frame with a sender timestamp (aiortc sets pts/time_base from RTP) is placed at its
+        sender time plus the *least* delay seen over the last ~2 s, so a frame held up by the
+        jitter buffer or a busy loop keeps its true position (the audio does the same with its
+        sample clock). Anything else is placed at its arrival stamp ``ts``.
+        """
+        if not isinstance(frame, av.VideoFrame) or frame.pts is None or not frame.time_base:
+            return ts
+        media_t = float(frame.pts * frame.time_base)
+        off = ts - media_t
+        if track.offsets and off - min(track.offsets) > CLOCK_RESET_S:
+            track.offsets.clear()  # a new sender clock (new peer connection) or a long stall
+        track.offsets.append(off)
+        return media_t + min(track.offsets)
 
     def _write_audio(self, container: av.container.OutputContainer, kind: str,
                      track: _AudioTrack, frame: Any, ts: float) -> None:
@@ -530,22 +561,54 @@ class Recorder:
             af = frame
         else:
             raise TypeError("audio frame must be av.AudioFrame or ndarray")
-        af.pts = None
+        # Audio time = sample count. Arrival stamps only ever come *late* (network, jitter
+        # buffer, a busy loop), so the sample clock follows the least-delayed arrivals: the
+        # minimum of (stamp - sample clock) over the last ~1 s. When that minimum leaves
+        # +-max_drift, silence is inserted or samples are trimmed by exactly that much. A stall
+        # of the loop (late frames, then a burst) leaves the minimum alone. A jump of more than
+        # AUDIO_JUMP_S is a real gap (lost connection) and the stream's start: filled at once.
         expected = round((ts - self.start_ts) * AUDIO_RATE)
         drift = expected - track.samples_in
-        if drift > self._max_drift * AUDIO_RATE:
-            # behind the clock (packet loss, lost connection): fill with silence
-            if drift > self._gap_threshold * AUDIO_RATE:
+        jump = AUDIO_JUMP_S * AUDIO_RATE
+        limit = self._max_drift * AUDIO_RATE
+        fill = trim = 0
+        if drift > jump or (track.samples_in == 0 and drift > 0):
+            if drift > self._gap_threshold * AUDIO_RATE and track.samples_in > 0:
                 self._gap(kind, self.start_ts + track.samples_in / AUDIO_RATE, ts)
-            self._push_silence(track, drift)
-            with self._stats_lock:
-                self._stats.silence_samples[kind] += drift
-        elif drift < -4 * self._max_drift * AUDIO_RATE:
-            # ahead of the clock (a burst after jitter): drop this frame to re-sync
+            fill = drift
+            track.drift.clear()
+        elif drift < -jump:
             with self._stats_lock:
                 self._stats.late[kind] += 1
-            return
+            return  # far ahead of the clock: drop to re-sync
+        else:
+            track.drift.append(drift)
+            if len(track.drift) >= DRIFT_WINDOW // 2:
+                lo = min(track.drift)
+                if lo > limit:  # even the earliest arrivals are behind: insert silence
+                    fill = lo
+                elif lo < -limit:  # placed later than the earliest arrivals: trim samples
+                    trim = min(-lo, af.samples)
+                if fill or trim:
+                    shift = fill - trim
+                    track.drift = deque((d - shift for d in track.drift), maxlen=DRIFT_WINDOW)
+        if fill > 0:
+            self._push_silence(track, fill)
+            with self._stats_lock:
+                self._stats.silence_samples[kind] += fill
+        if trim:
+            with self._stats_lock:
+                self._stats.trimmed_samples[kind] += trim
         for out in track.resampler.resample(af):
+            if out is frame or trim:  # copy: never touch the engine's frame
+                data = out.to_ndarray().reshape(1, -1)[:, trim:]
+                trim = max(0, trim - out.samples)
+                if data.shape[1] == 0:
+                    continue
+                out = av.AudioFrame.from_ndarray(np.ascontiguousarray(data, dtype=np.int16),
+                                                 format="s16",
+                                                 layout="mono")
+                out.sample_rate = AUDIO_RATE
             out.pts = None
             track.fifo.write(out)
             track.samples_in += out.samples

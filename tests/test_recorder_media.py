@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -282,3 +283,42 @@ def test_frames_of_another_size_are_scaled(tmp_path: Path, size: tuple[int, int]
         frames = list(c.decode(video=0))
     assert len(frames) == 10
     assert {(f.width, f.height) for f in frames} == {size}
+
+
+def test_engine_frames_are_not_modified(tmp_path: Path) -> None:
+    """The engine keeps using (and aiortc may still send) the frames given to the sink."""
+    rec = Recorder(tmp_path / "n.mkv", start_ts=0.0,
+                   video_sizes={"applicant_video": (64, 64), "operator_video": (64, 64)}).start()
+    vf = av.VideoFrame(64, 64, "yuv420p")
+    vf.pts = 12345
+    af = av.AudioFrame.from_ndarray(np.zeros((1, 960), np.int16), format="s16", layout="mono")
+    af.sample_rate = AUDIO_RATE
+    af.pts = 777
+    for i in range(10):
+        rec("operator_video", vf, i / 25)
+        rec("operator_audio", af, i * 0.02)
+    stats = rec.stop()
+    assert stats["written"]["operator_video"] == 10
+    assert (vf.pts, af.pts) == (12345, 777)
+    assert vf.pict_type == av.video.frame.PictureType.NONE
+
+
+def test_jittered_arrivals_keep_sender_timing(tmp_path: Path) -> None:
+    """Frames delayed by a jitter buffer or a busy loop (0-150 ms) are placed at their sender
+    time plus the least delay, not at their late arrival."""
+    rng = np.random.default_rng(7)
+    rec = Recorder(tmp_path / "j.mkv", start_ts=0.0,
+                   video_sizes={"applicant_video": (64, 64), "operator_video": (64, 64)}).start()
+    base_delay = 0.030
+    for i in range(100):
+        vf = av.VideoFrame(64, 64, "yuv420p")
+        vf.pts = 900_000 + i * 3600  # 90 kHz RTP clock, 25 fps, arbitrary origin
+        vf.time_base = Fraction(1, 90_000)
+        delay = base_delay + (float(rng.uniform(0, 0.15)) if i % 3 else 0.0)
+        rec.submit("applicant_video", vf, i / 25 + delay)
+    rec.stop()
+    with av.open(str(tmp_path / "j.mkv")) as c:
+        times = [float(f.pts * f.time_base) for f in c.decode(video=0)]
+    assert len(times) == 100
+    errors = [abs(t - (i / 25 + base_delay)) for i, t in enumerate(times)]
+    assert max(errors[3:]) <= 0.002, max(errors)
