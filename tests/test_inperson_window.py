@@ -186,3 +186,25 @@ def test_every_string_has_its_italian(qtbot: Any, tmp_path: Path) -> None:
     qtbot.addWidget(english)
     assert english.windowTitle() == "In-person identification"
     english.close()
+
+
+def test_demo_window_reads_its_virtual_card(
+    qtbot: Any, partner: DeskClient, booking: dict[str, Any], virtual_card: Any, tmp_path: Path
+) -> None:
+    from tests.fixtures.pcsc import wait_card
+    from ui.inperson_window import open_demo
+
+    virtual_card(slot=1, insert=False)  # take slot 1: open_demo inserts its own card there
+    window = open_demo(partner, tmp_path, booking_code=booking["booking_code"], slot=1)
+    qtbot.addWidget(window)
+    try:
+        wait_card("Virtual PCD 00 01", present=True)
+        with qtbot.waitSignal(window.card_shown, timeout=30000):
+            qtbot.mouseClick(window.find_button, Qt.MouseButton.LeftButton)
+        idle(qtbot, window)
+        assert window.card_status.text() == "Tessera letta: corrisponde alla pratica."
+        qtbot.mouseClick(window.suspend_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: window.workflow.result is not None, timeout=20000)
+    finally:
+        window.close()
+    wait_card("Virtual PCD 00 01", present=False)

@@ -216,6 +216,7 @@ class InPersonWindow(QMainWindow):
     card_shown = Signal()  # card fields are on screen (benchmarks / tests)
     busy_changed = Signal(bool)
     workflow_changed = Signal(str)  # re-emitted from the workflow's listener (any thread)
+    stopped = Signal()  # the window closed: card watcher stopped
 
     def __init__(
         self,
@@ -659,7 +660,42 @@ class InPersonWindow(QMainWindow):
             self._watcher = None
         if self.workflow_changed.emit in self.workflow.listeners:
             self.workflow.listeners.remove(self.workflow_changed.emit)
+        self.stopped.emit()
 
 
-def default_form_dir() -> Path:
-    return Path.home()
+def open_demo(
+    directory: Any,
+    work_root: Path,
+    *,
+    booking_code: str = "",
+    operator: dict[str, Any] | None = None,
+    slot: int = 0,
+    language: str = "it",
+) -> InPersonWindow:
+    """The in-person demo (for ``recognition-console demo --in-person``): the demo identity's
+    virtual CNS inserted in vpcd slot ``slot``, the synthetic camera, evidence under
+    ``work_root``. ``directory`` is a signed-in ``DeskClient`` (role partner). Without pcscd the
+    window still opens and says how to start it; closing the window removes the virtual card."""
+    from cardreader import emulator
+    from console.evidence.keys import WorkstationKey
+    from console.inperson import SyntheticCamera
+
+    wf = InPersonWorkflow(
+        directory,
+        operator=operator,
+        evidence_root=work_root / "evidence",
+        workstation_key=WorkstationKey.load_or_create(work_root / "data"),
+        work_dir=work_root,
+    )
+    card = emulator.VpcdEmulator(
+        emulator.VirtualCns(emulator.make_profile(dict(emulator.DEMO_IDENTITY))), slot=slot
+    )
+    window = InPersonWindow(wf, SyntheticCamera(), reader=card.reader_name, language=language)
+    window.booking_edit.setText(booking_code)
+    try:
+        card.insert(timeout=2.0)
+    except OSError:
+        log.warning("virtual card not inserted: vpcd is not reachable (pcscd not running?)")
+    window.destroyed.connect(lambda *_: card.remove())
+    window.stopped.connect(card.remove)
+    return window
