@@ -68,6 +68,27 @@ OTP_PATTERN = re.compile(r"^[0-9]{6}$")
 Timeout = float | tuple[float, float]
 
 
+class _RedactQueries(logging.Filter):
+    """urllib3 logs request URLs at DEBUG, query string included (``?booking_code=``): cut it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and record.args:
+            record.args = tuple(
+                a.split("?", 1)[0] + "?…" if isinstance(a, str) and "?" in a else a
+                for a in record.args
+            )
+        return True
+
+
+_REDACT = _RedactQueries()
+
+
+def _install_log_redaction() -> None:
+    target = logging.getLogger("urllib3.connectionpool")
+    if _REDACT not in target.filters:
+        target.addFilter(_REDACT)
+
+
 @dataclass(slots=True)
 class _Tokens:
     access: str
@@ -110,6 +131,7 @@ class DeskClient:
         self._lock = threading.Lock()
         self._operator: Operator | None = None
         self.on_auth_lost = on_auth_lost
+        _install_log_redaction()
 
     # --- state --------------------------------------------------------------------------
 

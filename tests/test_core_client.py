@@ -139,11 +139,13 @@ def _matches(template: str, path: str) -> bool:
                for w, g in zip(want, got, strict=True))
 
 
-def test_queue_take_next_and_lookups(desk_server: DeskServer) -> None:
+def test_queue_take_next_and_lookups(desk_server: DeskServer,
+                                     no_secrets_in_logs: list[str]) -> None:
     server = desk_server
     recorder = RecordingSession()
     client = DeskClient(server.base_url, http=recorder)
     client.login("operatore1", PASSWORD, server._fresh_code("operatore1"))
+    no_secrets_in_logs.extend(_tokens(client))
     assert client.me() == client.operator
     seeded = server.seed_request("ROSSI")
     consent(server.ws_url, seeded["join_token"])
@@ -165,6 +167,7 @@ def test_queue_take_next_and_lookups(desk_server: DeskServer) -> None:
     assert isinstance(fetched, RecognitionRequest) and fetched.state is RequestState.IN_CALL
     assert fetched.document is not None and fetched.document.number == "CA00000AA"
     code = seeded["booking_code"]
+    no_secrets_in_logs.append(code)  # urllib3's DEBUG lines lose their query string
     spaced = code[:4].lower() + " " + code[4:]
     found = client.find_by_booking_code(spaced)
     assert found is not None and found.id == seeded["id"]
@@ -186,6 +189,7 @@ def test_queue_take_next_and_lookups(desk_server: DeskServer) -> None:
     assert early.value.retry_after is None or early.value.retry_after >= 0
     sms = server.sms_outbox(seeded["applicant"]["mobile"])
     code_sent = re.search(r"\b(\d{6})\b", sms[-1]["body"]).group(1)  # type: ignore[union-attr]
+    no_secrets_in_logs.append(code_sent)
     wrong = f"{(int(code_sent) + 1) % 1_000_000:06d}"
     with pytest.raises(ValidationError) as malformed:
         client.verify_otp(seeded["id"], "12ab")
