@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import time
 from collections.abc import Callable
@@ -62,6 +63,23 @@ class Autopilot(QObject):
     def start(self) -> None:
         self._timer.start()
 
+    def screenshot(self, name: str, widget: Any = None) -> None:
+        """With RECOGNITION_DEMO_SCREENSHOTS=<folder>, save what is on screen (docs, review)."""
+        folder = os.environ.get("RECOGNITION_DEMO_SCREENSHOTS")
+        if not folder:
+            return
+        from PySide6.QtGui import QGuiApplication
+
+        target = widget or self.window
+        if target is None:
+            return
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        screen = QGuiApplication.primaryScreen()
+        pixmap = screen.grabWindow(int(target.winId())) if screen is not None else None
+        if pixmap is None or pixmap.isNull():
+            pixmap = target.grab()
+        pixmap.save(str(Path(folder) / f"{name}.png"))
+
     def _go(self, phase: str) -> None:
         log.info("autopilot: %s", phase)
         self.timeline.append({"phase": phase, "t": round(time.monotonic() - self.phase_since, 2)})
@@ -96,6 +114,7 @@ class Autopilot(QObject):
     def _phase_sign_in(self) -> None:
         form = self.shell.sign_in
         form.totp.setText(self.env.totp_now())
+        self.screenshot("1-sign-in", form)
         form.sign_in_button.click()
         self._go("wait_signed_in")
 
@@ -106,6 +125,7 @@ class Autopilot(QObject):
     def _phase_queue(self) -> None:
         queue = self.window.queue
         if queue.row_count() >= 1 and queue.take_next_button.isEnabled():
+            self.screenshot("2-queue")
             queue.take_next_button.click()
             self._go("wait_assignment")
         elif time.monotonic() - self.phase_since > 60:
@@ -139,6 +159,8 @@ class Autopilot(QObject):
             self._fail(f"step {step_id} not in the checklist")
             return
         if view.status == "passed":
+            if step_id in ("g", "j"):
+                self.screenshot(f"3-session-after-{step_id}")
             self.step_index += 1
             self.substate = ""
             self.phase_since = time.monotonic()
@@ -208,6 +230,7 @@ class Autopilot(QObject):
 
     def _phase_wait_decision(self) -> None:
         if self.decision_state is not None:
+            self.screenshot("4-decided")
             self.window.session.hangup_button.click()
             self._go("wait_hangup")
 

@@ -9,7 +9,6 @@ from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -81,12 +80,7 @@ class SessionWindow(QWidget):
         self.remote = VideoView(self.tr("Waiting for the applicant's video…"), self)
         self.remote.setMinimumSize(640, 360)
         self.local = VideoView(self.tr("Your camera"), self)
-        self.local.setFixedSize(240, 135)
-        video_area = QWidget(self)
-        grid = QGridLayout(video_area)
-        grid.setContentsMargins(0, 0, 0, 0)
-        grid.addWidget(self.remote, 0, 0)
-        grid.addWidget(self.local, 0, 0, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom)
+        self.local.setFixedSize(192, 108)
 
         self.call_button = QPushButton(self.tr("Call"), self)
         self.call_button.setObjectName("primary")
@@ -109,6 +103,8 @@ class SessionWindow(QWidget):
         self.close_button.clicked.connect(self._close_session)
         self.close_button.hide()
         controls = QHBoxLayout()
+        controls.addWidget(self.local)
+        controls.addSpacing(8)
         controls.addWidget(self.call_button)
         controls.addWidget(self.mute_button)
         controls.addWidget(self.camera_button)
@@ -120,7 +116,7 @@ class SessionWindow(QWidget):
         left = QWidget(self)
         lv = QVBoxLayout(left)
         lv.setContentsMargins(0, 0, 0, 0)
-        lv.addWidget(video_area, 1)
+        lv.addWidget(self.remote, 1)
         lv.addLayout(controls)
 
         # --- script -----------------------------------------------------------------------------
@@ -148,6 +144,7 @@ class SessionWindow(QWidget):
         split.addWidget(right)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
+        split.setSizes([860, 560])
         split.setChildrenCollapsible(False)
 
         layout = QVBoxLayout(self)

@@ -56,6 +56,364 @@
     </message>
 </context>
 <context>
+    <name>InPerson</name>
+    <message>
+        <source>The smart-card service (pcscd) is not running. Start it with 'sudo systemctl start pcscd' (or 'sudo pcscd').</source>
+        <translation>The smart-card service (pcscd) is not running. Start it with 'sudo systemctl start pcscd' (or 'sudo pcscd').</translation>
+    </message>
+    <message>
+        <source>No card reader is connected.</source>
+        <translation>No card reader is connected.</translation>
+    </message>
+    <message>
+        <source>The card reader is not connected.</source>
+        <translation>The card reader is not connected.</translation>
+    </message>
+    <message>
+        <source>The card reader was unplugged.</source>
+        <translation>The card reader was unplugged.</translation>
+    </message>
+    <message>
+        <source>Insert the Tessera Sanitaria in the reader.</source>
+        <translation>Insert the Tessera Sanitaria in the reader.</translation>
+    </message>
+    <message>
+        <source>The card was removed while being read: nothing was kept. Insert it again.</source>
+        <translation>The card was removed while being read: nothing was kept. Insert it again.</translation>
+    </message>
+    <message>
+        <source>The card does not answer. Check that it is inserted the right way.</source>
+        <translation>The card does not answer. Check that it is inserted the right way.</translation>
+    </message>
+    <message>
+        <source>This card is not a Tessera Sanitaria / CNS.</source>
+        <translation>This card is not a Tessera Sanitaria / CNS.</translation>
+    </message>
+    <message>
+        <source>The card refuses to be read without a PIN.</source>
+        <translation>The card refuses to be read without a PIN.</translation>
+    </message>
+    <message>
+        <source>The personal data on the card are unreadable (malformed file).</source>
+        <translation>The personal data on the card are unreadable (malformed file).</translation>
+    </message>
+    <message>
+        <source>The card number on the card is unreadable.</source>
+        <translation>The card number on the card is unreadable.</translation>
+    </message>
+    <message>
+        <source>The certificate on the card is unreadable (malformed).</source>
+        <translation>The certificate on the card is unreadable (malformed).</translation>
+    </message>
+    <message>
+        <source>The card could not be read.</source>
+        <translation>The card could not be read.</translation>
+    </message>
+    <message>
+        <source>Codice fiscale differs from the request</source>
+        <translation>Codice fiscale differs from the request</translation>
+    </message>
+    <message>
+        <source>Codice fiscale in the certificate differs from the card data</source>
+        <translation>Codice fiscale in the certificate differs from the card data</translation>
+    </message>
+    <message>
+        <source>Card number in the certificate differs from the card</source>
+        <translation>Card number in the certificate differs from the card</translation>
+    </message>
+    <message>
+        <source>Surname differs from the request</source>
+        <translation>Surname differs from the request</translation>
+    </message>
+    <message>
+        <source>Given names differ from the request</source>
+        <translation>Given names differ from the request</translation>
+    </message>
+    <message>
+        <source>Date of birth differs from the request</source>
+        <translation>Date of birth differs from the request</translation>
+    </message>
+    <message>
+        <source>The card is expired</source>
+        <translation>The card is expired</translation>
+    </message>
+    <message>
+        <source>The CNS certificate is expired</source>
+        <translation>The CNS certificate is expired</translation>
+    </message>
+    <message>
+        <source>This Tessera Sanitaria carries no CNS certificate (the data are still checked)</source>
+        <translation>This Tessera Sanitaria carries no CNS certificate (the data are still checked)</translation>
+    </message>
+    <message>
+        <source>Look the request up by its booking code</source>
+        <translation>Look the request up by its booking code</translation>
+    </message>
+    <message>
+        <source>Read the Tessera Sanitaria</source>
+        <translation>Read the Tessera Sanitaria</translation>
+    </message>
+    <message>
+        <source>The card does not match the request</source>
+        <translation>The card does not match the request</translation>
+    </message>
+    <message>
+        <source>The Tessera Sanitaria is expired</source>
+        <translation>The Tessera Sanitaria is expired</translation>
+    </message>
+    <message>
+        <source>The identity document is expired</source>
+        <translation>The identity document is expired</translation>
+    </message>
+    <message>
+        <source>The document's MRZ does not match the request</source>
+        <translation>The document's MRZ does not match the request</translation>
+    </message>
+    <message>
+        <source>Take the photo of the person</source>
+        <translation>Take the photo of the person</translation>
+    </message>
+    <message>
+        <source>Complete the script steps</source>
+        <translation>Complete the script steps</translation>
+    </message>
+    <message>
+        <source>Already decided</source>
+        <translation>Already decided</translation>
+    </message>
+    <message>
+        <source>No request has this booking code.</source>
+        <translation>No request has this booking code.</translation>
+    </message>
+    <message>
+        <source>This request is already decided.</source>
+        <translation>This request is already decided.</translation>
+    </message>
+    <message>
+        <source>Finish the current request first.</source>
+        <translation>Finish the current request first.</translation>
+    </message>
+    <message>
+        <source>Look the request up first.</source>
+        <translation>Look the request up first.</translation>
+    </message>
+    <message>
+        <source>Read the Tessera Sanitaria first.</source>
+        <translation>Read the Tessera Sanitaria first.</translation>
+    </message>
+    <message>
+        <source>The card does not match the request.</source>
+        <translation>The card does not match the request.</translation>
+    </message>
+    <message>
+        <source>The identity document is expired.</source>
+        <translation>The identity document is expired.</translation>
+    </message>
+    <message>
+        <source>The picture is not usable; take it again.</source>
+        <translation>The picture is not usable; take it again.</translation>
+    </message>
+    <message>
+        <source>Unknown picture kind.</source>
+        <translation>Unknown picture kind.</translation>
+    </message>
+    <message>
+        <source>The camera is not available.</source>
+        <translation>The camera is not available.</translation>
+    </message>
+    <message>
+        <source>Approval is blocked: see the list of what is missing.</source>
+        <translation>Approval is blocked: see the list of what is missing.</translation>
+    </message>
+</context>
+<context>
+    <name>InPersonWindow</name>
+    <message>
+        <source>In-person identification</source>
+        <translation>In-person identification</translation>
+    </message>
+    <message>
+        <source>Booking code</source>
+        <translation>Booking code</translation>
+    </message>
+    <message>
+        <source>Find request</source>
+        <translation>Find request</translation>
+    </message>
+    <message>
+        <source>Booking code:</source>
+        <translation>Booking code:</translation>
+    </message>
+    <message>
+        <source>Request</source>
+        <translation>Request</translation>
+    </message>
+    <message>
+        <source>Service</source>
+        <translation>Service</translation>
+    </message>
+    <message>
+        <source>Applicant</source>
+        <translation>Applicant</translation>
+    </message>
+    <message>
+        <source>Codice fiscale</source>
+        <translation>Codice fiscale</translation>
+    </message>
+    <message>
+        <source>Date of birth</source>
+        <translation>Date of birth</translation>
+    </message>
+    <message>
+        <source>Document</source>
+        <translation>Document</translation>
+    </message>
+    <message>
+        <source>Tessera Sanitaria / CNS</source>
+        <translation>Tessera Sanitaria / CNS</translation>
+    </message>
+    <message>
+        <source>Insert the Tessera Sanitaria in the reader.</source>
+        <translation>Insert the Tessera Sanitaria in the reader.</translation>
+    </message>
+    <message>
+        <source>Card number</source>
+        <translation>Card number</translation>
+    </message>
+    <message>
+        <source>Holder</source>
+        <translation>Holder</translation>
+    </message>
+    <message>
+        <source>Expiry</source>
+        <translation>Expiry</translation>
+    </message>
+    <message>
+        <source>CNS certificate</source>
+        <translation>CNS certificate</translation>
+    </message>
+    <message>
+        <source>Read card</source>
+        <translation>Read card</translation>
+    </message>
+    <message>
+        <source>Pictures</source>
+        <translation>Pictures</translation>
+    </message>
+    <message>
+        <source>not taken</source>
+        <translation>not taken</translation>
+    </message>
+    <message>
+        <source>Print the request form (PDF)</source>
+        <translation>Print the request form (PDF)</translation>
+    </message>
+    <message>
+        <source>Script (AgID art. 7)</source>
+        <translation>Script (AgID art. 7)</translation>
+    </message>
+    <message>
+        <source>Decision</source>
+        <translation>Decision</translation>
+    </message>
+    <message>
+        <source>Still missing for approval:</source>
+        <translation>Still missing for approval:</translation>
+    </message>
+    <message>
+        <source>Approve</source>
+        <translation>Approve</translation>
+    </message>
+    <message>
+        <source>Note</source>
+        <translation>Note</translation>
+    </message>
+    <message>
+        <source>Reject</source>
+        <translation>Reject</translation>
+    </message>
+    <message>
+        <source>Suspend</source>
+        <translation>Suspend</translation>
+    </message>
+    <message>
+        <source>Unexpected error; the action was not completed.</source>
+        <translation>Unexpected error; the action was not completed.</translation>
+    </message>
+    <message>
+        <source>Type the booking code.</source>
+        <translation>Type the booking code.</translation>
+    </message>
+    <message>
+        <source>Looking the request up…</source>
+        <translation>Looking the request up…</translation>
+    </message>
+    <message>
+        <source>Request found. Read the card and take the pictures.</source>
+        <translation>Request found. Read the card and take the pictures.</translation>
+    </message>
+    <message>
+        <source>Reading the card…</source>
+        <translation>Reading the card…</translation>
+    </message>
+    <message>
+        <source>poor picture: take it again</source>
+        <translation>poor picture: take it again</translation>
+    </message>
+    <message>
+        <source>no document found</source>
+        <translation>no document found</translation>
+    </message>
+    <message>
+        <source>MRZ check digits wrong</source>
+        <translation>MRZ check digits wrong</translation>
+    </message>
+    <message>
+        <source>MRZ differs from the request</source>
+        <translation>MRZ differs from the request</translation>
+    </message>
+    <message>
+        <source>ok</source>
+        <translation>ok</translation>
+    </message>
+    <message>
+        <source>Form saved: %1</source>
+        <translation>Form saved: %1</translation>
+    </message>
+    <message>
+        <source>Decision recorded: %1</source>
+        <translation>Decision recorded: %1</translation>
+    </message>
+    <message>
+        <source>Done. Type the next booking code.</source>
+        <translation>Done. Type the next booking code.</translation>
+    </message>
+    <message>
+        <source>Card inserted. Look the request up first.</source>
+        <translation>Card inserted. Look the request up first.</translation>
+    </message>
+    <message>
+        <source>present</source>
+        <translation>present</translation>
+    </message>
+    <message>
+        <source>absent</source>
+        <translation>absent</translation>
+    </message>
+    <message>
+        <source>Card read: it matches the request.</source>
+        <translation>Card read: it matches the request.</translation>
+    </message>
+    <message>
+        <source>Card read: it does NOT match the request.</source>
+        <translation>Card read: it does NOT match the request.</translation>
+    </message>
+    <message>
+        <source>Confirm</source>
+        <translation>Confirm</translation>
+    </message>
+</context>
+<context>
     <name>LogView</name>
     <message>
         <source>Console log</source>
@@ -607,10 +965,6 @@
         <translation>Time</translation>
     </message>
     <message>
-        <source>Still</source>
-        <translation>Still</translation>
-    </message>
-    <message>
         <source>↑/↓ move · Space/Enter passed · F failed · S skip · C capture</source>
         <translation>↑/↓ move · Space/Enter passed · F failed · S skip · C capture</translation>
     </message>
@@ -652,6 +1006,10 @@
     <message>
         <source>Decision…</source>
         <translation>Decision…</translation>
+    </message>
+    <message>
+        <source>Back to the queue</source>
+        <translation>Back to the queue</translation>
     </message>
     <message>
         <source>Show the random action to the applicant</source>

@@ -1,906 +1,1257 @@
-<?xml version="1.0" encoding="utf-8"?>
-<!DOCTYPE TS>
+<?xml version='1.0' encoding='utf-8'?>
 <TS version="2.1" language="it_IT">
 <context>
     <name>DecisionDialog</name>
     <message>
         <source>Decision</source>
-        <translation type="unfinished"></translation>
+        <translation>Decisione</translation>
     </message>
     <message>
         <source>Approve</source>
-        <translation type="unfinished"></translation>
+        <translation>Approva</translation>
     </message>
     <message>
         <source>Reject</source>
-        <translation type="unfinished"></translation>
+        <translation>Respingi</translation>
     </message>
     <message>
         <source>Suspend (the applicant can be called again)</source>
-        <translation type="unfinished"></translation>
+        <translation>Sospendi (il richiedente potrà essere richiamato)</translation>
     </message>
     <message>
         <source>Approval is blocked: required steps not passed: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Approvazione bloccata: passi obbligatori non superati: %1</translation>
     </message>
     <message>
-        <source>Note for the record (optional, required for &apos;Other&apos;)</source>
-        <translation type="unfinished"></translation>
+        <source>Note for the record (optional, required for 'Other')</source>
+        <translation>Nota per il verbale (facoltativa, obbligatoria per 'Altro')</translation>
     </message>
     <message>
         <source>Reason</source>
-        <translation type="unfinished"></translation>
+        <translation>Motivo</translation>
     </message>
     <message>
         <source>Note</source>
-        <translation type="unfinished"></translation>
+        <translation>Nota</translation>
     </message>
     <message>
         <source>Send decision</source>
-        <translation type="unfinished"></translation>
+        <translation>Invia la decisione</translation>
     </message>
     <message>
         <source>Cancel</source>
-        <translation type="unfinished"></translation>
+        <translation>Annulla</translation>
     </message>
     <message>
         <source>Outcome of the recognition</source>
-        <translation type="unfinished"></translation>
+        <translation>Esito del riconoscimento</translation>
     </message>
     <message>
         <source>Choose an outcome.</source>
-        <translation type="unfinished"></translation>
+        <translation>Scegli un esito.</translation>
     </message>
     <message>
         <source>Explain the reason in the note.</source>
-        <translation type="unfinished"></translation>
+        <translation>Spiega il motivo nella nota.</translation>
+    </message>
+</context>
+<context>
+    <name>InPerson</name>
+    <message>
+        <source>The smart-card service (pcscd) is not running. Start it with 'sudo systemctl start pcscd' (or 'sudo pcscd').</source>
+        <translation>Il servizio delle smart card (pcscd) non è attivo. Avvialo con 'sudo systemctl start pcscd' (oppure 'sudo pcscd').</translation>
+    </message>
+    <message>
+        <source>No card reader is connected.</source>
+        <translation>Nessun lettore di smart card collegato.</translation>
+    </message>
+    <message>
+        <source>The card reader is not connected.</source>
+        <translation>Il lettore di smart card non è collegato.</translation>
+    </message>
+    <message>
+        <source>The card reader was unplugged.</source>
+        <translation>Il lettore di smart card è stato scollegato.</translation>
+    </message>
+    <message>
+        <source>Insert the Tessera Sanitaria in the reader.</source>
+        <translation>Inserisci la Tessera Sanitaria nel lettore.</translation>
+    </message>
+    <message>
+        <source>The card was removed while being read: nothing was kept. Insert it again.</source>
+        <translation>La tessera è stata estratta durante la lettura: non è stato conservato nulla. Inseriscila di nuovo.</translation>
+    </message>
+    <message>
+        <source>The card does not answer. Check that it is inserted the right way.</source>
+        <translation>La tessera non risponde. Controlla che sia inserita nel verso giusto.</translation>
+    </message>
+    <message>
+        <source>This card is not a Tessera Sanitaria / CNS.</source>
+        <translation>Questa tessera non è una Tessera Sanitaria / CNS.</translation>
+    </message>
+    <message>
+        <source>The card refuses to be read without a PIN.</source>
+        <translation>La tessera non si lascia leggere senza PIN.</translation>
+    </message>
+    <message>
+        <source>The personal data on the card are unreadable (malformed file).</source>
+        <translation>I dati personali sulla tessera sono illeggibili (file malformato).</translation>
+    </message>
+    <message>
+        <source>The card number on the card is unreadable.</source>
+        <translation>Il numero della tessera è illeggibile.</translation>
+    </message>
+    <message>
+        <source>The certificate on the card is unreadable (malformed).</source>
+        <translation>Il certificato sulla tessera è illeggibile (malformato).</translation>
+    </message>
+    <message>
+        <source>The card could not be read.</source>
+        <translation>Non è stato possibile leggere la tessera.</translation>
+    </message>
+    <message>
+        <source>Codice fiscale differs from the request</source>
+        <translation>Il codice fiscale è diverso da quello della pratica</translation>
+    </message>
+    <message>
+        <source>Codice fiscale in the certificate differs from the card data</source>
+        <translation>Il codice fiscale del certificato è diverso da quello dei dati della tessera</translation>
+    </message>
+    <message>
+        <source>Card number in the certificate differs from the card</source>
+        <translation>Il numero di tessera nel certificato è diverso da quello della tessera</translation>
+    </message>
+    <message>
+        <source>Surname differs from the request</source>
+        <translation>Il cognome è diverso da quello della pratica</translation>
+    </message>
+    <message>
+        <source>Given names differ from the request</source>
+        <translation>Il nome è diverso da quello della pratica</translation>
+    </message>
+    <message>
+        <source>Date of birth differs from the request</source>
+        <translation>La data di nascita è diversa da quella della pratica</translation>
+    </message>
+    <message>
+        <source>The card is expired</source>
+        <translation>La tessera è scaduta</translation>
+    </message>
+    <message>
+        <source>The CNS certificate is expired</source>
+        <translation>Il certificato CNS è scaduto</translation>
+    </message>
+    <message>
+        <source>This Tessera Sanitaria carries no CNS certificate (the data are still checked)</source>
+        <translation>Questa Tessera Sanitaria non contiene il certificato CNS (i dati sono comunque verificati)</translation>
+    </message>
+    <message>
+        <source>Look the request up by its booking code</source>
+        <translation>Cerca la pratica con il codice di prenotazione</translation>
+    </message>
+    <message>
+        <source>Read the Tessera Sanitaria</source>
+        <translation>Leggi la Tessera Sanitaria</translation>
+    </message>
+    <message>
+        <source>The card does not match the request</source>
+        <translation>La tessera non corrisponde alla pratica</translation>
+    </message>
+    <message>
+        <source>The Tessera Sanitaria is expired</source>
+        <translation>La Tessera Sanitaria è scaduta</translation>
+    </message>
+    <message>
+        <source>The identity document is expired</source>
+        <translation>Il documento d'identità è scaduto</translation>
+    </message>
+    <message>
+        <source>The document's MRZ does not match the request</source>
+        <translation>La MRZ del documento non corrisponde alla pratica</translation>
+    </message>
+    <message>
+        <source>Take the photo of the person</source>
+        <translation>Scatta la foto della persona</translation>
+    </message>
+    <message>
+        <source>Complete the script steps</source>
+        <translation>Completa i passi del copione</translation>
+    </message>
+    <message>
+        <source>Already decided</source>
+        <translation>Già decisa</translation>
+    </message>
+    <message>
+        <source>No request has this booking code.</source>
+        <translation>Nessuna pratica ha questo codice di prenotazione.</translation>
+    </message>
+    <message>
+        <source>This request is already decided.</source>
+        <translation>Questa pratica è già stata decisa.</translation>
+    </message>
+    <message>
+        <source>Finish the current request first.</source>
+        <translation>Concludi prima la pratica in corso.</translation>
+    </message>
+    <message>
+        <source>Look the request up first.</source>
+        <translation>Cerca prima la pratica.</translation>
+    </message>
+    <message>
+        <source>Read the Tessera Sanitaria first.</source>
+        <translation>Leggi prima la Tessera Sanitaria.</translation>
+    </message>
+    <message>
+        <source>The card does not match the request.</source>
+        <translation>La tessera non corrisponde alla pratica.</translation>
+    </message>
+    <message>
+        <source>The identity document is expired.</source>
+        <translation>Il documento d'identità è scaduto.</translation>
+    </message>
+    <message>
+        <source>The picture is not usable; take it again.</source>
+        <translation>La foto non è utilizzabile: scattala di nuovo.</translation>
+    </message>
+    <message>
+        <source>Unknown picture kind.</source>
+        <translation>Tipo di foto sconosciuto.</translation>
+    </message>
+    <message>
+        <source>The camera is not available.</source>
+        <translation>La fotocamera non è disponibile.</translation>
+    </message>
+    <message>
+        <source>Approval is blocked: see the list of what is missing.</source>
+        <translation>L'approvazione è bloccata: vedi l'elenco di ciò che manca.</translation>
+    </message>
+</context>
+<context>
+    <name>InPersonWindow</name>
+    <message>
+        <source>In-person identification</source>
+        <translation>Identificazione di persona</translation>
+    </message>
+    <message>
+        <source>Booking code</source>
+        <translation>Codice di prenotazione</translation>
+    </message>
+    <message>
+        <source>Find request</source>
+        <translation>Cerca pratica</translation>
+    </message>
+    <message>
+        <source>Booking code:</source>
+        <translation>Codice di prenotazione:</translation>
+    </message>
+    <message>
+        <source>Request</source>
+        <translation>Pratica</translation>
+    </message>
+    <message>
+        <source>Service</source>
+        <translation>Servizio</translation>
+    </message>
+    <message>
+        <source>Applicant</source>
+        <translation>Richiedente</translation>
+    </message>
+    <message>
+        <source>Codice fiscale</source>
+        <translation>Codice fiscale</translation>
+    </message>
+    <message>
+        <source>Date of birth</source>
+        <translation>Data di nascita</translation>
+    </message>
+    <message>
+        <source>Document</source>
+        <translation>Documento</translation>
+    </message>
+    <message>
+        <source>Tessera Sanitaria / CNS</source>
+        <translation>Tessera Sanitaria / CNS</translation>
+    </message>
+    <message>
+        <source>Insert the Tessera Sanitaria in the reader.</source>
+        <translation>Inserisci la Tessera Sanitaria nel lettore.</translation>
+    </message>
+    <message>
+        <source>Card number</source>
+        <translation>Numero tessera</translation>
+    </message>
+    <message>
+        <source>Holder</source>
+        <translation>Titolare</translation>
+    </message>
+    <message>
+        <source>Expiry</source>
+        <translation>Scadenza</translation>
+    </message>
+    <message>
+        <source>CNS certificate</source>
+        <translation>Certificato CNS</translation>
+    </message>
+    <message>
+        <source>Read card</source>
+        <translation>Leggi tessera</translation>
+    </message>
+    <message>
+        <source>Pictures</source>
+        <translation>Foto</translation>
+    </message>
+    <message>
+        <source>not taken</source>
+        <translation>non scattata</translation>
+    </message>
+    <message>
+        <source>Print the request form (PDF)</source>
+        <translation>Stampa il modulo di richiesta (PDF)</translation>
+    </message>
+    <message>
+        <source>Script (AgID art. 7)</source>
+        <translation>Copione (AgID art. 7)</translation>
+    </message>
+    <message>
+        <source>Decision</source>
+        <translation>Decisione</translation>
+    </message>
+    <message>
+        <source>Still missing for approval:</source>
+        <translation>Manca ancora per approvare:</translation>
+    </message>
+    <message>
+        <source>Approve</source>
+        <translation>Approva</translation>
+    </message>
+    <message>
+        <source>Note</source>
+        <translation>Nota</translation>
+    </message>
+    <message>
+        <source>Reject</source>
+        <translation>Respingi</translation>
+    </message>
+    <message>
+        <source>Suspend</source>
+        <translation>Sospendi</translation>
+    </message>
+    <message>
+        <source>Unexpected error; the action was not completed.</source>
+        <translation>Errore imprevisto: l'azione non è stata completata.</translation>
+    </message>
+    <message>
+        <source>Type the booking code.</source>
+        <translation>Digita il codice di prenotazione.</translation>
+    </message>
+    <message>
+        <source>Looking the request up…</source>
+        <translation>Ricerca della pratica…</translation>
+    </message>
+    <message>
+        <source>Request found. Read the card and take the pictures.</source>
+        <translation>Pratica trovata. Leggi la tessera e scatta le foto.</translation>
+    </message>
+    <message>
+        <source>Reading the card…</source>
+        <translation>Lettura della tessera…</translation>
+    </message>
+    <message>
+        <source>poor picture: take it again</source>
+        <translation>foto scadente: scattala di nuovo</translation>
+    </message>
+    <message>
+        <source>no document found</source>
+        <translation>nessun documento trovato</translation>
+    </message>
+    <message>
+        <source>MRZ check digits wrong</source>
+        <translation>cifre di controllo della MRZ errate</translation>
+    </message>
+    <message>
+        <source>MRZ differs from the request</source>
+        <translation>la MRZ è diversa dalla pratica</translation>
+    </message>
+    <message>
+        <source>ok</source>
+        <translation>ok</translation>
+    </message>
+    <message>
+        <source>Form saved: %1</source>
+        <translation>Modulo salvato: %1</translation>
+    </message>
+    <message>
+        <source>Decision recorded: %1</source>
+        <translation>Decisione registrata: %1</translation>
+    </message>
+    <message>
+        <source>Done. Type the next booking code.</source>
+        <translation>Fatto. Digita il prossimo codice di prenotazione.</translation>
+    </message>
+    <message>
+        <source>Card inserted. Look the request up first.</source>
+        <translation>Tessera inserita. Cerca prima la pratica.</translation>
+    </message>
+    <message>
+        <source>present</source>
+        <translation>presente</translation>
+    </message>
+    <message>
+        <source>absent</source>
+        <translation>assente</translation>
+    </message>
+    <message>
+        <source>Card read: it matches the request.</source>
+        <translation>Tessera letta: corrisponde alla pratica.</translation>
+    </message>
+    <message>
+        <source>Card read: it does NOT match the request.</source>
+        <translation>Tessera letta: NON corrisponde alla pratica.</translation>
+    </message>
+    <message>
+        <source>Confirm</source>
+        <translation>Conferma</translation>
     </message>
 </context>
 <context>
     <name>LogView</name>
     <message>
         <source>Console log</source>
-        <translation type="unfinished"></translation>
+        <translation>Registro della console</translation>
     </message>
     <message>
         <source>Debug</source>
-        <translation type="unfinished"></translation>
+        <translation>Debug</translation>
     </message>
     <message>
         <source>Information</source>
-        <translation type="unfinished"></translation>
+        <translation>Informazioni</translation>
     </message>
     <message>
         <source>Warnings</source>
-        <translation type="unfinished"></translation>
+        <translation>Avvisi</translation>
     </message>
     <message>
         <source>Errors</source>
-        <translation type="unfinished"></translation>
+        <translation>Errori</translation>
     </message>
     <message>
         <source>Clear</source>
-        <translation type="unfinished"></translation>
+        <translation>Svuota</translation>
     </message>
     <message>
         <source>Close</source>
-        <translation type="unfinished"></translation>
+        <translation>Chiudi</translation>
     </message>
     <message>
         <source>Show:</source>
-        <translation type="unfinished"></translation>
+        <translation>Mostra:</translation>
     </message>
 </context>
 <context>
     <name>MainWindow</name>
     <message>
         <source>Recognition console</source>
-        <translation type="unfinished"></translation>
+        <translation>Console di riconoscimento</translation>
     </message>
     <message>
         <source>&amp;Console</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Console</translation>
     </message>
     <message>
         <source>Settings…</source>
-        <translation type="unfinished"></translation>
+        <translation>Impostazioni…</translation>
     </message>
     <message>
         <source>Log…</source>
-        <translation type="unfinished"></translation>
+        <translation>Registro…</translation>
     </message>
     <message>
         <source>Quit</source>
-        <translation type="unfinished"></translation>
+        <translation>Esci</translation>
     </message>
     <message>
         <source>Signed in: %1 (%2)</source>
-        <translation type="unfinished"></translation>
+        <translation>Connesso: %1 (%2)</translation>
     </message>
     <message>
         <source>Applicant assigned.</source>
-        <translation type="unfinished"></translation>
+        <translation>Richiedente assegnato.</translation>
     </message>
     <message>
         <source>Decision recorded: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Decisione registrata: %1</translation>
     </message>
     <message>
         <source>Desk service unreachable: the decision is kept and sent automatically later.</source>
-        <translation type="unfinished"></translation>
+        <translation>Servizio non raggiungibile: la decisione è conservata e verrà inviata automaticamente.</translation>
     </message>
     <message>
         <source>Decision not sent</source>
-        <translation type="unfinished"></translation>
+        <translation>Decisione non inviata</translation>
     </message>
 </context>
 <context>
     <name>Messages</name>
     <message>
         <source>Wrong user name or password.</source>
-        <translation type="unfinished"></translation>
+        <translation>Nome utente o password errati.</translation>
     </message>
     <message>
         <source>The one-time code from the authenticator app is wrong or expired.</source>
-        <translation type="unfinished"></translation>
+        <translation>Il codice dell'app di autenticazione è errato o scaduto.</translation>
     </message>
     <message>
         <source>Account locked after too many failed attempts, until %1.</source>
-        <translation type="unfinished"></translation>
+        <translation>Account bloccato per troppi tentativi falliti, fino alle %1.</translation>
     </message>
     <message>
         <source>Account locked after too many failed attempts. Try again later.</source>
-        <translation type="unfinished"></translation>
+        <translation>Account bloccato per troppi tentativi falliti. Riprova più tardi.</translation>
     </message>
     <message>
         <source>The desk service cannot be reached. Check the address and the network.</source>
-        <translation type="unfinished"></translation>
+        <translation>Il servizio non è raggiungibile. Controlla l'indirizzo e la rete.</translation>
     </message>
     <message>
-        <source>The server&apos;s TLS certificate is not trusted: check the address or the CA bundle.</source>
-        <translation type="unfinished"></translation>
+        <source>The server's TLS certificate is not trusted: check the address or the CA bundle.</source>
+        <translation>Il certificato TLS del server non è attendibile: controlla l'indirizzo o il bundle CA.</translation>
     </message>
     <message>
         <source>Your session has expired. Please sign in again.</source>
-        <translation type="unfinished"></translation>
+        <translation>La sessione è scaduta. Accedi di nuovo.</translation>
     </message>
     <message>
         <source>Your account is not allowed to do this.</source>
-        <translation type="unfinished"></translation>
+        <translation>Il tuo account non è autorizzato a questa operazione.</translation>
     </message>
     <message>
         <source>Not found on the desk service.</source>
-        <translation type="unfinished"></translation>
+        <translation>Non trovato sul servizio.</translation>
     </message>
     <message>
         <source>Some fields are not valid.</source>
-        <translation type="unfinished"></translation>
+        <translation>Alcuni campi non sono validi.</translation>
     </message>
     <message>
         <source>Too soon: wait a moment before trying again.</source>
-        <translation type="unfinished"></translation>
+        <translation>Troppo presto: attendi un momento prima di riprovare.</translation>
     </message>
     <message>
         <source>This request has already been decided.</source>
-        <translation type="unfinished"></translation>
+        <translation>Questa pratica è già stata decisa.</translation>
     </message>
     <message>
         <source>The desk service had an internal problem. Try again shortly.</source>
-        <translation type="unfinished"></translation>
+        <translation>Il servizio ha avuto un problema interno. Riprova tra poco.</translation>
     </message>
     <message>
         <source>The desk service answered something unexpected.</source>
-        <translation type="unfinished"></translation>
+        <translation>Il servizio ha risposto in modo inatteso.</translation>
     </message>
     <message>
         <source>Required steps are not passed yet.</source>
-        <translation type="unfinished"></translation>
+        <translation>Ci sono passi obbligatori non ancora superati.</translation>
     </message>
     <message>
         <source>No system keyring is available: the password cannot be remembered.</source>
-        <translation type="unfinished"></translation>
+        <translation>Nessun portachiavi di sistema disponibile: la password non può essere ricordata.</translation>
     </message>
     <message>
         <source>The server address is not a valid http(s) URL.</source>
-        <translation type="unfinished"></translation>
+        <translation>L'indirizzo del server non è un URL http(s) valido.</translation>
     </message>
     <message>
         <source>Fill in user name, password and the 6-digit code.</source>
-        <translation type="unfinished"></translation>
+        <translation>Inserisci nome utente, password e il codice di 6 cifre.</translation>
     </message>
     <message>
         <source>Nobody is waiting right now.</source>
-        <translation type="unfinished"></translation>
+        <translation>Al momento non c'è nessuno in attesa.</translation>
     </message>
     <message>
-        <source>The applicant&apos;s camera is not available.</source>
-        <translation type="unfinished"></translation>
+        <source>The applicant's camera is not available.</source>
+        <translation>La videocamera del richiedente non è disponibile.</translation>
     </message>
     <message>
         <source>No answer in time.</source>
-        <translation type="unfinished"></translation>
+        <translation>Nessuna risposta in tempo utile.</translation>
     </message>
     <message>
         <source>The call is not connected.</source>
-        <translation type="unfinished"></translation>
+        <translation>La chiamata non è collegata.</translation>
     </message>
     <message>
         <source>The media engine is not available on this installation.</source>
-        <translation type="unfinished"></translation>
+        <translation>Il motore audio/video non è disponibile in questa installazione.</translation>
     </message>
     <message>
         <source>Unexpected error (%1).</source>
-        <translation type="unfinished"></translation>
+        <translation>Errore imprevisto (%1).</translation>
     </message>
     <message>
         <source>Excellent</source>
-        <translation type="unfinished"></translation>
+        <translation>Ottima</translation>
     </message>
     <message>
         <source>Good</source>
-        <translation type="unfinished"></translation>
+        <translation>Buona</translation>
     </message>
     <message>
         <source>Poor</source>
-        <translation type="unfinished"></translation>
+        <translation>Scarsa</translation>
     </message>
     <message>
         <source>Lost</source>
-        <translation type="unfinished"></translation>
+        <translation>Persa</translation>
     </message>
     <message>
         <source>Measuring…</source>
-        <translation type="unfinished"></translation>
+        <translation>In misurazione…</translation>
     </message>
     <message>
         <source>To do</source>
-        <translation type="unfinished"></translation>
+        <translation>Da fare</translation>
     </message>
     <message>
         <source>Passed</source>
-        <translation type="unfinished"></translation>
+        <translation>Superato</translation>
     </message>
     <message>
         <source>Failed</source>
-        <translation type="unfinished"></translation>
+        <translation>Fallito</translation>
     </message>
     <message>
         <source>Skipped</source>
-        <translation type="unfinished"></translation>
+        <translation>Saltato</translation>
     </message>
     <message>
         <source>Approve</source>
-        <translation type="unfinished"></translation>
+        <translation>Approva</translation>
     </message>
     <message>
         <source>Reject</source>
-        <translation type="unfinished"></translation>
+        <translation>Respingi</translation>
     </message>
     <message>
         <source>Suspend</source>
-        <translation type="unfinished"></translation>
+        <translation>Sospendi</translation>
     </message>
     <message>
         <source>All checks passed</source>
-        <translation type="unfinished"></translation>
+        <translation>Tutti i controlli superati</translation>
     </message>
     <message>
         <source>Document expired</source>
-        <translation type="unfinished"></translation>
+        <translation>Documento scaduto</translation>
     </message>
     <message>
         <source>Document damaged or unreadable</source>
-        <translation type="unfinished"></translation>
+        <translation>Documento danneggiato o illeggibile</translation>
     </message>
     <message>
         <source>Data do not match</source>
-        <translation type="unfinished"></translation>
+        <translation>I dati non corrispondono</translation>
     </message>
     <message>
         <source>Poor video quality</source>
-        <translation type="unfinished"></translation>
+        <translation>Qualità video insufficiente</translation>
     </message>
     <message>
         <source>Poor audio quality</source>
-        <translation type="unfinished"></translation>
+        <translation>Qualità audio insufficiente</translation>
     </message>
     <message>
         <source>Applicant refused to continue</source>
-        <translation type="unfinished"></translation>
+        <translation>Il richiedente ha rifiutato di proseguire</translation>
     </message>
     <message>
         <source>Suspected fraud</source>
-        <translation type="unfinished"></translation>
+        <translation>Sospetta frode</translation>
     </message>
     <message>
         <source>A third person is present</source>
-        <translation type="unfinished"></translation>
+        <translation>È presente una terza persona</translation>
     </message>
     <message>
         <source>SMS code not verified</source>
-        <translation type="unfinished"></translation>
+        <translation>Codice SMS non verificato</translation>
     </message>
     <message>
         <source>Face does not match the document</source>
-        <translation type="unfinished"></translation>
+        <translation>Il volto non corrisponde al documento</translation>
     </message>
     <message>
         <source>Connection lost</source>
-        <translation type="unfinished"></translation>
+        <translation>Connessione persa</translation>
     </message>
     <message>
         <source>Other (explain in the note)</source>
-        <translation type="unfinished"></translation>
+        <translation>Altro (spiegare nella nota)</translation>
     </message>
     <message>
         <source>SPID (personal)</source>
-        <translation type="unfinished"></translation>
+        <translation>SPID (uso personale)</translation>
     </message>
     <message>
         <source>SPID (professional)</source>
-        <translation type="unfinished"></translation>
+        <translation>SPID (uso professionale)</translation>
     </message>
     <message>
         <source>Digital signature</source>
-        <translation type="unfinished"></translation>
+        <translation>Firma digitale</translation>
     </message>
     <message>
         <source>CNS</source>
-        <translation type="unfinished"></translation>
+        <translation>CNS</translation>
     </message>
 </context>
 <context>
     <name>OtpPanel</name>
     <message>
         <source>SMS code</source>
-        <translation type="unfinished"></translation>
+        <translation>Codice SMS</translation>
     </message>
     <message>
         <source>Send code</source>
-        <translation type="unfinished"></translation>
+        <translation>Invia codice</translation>
     </message>
     <message>
         <source>code read by the applicant</source>
-        <translation type="unfinished"></translation>
+        <translation>codice letto dal richiedente</translation>
     </message>
     <message>
         <source>Verify</source>
-        <translation type="unfinished"></translation>
+        <translation>Verifica</translation>
     </message>
     <message>
         <source>Not sent yet.</source>
-        <translation type="unfinished"></translation>
+        <translation>Non ancora inviato.</translation>
     </message>
     <message>
         <source>Send again</source>
-        <translation type="unfinished"></translation>
+        <translation>Invia di nuovo</translation>
     </message>
     <message>
         <source>Code sent. Attempts left: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Codice inviato. Tentativi rimasti: %1</translation>
     </message>
     <message>
         <source>Code verified.</source>
-        <translation type="unfinished"></translation>
+        <translation>Codice verificato.</translation>
     </message>
     <message>
         <source>Wrong code: no attempts left. The step is failed.</source>
-        <translation type="unfinished"></translation>
+        <translation>Codice errato: tentativi esauriti. Il passo è fallito.</translation>
     </message>
     <message>
         <source>Wrong code. Attempts left: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Codice errato. Tentativi rimasti: %1</translation>
     </message>
     <message>
         <source>Applicant said: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Il richiedente ha detto: %1</translation>
     </message>
     <message>
         <source>Sending…</source>
-        <translation type="unfinished"></translation>
+        <translation>Invio in corso…</translation>
     </message>
     <message>
         <source>The code has 6 digits.</source>
-        <translation type="unfinished"></translation>
+        <translation>Il codice ha 6 cifre.</translation>
     </message>
     <message>
         <source>Checking…</source>
-        <translation type="unfinished"></translation>
+        <translation>Verifica in corso…</translation>
     </message>
 </context>
 <context>
     <name>QualityIndicator</name>
     <message>
         <source>Network: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Rete: %1</translation>
     </message>
     <message>
         <source>loss</source>
-        <translation type="unfinished"></translation>
+        <translation>perdita</translation>
     </message>
 </context>
 <context>
     <name>QueueView</name>
     <message>
         <source>Waiting applicants</source>
-        <translation type="unfinished"></translation>
+        <translation>Richiedenti in attesa</translation>
     </message>
     <message>
         <source>Product</source>
-        <translation type="unfinished"></translation>
+        <translation>Prodotto</translation>
     </message>
     <message>
         <source>Waiting since</source>
-        <translation type="unfinished"></translation>
+        <translation>In attesa dalle</translation>
     </message>
     <message>
         <source>Wait</source>
-        <translation type="unfinished"></translation>
+        <translation>Attesa</translation>
     </message>
     <message>
         <source>Appointment</source>
-        <translation type="unfinished"></translation>
+        <translation>Appuntamento</translation>
     </message>
     <message>
         <source>Take next applicant</source>
-        <translation type="unfinished"></translation>
+        <translation>Prendi il prossimo richiedente</translation>
     </message>
     <message>
         <source>Refresh</source>
-        <translation type="unfinished"></translation>
+        <translation>Aggiorna</translation>
     </message>
     <message>
         <source>Nobody waiting</source>
-        <translation type="unfinished"></translation>
+        <translation>Nessuno in attesa</translation>
     </message>
     <message numerus="yes">
         <source>%n waiting</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
-        </translation>
+        <translation><numerusform>%n in attesa</numerusform><numerusform>%n in attesa</numerusform></translation>
     </message>
     <message numerus="yes">
         <source>%n appointments today</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
-        </translation>
+        <translation><numerusform>%n appuntamento oggi</numerusform><numerusform>%n appuntamenti oggi</numerusform></translation>
     </message>
 </context>
 <context>
     <name>Script</name>
     <message>
         <source>Consent to recording and 20-year retention</source>
-        <translation type="unfinished"></translation>
+        <translation>Consenso alla registrazione e alla conservazione ventennale</translation>
     </message>
     <message>
         <source>Operator states their identity</source>
-        <translation type="unfinished"></translation>
+        <translation>L'operatore dichiara la propria identità</translation>
     </message>
     <message>
         <source>Applicant confirms personal data</source>
-        <translation type="unfinished"></translation>
+        <translation>Il richiedente conferma i dati anagrafici</translation>
     </message>
     <message>
         <source>Applicant states date and time</source>
-        <translation type="unfinished"></translation>
+        <translation>Il richiedente dichiara data e ora</translation>
     </message>
     <message>
         <source>Applicant confirms the will to obtain the identity</source>
-        <translation type="unfinished"></translation>
+        <translation>Il richiedente conferma la volontà di ottenere l'identità</translation>
     </message>
     <message>
         <source>Applicant confirms mobile and e-mail</source>
-        <translation type="unfinished"></translation>
+        <translation>Il richiedente conferma cellulare ed e-mail</translation>
     </message>
     <message>
         <source>SMS code read back (and e-mail link)</source>
-        <translation type="unfinished"></translation>
+        <translation>Codice SMS letto (e link e-mail)</translation>
     </message>
     <message>
         <source>Applicant knows the kinds of credentials</source>
-        <translation type="unfinished"></translation>
+        <translation>Il richiedente conosce i tipi di credenziali</translation>
     </message>
     <message>
         <source>Identity document, front and back</source>
-        <translation type="unfinished"></translation>
+        <translation>Documento d'identità, fronte e retro</translation>
     </message>
     <message>
         <source>Tessera Sanitaria shown</source>
-        <translation type="unfinished"></translation>
+        <translation>Tessera Sanitaria mostrata</translation>
     </message>
     <message>
         <source>Applicant accepts the terms</source>
-        <translation type="unfinished"></translation>
+        <translation>Il richiedente accetta le condizioni</translation>
     </message>
     <message>
         <source>Random action</source>
-        <translation type="unfinished"></translation>
+        <translation>Azione casuale</translation>
     </message>
     <message>
         <source>Operator summarises, applicant confirms</source>
-        <translation type="unfinished"></translation>
+        <translation>L'operatore riepiloga, il richiedente conferma</translation>
     </message>
     <message>
         <source>Face to the camera</source>
-        <translation type="unfinished"></translation>
+        <translation>Volto verso la videocamera</translation>
     </message>
     <message>
         <source>Signed request form</source>
-        <translation type="unfinished"></translation>
+        <translation>Modulo di richiesta firmato</translation>
     </message>
     <message>
         <source>Document intact and valid</source>
-        <translation type="unfinished"></translation>
+        <translation>Documento integro e valido</translation>
     </message>
     <message>
         <source>Codice fiscale checked on the card</source>
-        <translation type="unfinished"></translation>
+        <translation>Codice fiscale verificato sulla tessera</translation>
     </message>
     <message>
         <source>Front</source>
-        <translation type="unfinished"></translation>
+        <translation>Fronte</translation>
     </message>
     <message>
         <source>Back</source>
-        <translation type="unfinished"></translation>
+        <translation>Retro</translation>
     </message>
     <message>
         <source>Card</source>
-        <translation type="unfinished"></translation>
+        <translation>Tessera</translation>
     </message>
     <message>
         <source>Face</source>
-        <translation type="unfinished"></translation>
+        <translation>Volto</translation>
     </message>
     <message>
         <source>Form</source>
-        <translation type="unfinished"></translation>
+        <translation>Modulo</translation>
     </message>
     <message>
         <source>Raise the right hand</source>
-        <translation type="unfinished"></translation>
+        <translation>Alzare la mano destra</translation>
     </message>
     <message>
         <source>Raise the left hand</source>
-        <translation type="unfinished"></translation>
+        <translation>Alzare la mano sinistra</translation>
     </message>
     <message>
         <source>Turn the head to the left</source>
-        <translation type="unfinished"></translation>
+        <translation>Girare la testa a sinistra</translation>
     </message>
     <message>
         <source>Turn the head to the right</source>
-        <translation type="unfinished"></translation>
+        <translation>Girare la testa a destra</translation>
     </message>
     <message>
         <source>Touch the nose with the index finger</source>
-        <translation type="unfinished"></translation>
+        <translation>Toccarsi il naso con l'indice</translation>
     </message>
     <message>
         <source>Show three fingers</source>
-        <translation type="unfinished"></translation>
+        <translation>Mostrare tre dita</translation>
     </message>
     <message>
         <source>Cover the left eye</source>
-        <translation type="unfinished"></translation>
+        <translation>Coprirsi l'occhio sinistro</translation>
     </message>
     <message>
         <source>Look up, then back at the camera</source>
-        <translation type="unfinished"></translation>
+        <translation>Guardare in alto, poi di nuovo la videocamera</translation>
     </message>
     <message>
         <source>Touch the right ear</source>
-        <translation type="unfinished"></translation>
+        <translation>Toccarsi l'orecchio destro</translation>
     </message>
     <message>
         <source>Nod twice</source>
-        <translation type="unfinished"></translation>
+        <translation>Annuire due volte</translation>
     </message>
 </context>
 <context>
     <name>ScriptChecklist</name>
     <message>
-        <source>Ask the applicant&apos;s camera for a full-resolution still</source>
-        <translation type="unfinished"></translation>
+        <source>Ask the applicant's camera for a full-resolution still</source>
+        <translation>Chiedi alla videocamera del richiedente uno scatto a piena risoluzione</translation>
     </message>
     <message>
         <source>Step</source>
-        <translation type="unfinished"></translation>
+        <translation>Passo</translation>
     </message>
     <message>
         <source>Time</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Still</source>
-        <translation type="unfinished"></translation>
+        <translation>Ora</translation>
     </message>
     <message>
         <source>↑/↓ move · Space/Enter passed · F failed · S skip · C capture</source>
-        <translation type="unfinished"></translation>
+        <translation>↑/↓ sposta · Spazio/Invio superato · F fallito · S salta · C scatta</translation>
     </message>
     <message>
         <source>(optional)</source>
-        <translation type="unfinished"></translation>
+        <translation>(facoltativo)</translation>
     </message>
     <message>
         <source>waiting…</source>
-        <translation type="unfinished"></translation>
+        <translation>in attesa…</translation>
     </message>
 </context>
 <context>
     <name>SessionWindow</name>
     <message>
-        <source>Waiting for the applicant&apos;s video…</source>
-        <translation type="unfinished"></translation>
+        <source>Waiting for the applicant's video…</source>
+        <translation>In attesa del video del richiedente…</translation>
     </message>
     <message>
         <source>Your camera</source>
-        <translation type="unfinished"></translation>
+        <translation>La tua videocamera</translation>
     </message>
     <message>
         <source>Call</source>
-        <translation type="unfinished"></translation>
+        <translation>Chiama</translation>
     </message>
     <message>
         <source>Mute</source>
-        <translation type="unfinished"></translation>
+        <translation>Disattiva microfono</translation>
     </message>
     <message>
         <source>Camera off</source>
-        <translation type="unfinished"></translation>
+        <translation>Spegni videocamera</translation>
     </message>
     <message>
         <source>Hang up</source>
-        <translation type="unfinished"></translation>
+        <translation>Riaggancia</translation>
     </message>
     <message>
         <source>Decision…</source>
-        <translation type="unfinished"></translation>
+        <translation>Decisione…</translation>
+    </message>
+    <message>
+        <source>Back to the queue</source>
+        <translation>Torna alla coda</translation>
     </message>
     <message>
         <source>Show the random action to the applicant</source>
-        <translation type="unfinished"></translation>
+        <translation>Mostra l'azione casuale al richiedente</translation>
     </message>
     <message>
         <source>Script</source>
-        <translation type="unfinished"></translation>
+        <translation>Copione</translation>
     </message>
     <message>
         <source>session %1</source>
-        <translation type="unfinished"></translation>
+        <translation>sessione %1</translation>
     </message>
     <message>
-        <source>Press &quot;Call&quot; to start the video call.</source>
-        <translation type="unfinished"></translation>
+        <source>Press "Call" to start the video call.</source>
+        <translation>Premi "Chiama" per avviare la videochiamata.</translation>
     </message>
     <message>
         <source>Capture every still of this step first.</source>
-        <translation type="unfinished"></translation>
+        <translation>Prima acquisisci tutti gli scatti di questo passo.</translation>
     </message>
     <message>
         <source>The SMS code is not verified yet.</source>
-        <translation type="unfinished"></translation>
+        <translation>Il codice SMS non è ancora verificato.</translation>
     </message>
     <message>
         <source>A required step cannot be skipped.</source>
-        <translation type="unfinished"></translation>
+        <translation>Un passo obbligatorio non può essere saltato.</translation>
     </message>
     <message>
         <source>Ask the random action first.</source>
-        <translation type="unfinished"></translation>
+        <translation>Prima chiedi l'azione casuale.</translation>
     </message>
     <message>
         <source>Unmute</source>
-        <translation type="unfinished"></translation>
+        <translation>Riattiva microfono</translation>
     </message>
     <message>
         <source>Camera on</source>
-        <translation type="unfinished"></translation>
+        <translation>Accendi videocamera</translation>
     </message>
     <message>
         <source>Connecting…</source>
-        <translation type="unfinished"></translation>
+        <translation>Connessione in corso…</translation>
     </message>
     <message>
         <source>Connected</source>
-        <translation type="unfinished"></translation>
+        <translation>Collegato</translation>
     </message>
     <message>
         <source>Reconnecting…</source>
-        <translation type="unfinished"></translation>
+        <translation>Riconnessione in corso…</translation>
     </message>
     <message>
         <source>Connection lost</source>
-        <translation type="unfinished"></translation>
+        <translation>Connessione persa</translation>
     </message>
     <message>
         <source>Call ended</source>
-        <translation type="unfinished"></translation>
+        <translation>Chiamata terminata</translation>
     </message>
     <message>
         <source>Call failed</source>
-        <translation type="unfinished"></translation>
+        <translation>Chiamata non riuscita</translation>
     </message>
     <message>
         <source>Connection lost. Waiting for the applicant: the call resumes by itself.</source>
-        <translation type="unfinished"></translation>
+        <translation>Connessione persa. In attesa del richiedente: la chiamata riprende da sola.</translation>
     </message>
     <message>
         <source>Call ended.</source>
-        <translation type="unfinished"></translation>
+        <translation>Chiamata terminata.</translation>
     </message>
     <message>
         <source>No camera: the applicant sees a placeholder.</source>
-        <translation type="unfinished"></translation>
+        <translation>Nessuna videocamera: il richiedente vede un'immagine sostitutiva.</translation>
     </message>
     <message>
         <source>No microphone: the applicant hears silence.</source>
-        <translation type="unfinished"></translation>
+        <translation>Nessun microfono: il richiedente sente silenzio.</translation>
     </message>
     <message>
         <source>The applicant is not connected yet.</source>
-        <translation type="unfinished"></translation>
+        <translation>Il richiedente non è ancora collegato.</translation>
     </message>
     <message>
         <source>The media connection could not be established.</source>
-        <translation type="unfinished"></translation>
+        <translation>Non è stato possibile stabilire la connessione audio/video.</translation>
     </message>
     <message>
         <source>unreadable image</source>
-        <translation type="unfinished"></translation>
+        <translation>immagine illeggibile</translation>
     </message>
 </context>
 <context>
     <name>SettingsDialog</name>
     <message>
         <source>Settings</source>
-        <translation type="unfinished"></translation>
+        <translation>Impostazioni</translation>
     </message>
     <message>
         <source>system certificates</source>
-        <translation type="unfinished"></translation>
+        <translation>certificati di sistema</translation>
     </message>
     <message>
         <source>Browse…</source>
-        <translation type="unfinished"></translation>
+        <translation>Sfoglia…</translation>
     </message>
     <message>
         <source>General</source>
-        <translation type="unfinished"></translation>
+        <translation>Generale</translation>
     </message>
     <message>
         <source>Language</source>
-        <translation type="unfinished"></translation>
+        <translation>Lingua</translation>
     </message>
     <message>
         <source>The language changes for windows opened from now on.</source>
-        <translation type="unfinished"></translation>
+        <translation>La lingua cambia per le finestre aperte da ora in poi.</translation>
     </message>
     <message>
         <source>Devices</source>
-        <translation type="unfinished"></translation>
+        <translation>Dispositivi</translation>
     </message>
     <message>
         <source>Camera</source>
-        <translation type="unfinished"></translation>
+        <translation>Videocamera</translation>
     </message>
     <message>
         <source>Microphone</source>
-        <translation type="unfinished"></translation>
+        <translation>Microfono</translation>
     </message>
     <message>
         <source>Speaker</source>
-        <translation type="unfinished"></translation>
+        <translation>Altoparlante</translation>
     </message>
     <message>
         <source>Desk service</source>
-        <translation type="unfinished"></translation>
+        <translation>Servizio</translation>
     </message>
     <message>
         <source>Server URL</source>
-        <translation type="unfinished"></translation>
+        <translation>URL del server</translation>
     </message>
     <message>
         <source>CA bundle (PEM)</source>
-        <translation type="unfinished"></translation>
+        <translation>Bundle CA (PEM)</translation>
     </message>
     <message>
         <source>Save</source>
-        <translation type="unfinished"></translation>
+        <translation>Salva</translation>
     </message>
     <message>
         <source>Cancel</source>
-        <translation type="unfinished"></translation>
+        <translation>Annulla</translation>
     </message>
     <message>
         <source>System default</source>
-        <translation type="unfinished"></translation>
+        <translation>Predefinito di sistema</translation>
     </message>
     <message>
         <source>No camera found: a placeholder is sent</source>
-        <translation type="unfinished"></translation>
+        <translation>Nessuna videocamera: viene inviata un'immagine sostitutiva</translation>
     </message>
     <message>
         <source>No microphone found: silence is sent</source>
-        <translation type="unfinished"></translation>
+        <translation>Nessun microfono: viene inviato silenzio</translation>
     </message>
     <message>
         <source>No speaker found</source>
-        <translation type="unfinished"></translation>
+        <translation>Nessun altoparlante</translation>
     </message>
     <message>
         <source>CA bundle</source>
-        <translation type="unfinished"></translation>
+        <translation>Bundle CA</translation>
     </message>
     <message>
         <source>Certificates (*.pem *.crt);;All files (*)</source>
-        <translation type="unfinished"></translation>
+        <translation>Certificati (*.pem *.crt);;Tutti i file (*)</translation>
     </message>
     <message>
         <source>The server address is not a valid http(s) URL.</source>
-        <translation type="unfinished"></translation>
+        <translation>L'indirizzo del server non è un URL http(s) valido.</translation>
     </message>
     <message>
         <source>The CA bundle file does not exist.</source>
-        <translation type="unfinished"></translation>
+        <translation>Il file del bundle CA non esiste.</translation>
     </message>
 </context>
 <context>
     <name>SignInWindow</name>
     <message>
         <source>Recognition console — sign in</source>
-        <translation type="unfinished"></translation>
+        <translation>Console di riconoscimento — accesso</translation>
     </message>
     <message>
         <source>INFOCERT · RECOGNITION DESK</source>
-        <translation type="unfinished"></translation>
+        <translation>INFOCERT · SPORTELLO DI RICONOSCIMENTO</translation>
     </message>
     <message>
         <source>Sign in</source>
-        <translation type="unfinished"></translation>
+        <translation>Accedi</translation>
     </message>
     <message>
         <source>Operator access to the remote recognition desk.</source>
-        <translation type="unfinished"></translation>
+        <translation>Accesso operatore allo sportello di riconoscimento a distanza.</translation>
     </message>
     <message>
         <source>user name</source>
-        <translation type="unfinished"></translation>
+        <translation>nome utente</translation>
     </message>
     <message>
         <source>6 digits from the authenticator app</source>
-        <translation type="unfinished"></translation>
+        <translation>6 cifre dall'app di autenticazione</translation>
     </message>
     <message>
         <source>Remember me on this computer (system keyring)</source>
-        <translation type="unfinished"></translation>
+        <translation>Ricordami su questo computer (portachiavi di sistema)</translation>
     </message>
     <message>
         <source>Server</source>
-        <translation type="unfinished"></translation>
+        <translation>Server</translation>
     </message>
     <message>
         <source>User</source>
-        <translation type="unfinished"></translation>
+        <translation>Utente</translation>
     </message>
     <message>
         <source>Password</source>
-        <translation type="unfinished"></translation>
+        <translation>Password</translation>
     </message>
     <message>
         <source>Code (TOTP)</source>
-        <translation type="unfinished"></translation>
+        <translation>Codice (TOTP)</translation>
     </message>
     <message>
         <source>Signing in…</source>
-        <translation type="unfinished"></translation>
+        <translation>Accesso in corso…</translation>
     </message>
     <message>
         <source>Settings…</source>
-        <translation type="unfinished"></translation>
+        <translation>Impostazioni…</translation>
     </message>
 </context>
 </TS>

@@ -63,7 +63,8 @@ class _CaptureCell(QWidget):
         self.thumbs: dict[str, QLabel] = {}
         self.sizes: dict[str, QLabel] = {}
         layout = QHBoxLayout(self)
-        layout.setContentsMargins(2, 2, 2, 2)
+        layout.setContentsMargins(28, 2, 2, 6)
+        layout.setSpacing(6)
         for target in targets:
             button = QPushButton(target_label(target), self)
             button.setObjectName(f"capture_{target}")
@@ -77,6 +78,7 @@ class _CaptureCell(QWidget):
             )
             thumb = QLabel(self)
             thumb.setFixedHeight(THUMB_HEIGHT)
+            thumb.setMinimumWidth(THUMB_HEIGHT * 16 // 9)
             size = QLabel(self)
             size.setObjectName("hint")
             box = QVBoxLayout()
@@ -95,16 +97,18 @@ class ScriptChecklist(QWidget):
     step_marked = Signal(str, str)  # step id, status
     capture_requested = Signal(str, str)  # step id, target
 
-    COL_MARK, COL_TITLE, COL_TIME, COL_CAPTURE = range(4)
+    COL_MARK, COL_TITLE, COL_TIME = range(3)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("scriptChecklist")
         self.tree = QTreeWidget(self)
         self.tree.setObjectName("checklist")
-        self.tree.setColumnCount(4)
-        self.tree.setHeaderLabels(["", self.tr("Step"), self.tr("Time"), self.tr("Still")])
+        self.tree.setColumnCount(3)
+        self.tree.setHeaderLabels(["", self.tr("Step"), self.tr("Time")])
         self.tree.setRootIsDecorated(False)
+        self.tree.setIndentation(0)
+        self.tree.setItemsExpandable(False)
         self.tree.setUniformRowHeights(False)
         self.tree.setWordWrap(True)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -112,7 +116,6 @@ class ScriptChecklist(QWidget):
         header.setSectionResizeMode(self.COL_MARK, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(self.COL_TITLE, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(self.COL_TIME, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(self.COL_CAPTURE, QHeaderView.ResizeMode.ResizeToContents)
         self.tree.installEventFilter(self)
         self.hint = QLabel(
             self.tr("↑/↓ move · Space/Enter passed · F failed · S skip · C capture"), self
@@ -138,9 +141,14 @@ class ScriptChecklist(QWidget):
             self._items[step.id] = item
             self._steps[step.id] = step
             if step.targets:
+                # the stills sit right under their step, on a row of their own
+                row = QTreeWidgetItem(item)
+                row.setFlags(Qt.ItemFlag.ItemIsEnabled)
+                row.setFirstColumnSpanned(True)
                 cell = _CaptureCell(step.id, step.targets, self)
                 self._cells[step.id] = cell
-                self.tree.setItemWidget(item, self.COL_CAPTURE, cell)
+                self.tree.setItemWidget(row, 0, cell)
+                item.setExpanded(True)
             self.update_step(step)
         if steps:
             self.tree.setCurrentItem(self._items[steps[0].id])
@@ -261,6 +269,7 @@ class ScriptChecklist(QWidget):
     def _mark(self, step_id: str, status: str, advance: bool = True) -> None:
         self.step_marked.emit(step_id, status)
         if advance:
-            below = self.tree.itemBelow(self._items[step_id])
+            index = self.tree.indexOfTopLevelItem(self._items[step_id])
+            below = self.tree.topLevelItem(index + 1)
             if below is not None:
                 self.tree.setCurrentItem(below)
