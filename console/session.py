@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from random import Random
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from console.errors import ApprovalBlocked, SessionError
 from console.models import (
@@ -323,6 +323,21 @@ class ExternalEvent(SessionEvent):
 Listener = Callable[[SessionEvent], None]
 
 
+class SessionListener(Protocol):
+    """An object with ``on_event``; ``add_listener`` takes it or a plain callable."""
+
+    def on_event(self, event: SessionEvent) -> None: ...
+
+
+def _as_callable(listener: Listener | SessionListener) -> Listener:
+    on_event = getattr(listener, "on_event", None)
+    if callable(on_event):
+        return on_event  # type: ignore[no-any-return]
+    if callable(listener):
+        return listener
+    raise TypeError("a listener is a callable or has on_event(event)")
+
+
 # --- the session ----------------------------------------------------------------------------
 
 
@@ -335,7 +350,7 @@ class Session:
         script: ScriptDefinition,
         *,
         session_id: str | None = None,
-        listeners: Iterable[Listener] = (),
+        listeners: Iterable[Listener | SessionListener] = (),
         clock: Callable[[], datetime] | None = None,
         monotonic: Callable[[], float] | None = None,
         rng: Random | None = None,
@@ -346,7 +361,7 @@ class Session:
         self._clock = clock or (lambda: datetime.now(UTC))
         self._mono = monotonic or time.monotonic
         self._rng = rng
-        self._listeners: list[Listener] = list(listeners)
+        self._listeners: list[Listener] = [_as_callable(x) for x in listeners]
         self._steps = [StepState(step=s) for s in script.steps]
         self._index = 0
         self._start_mono: float | None = None
@@ -363,12 +378,15 @@ class Session:
 
     # --- listeners and events --------------------------------------------------------------
 
-    def add_listener(self, listener: Listener) -> None:
-        self._listeners.append(listener)
+    def add_listener(self, listener: Listener | SessionListener) -> None:
+        """``listener(event)`` or ``listener.on_event(event)`` for every event, synchronously
+        in the caller's thread (the UI re-emits it as a Qt signal). Exceptions are logged."""
+        self._listeners.append(_as_callable(listener))
 
-    def remove_listener(self, listener: Listener) -> None:
-        if listener in self._listeners:
-            self._listeners.remove(listener)
+    def remove_listener(self, listener: Listener | SessionListener) -> None:
+        fn = _as_callable(listener)
+        if fn in self._listeners:
+            self._listeners.remove(fn)
 
     @property
     def events(self) -> tuple[SessionEvent, ...]:

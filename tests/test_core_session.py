@@ -386,3 +386,22 @@ def test_blockers_forbid_approval(clock: FakeClock, tmp_path: Path) -> None:
     assert session.can_approve
     assert [e.type for e in events].count("blocker_changed") == 2
     assert session.approve().decision is Decision.APPROVED
+
+
+def test_listener_objects_with_on_event(clock: FakeClock) -> None:
+    class Timeline:
+        def __init__(self) -> None:
+            self.types: list[str] = []
+
+        def on_event(self, event: SessionEvent) -> None:
+            self.types.append(event.type)
+
+    timeline = Timeline()
+    session = Session("r", load_builtin_script("in_person"), listeners=[timeline],
+                      clock=clock.now, monotonic=clock.monotonic)
+    session.start()
+    session.remove_listener(timeline)
+    session.pass_step("contacts")
+    assert timeline.types == ["session_started", "step_entered"]
+    with pytest.raises(TypeError):
+        session.add_listener(42)  # type: ignore[arg-type]
