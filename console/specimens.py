@@ -314,12 +314,15 @@ def _specimen_stamp(canvas: Image.Image, xy: tuple[int, int], size: int = 46) ->
     canvas.paste(rotated, (0, 0), rotated)
 
 
-def _mrz_block(draw: ImageDraw.ImageDraw, lines: list[str], x0: int, y0: int, width: int,
-               size: int) -> tuple[int, int, int, int]:
-    """Draw MRZ lines at a fixed pitch spanning `width`; returns the zone box."""
-    font = _font("mrz", size)
+def _mrz_block(draw: ImageDraw.ImageDraw, lines: list[str], x0: int, y0: int,
+               width: int) -> tuple[int, int, int, int]:
+    """Draw MRZ lines on a fixed grid spanning `width` (ICAO: 10 characters per inch, 6 lines
+    per inch, i.e. 30 × 50 px at 300 dpi); the font size makes the glyph advance the pitch."""
     pitch = width / len(lines[0])
-    line_h = int(size * 1.22)
+    probe = _font("mrz", 100)
+    advance = probe.getlength("H") / 100 if hasattr(probe, "getlength") else 0.6
+    font = _font("mrz", max(8, round(pitch / advance)))
+    line_h = round(pitch * 5 / 3)
     for li, line in enumerate(lines):
         for ci, ch in enumerate(line):
             draw.text((x0 + ci * pitch, y0 + li * line_h), ch, font=font, fill=(10, 10, 10))
@@ -410,7 +413,7 @@ def _cie_back(p: SpecimenPerson) -> tuple[np.ndarray, Zones]:
     _specimen_stamp(c, (380, 190), 40)
     mrz_box = (0, 392, w, h)
     d.rectangle(mrz_box, fill=(246, 244, 246))
-    zone = _mrz_block(d, person_mrz_td1(p), 48, 418, w - 96, 52)
+    zone = _mrz_block(d, person_mrz_td1(p), 56, 430, 900)
     return _rounded(c, 38), Zones(mrz=zone, extra={"ghost": ghost})
 
 
@@ -491,7 +494,7 @@ def _passport(p: SpecimenPerson) -> tuple[np.ndarray, Zones]:
     _label_value(d, x, 600, "Autorità / Authority", "MINISTRO AFFARI ESTERI", 26)
     _specimen_stamp(c, (700, 690), 60)
     d.rectangle([0, 780, w, h], fill=(244, 242, 246))
-    zone = _mrz_block(d, person_mrz_td3(p), 60, 820, w - 120, 56)
+    zone = _mrz_block(d, person_mrz_td3(p), 80, 840, 1320)
     return cv2.cvtColor(np.asarray(c), cv2.COLOR_RGB2BGR), Zones(photo=photo, mrz=zone)
 
 
@@ -531,12 +534,16 @@ class SceneParams:
 
 
 def random_scene(rng: np.random.Generator, size: tuple[int, int] = (1280, 720),
-                 hard: bool = False) -> SceneParams:
-    """Varied but plausible capture conditions (what an applicant's webcam gives)."""
+                 hard: bool = False, aspect: float = ID1_SIZE[0] / ID1_SIZE[1]) -> SceneParams:
+    """Varied but plausible capture conditions (what an applicant's webcam gives).
+
+    `aspect` is the document's width/height: the document is kept inside the frame.
+    """
     k = 1.6 if hard else 1.0
+    top = min(0.7, 0.72 * size[1] * aspect / size[0])
     return SceneParams(
         size=size, yaw=float(rng.uniform(-18, 18) * k), pitch=float(rng.uniform(-15, 15) * k),
-        roll=float(rng.uniform(-10, 10) * k), scale=float(rng.uniform(0.55, 0.8)),
+        roll=float(rng.uniform(-10, 10) * k), scale=float(rng.uniform(0.72, 1.0) * top),
         center=(float(rng.uniform(0.42, 0.58)), float(rng.uniform(0.42, 0.58))),
         blur=float(rng.choice([0, 0, 0.8, 1.2, 1.8 * k])),
         glare=float(rng.choice([0, 0, 0.5, 0.8])),

@@ -129,13 +129,30 @@ _CHECKS: dict[str, list[tuple[str, str, str]]] = {
 }
 
 
-def position_kinds(fmt: str) -> list[str]:
-    """Character class expected at each position, lines concatenated ("a", "n", "x", "s")."""
+# Known national number shapes (document code, issuing state) -> kinds of the 9 characters.
+# Italian CIE: 2 letters, 5 digits, 2 letters (CA00000AA); Italian passport: 2 letters, 7 digits.
+NATIONAL_NUMBER_KINDS: dict[tuple[str, str], str] = {
+    ("CI", "ITA"): "aannnnnaa",
+    ("P<", "ITA"): "aannnnnnn",
+}
+
+
+def position_kinds(fmt: str, first_line: str = "") -> list[str]:
+    """Character class expected at each position, lines concatenated ("a", "n", "x", "s").
+
+    With the first line (or its first 5 characters) known, a national document-number shape
+    from NATIONAL_NUMBER_KINDS narrows the mixed document-number field.
+    """
     rows, width = FORMAT_SHAPE[fmt]
     kinds = ["x"] * (rows * width)
     for _name, line, start, end, kind in _LAYOUT[fmt]:
         for i in range(start, end):
             kinds[line * width + i] = kind
+    shape = NATIONAL_NUMBER_KINDS.get((first_line[:2], first_line[2:5]))
+    if shape:
+        line, start = (0, 5) if fmt == "TD1" else (1, 0)
+        for i, kind in enumerate(shape):
+            kinds[line * width + start + i] = kind
     return kinds
 
 
@@ -211,7 +228,7 @@ def _checks(fmt: str, lines: list[str]) -> dict[str, bool]:
 def _format_fix(fmt: str, lines: list[str]) -> tuple[list[str], list[Repair]]:
     """Replace characters that cannot appear at a position (a letter in a date...)."""
     width = FORMAT_SHAPE[fmt][1]
-    kinds = position_kinds(fmt)
+    kinds = position_kinds(fmt, lines[0])
     out, repairs = [], []
     for li, line in enumerate(lines):
         chars = list(line)
@@ -280,13 +297,71 @@ def _check_fix(fmt: str, lines: list[str]) -> tuple[list[str], list[Repair]]:
     return current, repairs
 
 
+Alternatives = list[list[tuple[str, float]]]
+
+
+def _alt_fix(fmt: str, lines: list[str], alts: Alternatives) -> tuple[list[str], list[Repair]]:
+    """Swap in the OCR's runner-up at the least certain positions where a check confirms it."""
+    width = FORMAT_SHAPE[fmt][1]
+    layout = {name: (ln, s, e) for name, ln, s, e, _k in _LAYOUT[fmt]}
+    current = list(lines)
+    repairs: list[Repair] = []
+
+    def swapped(cur: list[str], flat: list[int]) -> list[str]:
+        out = [list(x) for x in cur]
+        for f in flat:
+            out[f // width][f % width] = alts[f][1][0]
+        return ["".join(x) for x in out]
+
+    def positions(ln: int, s: int, e: int) -> list[int]:
+        return [ln * width + i for i in range(s, e)]
+
+    groups: list[tuple[str, list[int]]] = []
+    for name, data_field, check_field in _CHECKS[fmt]:
+        groups.append((name, positions(*layout[data_field]) + positions(*layout[check_field])))
+    covered = {p for _n, ps in groups for p in ps}
+    comp = [p for ln, s, e in _COMPOSITE[fmt] for p in positions(ln, s, e) if p not in covered]
+    groups.append(("composite", comp + positions(*layout["composite_check"])))
+    for name, flat in groups:
+        if _checks(fmt, current)[name]:
+            continue
+        cands = [f for f in flat if f < len(alts) and alts[f][1][0] != current[f // width][
+            f % width] and alts[f][1][1] > 0.2]
+        cands.sort(key=lambda f: alts[f][0][1] - alts[f][1][1])
+        cands = cands[:6]
+        fixed = None
+        for k in (1, 2):
+            for subset in itertools.combinations(cands, k):
+                trial = swapped(current, list(subset))
+                c = _checks(fmt, trial)
+                if c[name] and (name == "composite" or c["composite"]
+                                or not _checks(fmt, current)["composite"]):
+                    fixed = (trial, subset)
+                    break
+            if fixed:
+                break
+        if fixed:
+            trial, subset = fixed
+            for f in subset:
+                repairs.append(Repair(f // width, f % width, current[f // width][f % width],
+                                      trial[f // width][f % width], "check_digit"))
+            current = trial
+    return current, repairs
+
+
 def _split_names(names: str) -> tuple[str, str]:
     surname, _sep, given = names.partition("<<")
     return surname.replace("<", " ").strip(), given.replace("<", " ").strip()
 
 
-def parse_mrz(lines: list[str], repair: bool = True) -> MrzResult | None:
-    """Validate and parse MRZ lines; None when the shape matches no format."""
+def parse_mrz(lines: list[str], repair: bool = True,
+              alternatives: Alternatives | None = None) -> MrzResult | None:
+    """Validate and parse MRZ lines; None when the shape matches no format.
+
+    `repair`: fix characters impossible at their position (format) and confusable characters
+    where a check digit confirms the fix.  `alternatives` (from the OCR: per position, lines
+    concatenated, the best and runner-up (char, score)) lets a check digit pick the runner-up.
+    """
     lines = [line.strip().upper().replace(" ", "") for line in lines]
     fmt = detect_format(lines)
     if fmt is None:
@@ -294,6 +369,9 @@ def parse_mrz(lines: list[str], repair: bool = True) -> MrzResult | None:
     repairs: list[Repair] = []
     if repair:
         lines, repairs = _format_fix(fmt, lines)
+        if alternatives is not None and len(alternatives) == sum(len(x) for x in lines):
+            lines, more = _alt_fix(fmt, lines, alternatives)
+            repairs += more
         lines, more = _check_fix(fmt, lines)
         repairs += more
     checks = _checks(fmt, lines)
