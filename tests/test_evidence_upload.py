@@ -310,3 +310,23 @@ def test_open_is_logged_at_the_service(desk: Desk, tmp_path: Path,
     assert opens[-1]["operator"] == "supervisore1"
     assert cli_main(["verify", str(sealed), "--key", str(desk.archive_private_key)]) == 0
     up.outbox.close()
+
+
+def test_session_package_sealed_and_uploaded(desk: Desk, tmp_path: Path) -> None:
+    """The UI's one-call entry point, as the autopilot uses it, with the real service."""
+    from console.evidence.session import build_session_package
+    from console.script import script_for
+    from console.session import Session
+
+    session = Session(desk.request_id, script_for("spid_personal"))
+    session.start()
+    for step in "abcdef":
+        session.pass_step(step)
+    session.suspend("poor_video", "applicant will call back")
+    sealed = build_session_package(session=session, client=desk.operator, data_dir=tmp_path)
+    assert sealed is not None and sealed.suffix == ".sealed"
+    assert not list((tmp_path / "evidence" / "work").iterdir())  # plaintext gone after upload
+    sha = hashlib.sha256(sealed.read_bytes()).hexdigest()
+    assert any(p["sha256"] == sha for p in _packages(desk, desk.request_id))
+    result = verify(sealed, key_file=desk.archive_private_key)
+    assert result.ok and result.request_id == desk.request_id

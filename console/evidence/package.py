@@ -216,8 +216,12 @@ class EvidencePackageBuilder:
 
     # ---------------------------------------------------------------- events
     def event(self, event: str, data: Mapping[str, Any] | None = None, *,
-              marker: tuple[str, str] | None = None) -> dict[str, Any]:
-        """Append any event to the audit log (and as a recording marker when ``marker``)."""
+              marker: tuple[str, str] | None = None, at: str | None = None,
+              offset_s: float | None = None) -> dict[str, Any]:
+        """Append any event to the audit log (and as a recording marker when ``marker``).
+
+        The offset is the recording's clock when a recorder runs; ``at``/``offset_s`` are used
+        when there is none (events replayed from a session after the fact)."""
         if self._finalized:
             raise PackageError("package already finalised")
         clean = scrub(dict(data or {}))
@@ -225,15 +229,18 @@ class EvidencePackageBuilder:
         if marker is not None and self.recorder is not None:
             m = self.recorder.mark(marker[0], marker[1], clean)
             offset = m["offset_s"]
-        return self.audit.append(event, clean, offset_s=offset)
+        if offset is None:
+            offset = offset_s
+        return self.audit.append(event, clean, offset_s=offset, at=at)
 
     def record_step(self, step_id: str, *, passed: bool | None, title: str | None = None,
                     answer: str | None = None, note: str | None = None,
+                    at: str | None = None, offset_s: float | None = None,
                     **extra: Any) -> dict[str, Any]:
         """A script step completed (``passed`` None = skipped / not applicable)."""
         data = {"step": step_id, "title": title, "passed": passed, "answer": answer,
                 "note": note, **extra}
-        return self.event("step", data, marker=("step", step_id))
+        return self.event("step", data, marker=("step", step_id), at=at, offset_s=offset_s)
 
     def add_capture(
         self,
@@ -244,6 +251,7 @@ class EvidencePackageBuilder:
         quality: Mapping[str, Any] | None = None,
         checks: Mapping[str, Any] | None = None,
         still_id: str | None = None,
+        offset_s: float | None = None,
     ) -> dict[str, Any]:
         """Keep a still losslessly: PNG bytes as received, a BGR ndarray encoded as PNG,
         JPEG bytes kept as received (re-encoding would not recover anything)."""
@@ -262,7 +270,8 @@ class EvidencePackageBuilder:
                 "bytes": len(data), "width": size[0], "height": size[1],
                 "captured_at": captured_at or utc_now(), "still_id": still_id,
                 "quality": dict(quality or {}), "checks": dict(checks or {})}
-        return self.event("capture", info, marker=("capture", step))
+        return self.event("capture", info, marker=("capture", step), at=captured_at,
+                          offset_s=offset_s)
 
     def otp_event(self, action: str, **info: Any) -> dict[str, Any]:
         """OTP sent / verified / failed / exhausted / resent. The code itself is never kept."""

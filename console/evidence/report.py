@@ -152,6 +152,14 @@ def write_report(path: Path, session: Mapping[str, Any], entries: Sequence[Mappi
                 pdf.image(str(img), x=pdf.l_margin + 10, h=35)
             except Exception:  # a damaged still must not prevent the report
                 log.warning("still not drawn in the report")
+    for e in by.get("capture_checks", []):
+        d = e.get("data") or {}
+        line(f"{stamp(e)}  checks of {d.get('target')}:")
+        for label in ("quality", "checks"):
+            values = d.get(label) or {}
+            if values:
+                text = ", ".join(f"{k}={v}" for k, v in sorted(values.items()))
+                line(f"      {label}: {text}")
     if not by.get("capture"):
         line("No stills.")
 
