@@ -445,6 +445,8 @@ class InPersonWindow(QMainWindow):
             else "—"
         )
         self._build_steps()
+        self._clear_card()
+        self.card_status.setText(self.tr("Insert the Tessera Sanitaria in the reader."))
         for target in CAPTURE_TARGETS:
             self.capture_views[target].setText(self.tr("not taken"))
             self.capture_views[target].setPixmap(QPixmap())
@@ -541,8 +543,9 @@ class InPersonWindow(QMainWindow):
             return
         if ev.kind == CardEventKind.INSERTED:
             self._card_present_atr = ev.atr
-            if self.workflow.request is not None and self.workflow.card is None:
-                self.read_card()
+            session = self.workflow.session
+            if self.workflow.request is not None and session is not None and not session.is_closed:
+                self.read_card()  # a new card replaces the one read before (e.g. the wrong one)
             elif self.workflow.request is None:
                 self.card_status.setText(self.tr("Card inserted. Look the request up first."))
         elif ev.kind == CardEventKind.REMOVED:
