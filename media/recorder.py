@@ -9,8 +9,12 @@ Design (see docs in the module's report and issue 4):
   caller; nothing is encoded outside the recorder thread.
 * Streams, in this order: ``applicant_video``, ``operator_video`` (H.264, libx264 ``veryfast``,
   yuv420p, keyframe forced at least every 2 s), ``applicant_audio``, ``operator_audio`` (Opus,
-  48 kHz mono). All timestamps come from one monotonic clock: a frame stamped ``ts`` is placed at
-  ``ts - start_ts`` seconds in every stream, so streams stay in sync.
+  48 kHz mono). All streams are placed on one monotonic clock (``start_ts`` = 0 in the file):
+  a frame stamped ``ts`` goes at ``ts - start_ts``. Arrival stamps only ever come late (jitter
+  buffer, a busy loop), so a video frame that carries its sender timestamp (aiortc's pts) is
+  placed at sender time + the least delay of the last ~2 s, and audio -- whose time is its sample
+  count -- follows the least-delayed arrivals of the last ~1 s (silence inserted or samples trimmed
+  when that drifts by more than 20 ms). Stalls and bursts therefore do not shift lip-sync.
 * Crash safety: Matroska with ``cluster_time_limit=1000`` and ``flush_packets=1``; after a
   ``kill -9`` everything but (about) the last second plays. x264 runs without B-frames and with a
   short lookahead so the encoder does not hold back more than a few frames.

@@ -329,3 +329,44 @@ def test_cli_verify_exit_codes(package: Path, capsys: pytest.CaptureFixture[str]
     out = capsys.readouterr().out
     assert "altered: transcript.json" in out and "removed: report.pdf" in out
     assert cli_main(["verify", str(package.parent / "nope")]) != 0
+
+
+def test_recognition_console_evidence_verify_command(package: Path) -> None:
+    """The real command line: ``recognition-console evidence verify`` (console.cli dispatch)."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "console", "evidence", *args],
+                              capture_output=True, text=True, cwd=root, timeout=120)
+
+    ok = run("verify", str(package))
+    assert ok.returncode == 0, ok.stderr
+    assert "OK: package" in ok.stdout
+    (package / "captures" / "01_document_front.png").unlink()
+    bad = run("verify", str(package), "--json")
+    assert bad.returncode == 1
+    problems = json.loads(bad.stdout)["problems"]
+    assert problems == [{"kind": "removed", "path": "captures/01_document_front.png",
+                         "detail": "listed in the manifest, missing"}]
+
+
+def test_one_byte_flipped_in_the_archive(package: Path, tmp_path: Path) -> None:
+    """The tar archive too: file contents by the manifest, headers by their checksums,
+    padding and end blocks must be zero -- every byte counts."""
+    import random
+
+    archive = build_archive(package, tmp_path / "p.tar")
+    data = archive.read_bytes()
+    rng = random.Random(4)
+    positions = sorted({rng.randrange(len(data)) for _ in range(120)} | {0, len(data) - 1})
+    for pos in positions:
+        bad = bytearray(data)
+        bad[pos] ^= 1 << rng.randrange(8)
+        target = tmp_path / "flipped.tar"
+        target.write_bytes(bytes(bad))
+        result = verify(target)
+        assert not result.ok, pos
+        assert result.problems and all(p.path for p in result.problems)

@@ -222,7 +222,35 @@ def verify(path: str | os.PathLike[str], *, key_file: str | os.PathLike[str] | N
         return result
     try:
         with tarfile.open(p, mode="r:") as tar:
-            return verify_stream(_iter_tar(tar), trusted_keys)
+            result = verify_stream(_iter_tar(tar), trusted_keys)
+        result.problems += _tar_slack(p)
+        result.ok = not result.problems
+        return result
     except tarfile.TarError:
         return VerifyResult(ok=False, problems=[Problem(
             "invalid", p.name, "neither a package folder, a tar archive nor a sealed package")])
+
+
+def _tar_slack(path: Path) -> list[Problem]:
+    """Bytes of a tar outside headers and file contents (block padding, end-of-archive
+    blocks) must be zero: with the header checksums and the manifest's file hashes this makes
+    every byte of the archive count."""
+    problems: list[Problem] = []
+    size = path.stat().st_size
+    with tarfile.open(path, mode="r:") as tar, open(path, "rb") as raw:
+        end = 0
+        for m in tar:
+            data_end = m.offset_data + (m.size if m.isfile() else 0)
+            pad_end = -(-data_end // tarfile.BLOCKSIZE) * tarfile.BLOCKSIZE
+            raw.seek(data_end)
+            if raw.read(pad_end - data_end).strip(b"\0"):
+                problems.append(Problem("altered", path.name,
+                                        f"padding after {m.name} is not zero"))
+            end = pad_end
+        raw.seek(end)
+        while block := raw.read(1 << 16):
+            if block.strip(b"\0"):
+                problems.append(Problem("altered", path.name,
+                                        f"data after the last file (offset >= {end} of {size})"))
+                break
+    return problems
