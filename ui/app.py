@@ -11,6 +11,7 @@ import logging
 import os
 import signal
 import sys
+import time
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -67,17 +68,24 @@ def run(args: argparse.Namespace) -> int:
     setup_logging(args.log_level)
     app = create_qapp()
     from ui.i18n import install_language
-    from ui.integration import SettingsStore
-    from ui.main_window import ConsoleShell
+    from ui.settings_store import SettingsStore
+    from ui.shell import ConsoleShell
 
     settings = SettingsStore()
     install_language(args.language or settings.get("language") or "it")
     shell = ConsoleShell(settings)
     shell.show_sign_in(server=args.server, user=args.user)
+    if not args.quit_after_shown:
+        shell.warm_up()
     if args.quit_after_shown:
         from PySide6.QtCore import QTimer
 
-        QTimer.singleShot(0, shell.quit)
+        def shown() -> None:
+            # first event-loop turn after show(): the window is mapped and painted
+            print(f"sign-in shown at {time.time():.6f}", flush=True)
+            shell.quit()
+
+        QTimer.singleShot(0, shown)
     status = exec_app(app, shell)
     report_threads()
     return status

@@ -241,8 +241,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"recognition-console demo: {exc}", file=sys.stderr)
             return 1
         from ui.i18n import install_language
-        from ui.integration import SettingsStore
-        from ui.main_window import ConsoleShell
+        from ui.settings_store import SettingsStore
+        from ui.shell import ConsoleShell
 
         settings = SettingsStore()
         language = args.language or ("en" if args.autopilot else "it")

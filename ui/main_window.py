@@ -5,20 +5,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QObject, Signal, Slot
+from PySide6.QtCore import Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QStackedWidget, QWidget
 
 from ui.controller import ConsoleController
-from ui.i18n import install_language
-from ui.integration import SettingsStore
-from ui.logview import LogView, log_handler
 from ui.messages import error_message
 from ui.queue_view import QueueView
 from ui.session_window import SessionWindow
-from ui.settings_dialog import SettingsDialog
-from ui.signin import SignInWindow
-from ui.tasks import shutdown_pool
 
 log = logging.getLogger(__name__)
 
@@ -103,93 +97,3 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         event.ignore()
         self.close_requested.emit()
-
-
-class ConsoleShell(QObject):
-    """Owns the controller and the windows; the app and the demo both build one."""
-
-    def __init__(self, settings: SettingsStore, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.settings = settings
-        self.controller = ConsoleController(settings, parent=self)
-        self.sign_in = SignInWindow()
-        self.main: MainWindow | None = None
-        self._log_view: LogView | None = None
-        self._shut = False
-        self.sign_in.submitted.connect(self.controller.sign_in)
-        self.sign_in.settings_requested.connect(self.open_settings)
-        self.controller.signed_in.connect(self._signed_in)
-        self.controller.sign_in_failed.connect(self.sign_in.show_error)
-        self.controller.auth_lost.connect(self._auth_lost)
-
-    # --- windows -----------------------------------------------------------------------------
-    def show_sign_in(self, server: str | None = None, user: str | None = None) -> None:
-        url = server or self.settings.get("server_url") or ""
-        username = user or self.settings.get("last_user") or ""
-        remember = bool(self.settings.get("remember"))
-        password = self.controller.stored_password(url, username) if remember else ""
-        self.sign_in.prefill(url, username, password, remember)
-        self.sign_in.show()
-        self.sign_in.raise_()
-
-    @Slot(object)
-    def _signed_in(self, operator: Any) -> None:
-        self.sign_in.set_busy(False)
-        self.sign_in.password.clear()
-        self.sign_in.totp.clear()
-        self.sign_in.hide()
-        if self.main is None:
-            self.main = MainWindow(self.controller)
-            self.main.close_requested.connect(self.quit)
-            self.main.settings_action.triggered.connect(self.open_settings)
-            self.main.log_action.triggered.connect(self.open_log)
-        self.main.set_operator(operator)
-        self.main.show()
-        self.controller.start_queue_polling()
-
-    @Slot()
-    def _auth_lost(self) -> None:
-        log.info("authentication lost: back to sign-in")
-        self.sign_in.show_error("not_authenticated")
-        self.sign_in.show()
-
-    @Slot()
-    def open_settings(self) -> None:
-        parent = self.main if self.main is not None and self.main.isVisible() else self.sign_in
-        dialog = SettingsDialog(self.settings.values(), parent)
-        if dialog.exec():
-            values = dialog.values()
-            language_changed = values.get("language") != self.settings.get("language")
-            self.settings.update(**values)
-            if language_changed:
-                install_language(str(values["language"]))
-            if not self.sign_in.url.text():
-                self.sign_in.url.setText(str(values.get("server_url") or ""))
-
-    @Slot()
-    def open_log(self) -> None:
-        handler = log_handler()
-        if handler is None:
-            return
-        if self._log_view is None:
-            self._log_view = LogView(handler, self.main)
-        self._log_view.show()
-        self._log_view.raise_()
-
-    # --- shutdown ----------------------------------------------------------------------------
-    @Slot()
-    def quit(self) -> None:
-        """Close peer connections and the media loop first, then leave the Qt event loop."""
-        self.shutdown()
-        QCoreApplication.quit()
-
-    def shutdown(self) -> None:
-        if self._shut:
-            return
-        self._shut = True
-        log.info("shutting down")
-        self.controller.shutdown()  # peer connections, media loop, outbox, HTTP
-        shutdown_pool()  # worker threads
-        for window in (self.main, self.sign_in, self._log_view):
-            if window is not None:
-                window.hide()

@@ -812,11 +812,17 @@
     </message>
     <message numerus="yes">
         <source>%n waiting</source>
-        <translation><numerusform>%n in attesa</numerusform><numerusform>%n in attesa</numerusform></translation>
+        <translation>
+            <numerusform>%n in attesa</numerusform>
+            <numerusform>%n in attesa</numerusform>
+        </translation>
     </message>
     <message numerus="yes">
         <source>%n appointments today</source>
-        <translation><numerusform>%n appuntamento oggi</numerusform><numerusform>%n appuntamenti oggi</numerusform></translation>
+        <translation>
+            <numerusform>%n appuntamento oggi</numerusform>
+            <numerusform>%n appuntamenti oggi</numerusform>
+        </translation>
     </message>
 </context>
 <context>

@@ -111,6 +111,7 @@ class ScriptChecklist(QWidget):
         self.tree.setItemsExpandable(False)
         self.tree.setUniformRowHeights(False)
         self.tree.setWordWrap(True)
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideNone)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         header = self.tree.header()
         header.setSectionResizeMode(self.COL_MARK, QHeaderView.ResizeMode.ResizeToContents)
