@@ -110,7 +110,10 @@ async def logout(request: web.Request) -> web.Response:
 
 
 async def me(request: web.Request) -> web.Response:
-    return json_response(operator_json(require(request)))
+    op = require(request)
+    sess = request.app[DESK].store.active_session_of_operator(op.id)
+    return json_response({**operator_json(op), "active_session_id": sess.id if sess else None,
+                          "active_request_id": sess.request_id if sess else None})
 
 
 async def list_operators(request: web.Request) -> web.Response:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import secrets
 from datetime import datetime
 from typing import Any
@@ -29,6 +30,7 @@ from server.web_util import json_response, read_object, require
 logger = logging.getLogger(__name__)
 
 STAFF = ("operator", "partner", "supervisor")
+_SIX_DIGITS = re.compile(r"^[0-9]{6}$")
 CALL_STAFF = ("operator", "supervisor")
 
 
@@ -285,7 +287,7 @@ async def verify_otp(request: web.Request) -> web.Response:
     body = await read_object(request)
     f = Fields()
     f.unknown(body, {"code"})
-    code = f.string(body, "code", "code", max_len=6, min_len=6)
+    code = f.string(body, "code", "code", max_len=6, min_len=6, pattern=_SIX_DIGITS)
     if f.errors or code is None:
         raise ApiError(422, "validation_failed", fields=f.errors)
     if desk.store.request(req_id) is None:

@@ -197,7 +197,9 @@ def _paths(demo: bool) -> dict[str, Any]:
                      additional=False), auth=False)},
         f"{API}/auth/logout": {"post": op("Logout", "auth", {200: obj({
             "logged_out": {"type": "boolean"}})}, (401,))},
-        f"{API}/auth/me": {"get": op("Who am I", "auth", {200: ref("Operator")}, (401,))},
+        f"{API}/auth/me": {"get": op("Who am I", "auth", {200: {"allOf": [ref("Operator"), obj({
+            "active_session_id": {"type": ["string", "null"]},
+            "active_request_id": {"type": ["string", "null"]}})]}}, (401,))},
         f"{API}/operators": {
             "get": op("List operators", "operators", {200: obj({
                 "operators": {"type": "array", "items": ref("Operator")}})}, (401, 403)),

@@ -25,8 +25,13 @@ class JsonlOutbox:
         line = json.dumps(record, ensure_ascii=False) + "\n"
         with self._lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a", encoding="utf-8") as fh:
-                fh.write(line)
+            with self.path.open("a+b") as fh:
+                # after a crash mid-line, start on a fresh line: the torn one stays unreadable
+                if fh.tell() > 0:
+                    fh.seek(-1, 2)
+                    if fh.read(1) != b"\n":
+                        fh.write(b"\n")
+                fh.write(line.encode("utf-8"))
 
     async def append_async(self, record: dict[str, Any]) -> None:
         await asyncio.to_thread(self.append, record)

@@ -5,6 +5,7 @@ The message text carries a one-time code: never log it, nor the number.
 
 from __future__ import annotations
 
+import base64
 import logging
 from pathlib import Path
 from typing import Any, Protocol
@@ -67,15 +68,15 @@ class HttpGatewaySender:
 
     async def send(self, to: str, body: str, sent_at: str) -> None:
         headers = {"Accept": "application/json"}
-        auth = None
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
         elif self.user is not None:
-            auth = aiohttp.BasicAuth(self.user, self.password or "")
+            pair = f"{self.user}:{self.password or ''}".encode()
+            headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
         payload = {"to": to, "text": body, "from": self.sender_id}
         try:
             async with aiohttp.ClientSession(timeout=self.timeout) as http, http.post(
-                self.url, json=payload, headers=headers, auth=auth
+                self.url, json=payload, headers=headers
             ) as resp:
                 if resp.status >= 300:
                     logger.warning("sms gateway answered HTTP %d", resp.status)
