@@ -30,7 +30,9 @@ OTP_RE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
 
 
 class Autopilot(QObject):
-    def __init__(self, shell: Any, env: Any, report: Path, timeout_s: float = 240.0) -> None:
+    def __init__(
+        self, shell: Any, env: Any, report: Path, timeout_s: float = 240.0, hold_s: float = 0.0
+    ) -> None:
         super().__init__(shell)
         self.shell = shell
         self.c = shell.controller
@@ -50,6 +52,9 @@ class Autopilot(QObject):
         self.otp_code_typed = False
         self.evidence: str | None = None
         self.timeline: list[dict[str, Any]] = []
+        self.hold_s = hold_s
+        self.cpu: dict[str, float] | None = None
+        self._hold_start: tuple[float, float, int] | None = None
         self._timer = QTimer(self)
         self._timer.setInterval(TICK_MS)
         self._timer.timeout.connect(self._tick)
@@ -143,9 +148,27 @@ class Autopilot(QObject):
         if self.c.call_state == "connected" and self.c.stats.frames_received >= MIN_FRAMES:
             self.step_index = 0
             self.substate = ""
-            self._go("steps")
+            self._go("hold" if self.hold_s > 0 else "steps")
         elif self.c.call_state.startswith("failed"):
             self._fail("call failed")
+
+    def _phase_hold(self) -> None:
+        """Stay in the call, measuring this process's CPU time (all its threads)."""
+        now = (time.monotonic(), time.process_time(), self.c.stats.frames_received)
+        if self._hold_start is None:
+            self._hold_start = now
+            return
+        wall = now[0] - self._hold_start[0]
+        if wall < self.hold_s:
+            return
+        cpu = now[1] - self._hold_start[1]
+        self.cpu = {
+            "seconds": round(wall, 2),
+            "cores": round(cpu / wall, 3),
+            "frames_shown_per_s": round((now[2] - self._hold_start[2]) / wall, 1),
+        }
+        log.info("autopilot: console CPU during the call %.2f cores", cpu / wall)
+        self._go("steps")
 
     def _phase_steps(self) -> None:
         if self.step_index >= len(self.step_ids):
@@ -273,6 +296,7 @@ class Autopilot(QObject):
             ],
             "latency_ms": c.stats.latency(),
             "evidence": self.evidence,
+            "cpu": self.cpu,
             "applicant": getattr(self.env, "applicant_kind", "synthetic"),
             "duration_s": round(c.call_seconds(), 1),
             "error": self.error,

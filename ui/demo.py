@@ -46,6 +46,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--language", choices=("it", "en"), help="interface language")
     parser.add_argument("--timeout", type=float, default=240.0,
                         help="autopilot: give up after this many seconds")
+    parser.add_argument("--hold", type=float, default=0.0,
+                        help="autopilot: stay this many seconds in the call before the script "
+                             "and report the console's CPU use (benchmark)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument("--log-level", default="INFO")
 
@@ -255,7 +258,8 @@ def run(args: argparse.Namespace) -> int:
         if args.autopilot:
             from ui.autopilot import Autopilot
 
-            pilot = Autopilot(shell, env, args.report, timeout_s=args.timeout)
+            pilot = Autopilot(shell, env, args.report, timeout_s=args.timeout + args.hold,
+                              hold_s=args.hold)
             pilot.start()
             exec_app(app, shell)
             return pilot.exit_status

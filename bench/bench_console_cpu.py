@@ -1,0 +1,60 @@
+"""CPU of the console process during a 720p 30 fps call (target ≤ 1 core of this machine).
+
+    .venv/bin/python -m bench.bench_console_cpu [--hold 20] [--display xvfb|offscreen]
+
+Runs the demo autopilot (real desk service and synthetic applicant as separate processes, so
+their CPU is not counted) and holds the call for ``--hold`` seconds before walking the script.
+The console measures its own process CPU time (every thread: GUI painting, media engine
+decoding and encoding, workers) over that window and writes it in the report. With Xvfb the
+video is really painted on an X display; offscreen skips the window system.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--hold", type=float, default=20.0)
+    parser.add_argument("--display", choices=("xvfb", "offscreen"),
+                        default="xvfb" if shutil.which("xvfb-run") else "offscreen")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "report.json"
+        cmd = [sys.executable, "-m", "console", "demo", "--autopilot", "--report", str(report),
+               "--hold", str(args.hold), "--log-level=WARNING"]
+        env = dict(os.environ)
+        if args.display == "xvfb":
+            cmd = ["xvfb-run", "-a", "-s", "-screen 0 1600x1000x24", *cmd]
+            env.pop("QT_QPA_PLATFORM", None)
+        else:
+            env["QT_QPA_PLATFORM"] = "offscreen"
+        proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True,
+                              timeout=600)
+        if not report.exists():
+            print(proc.stderr[-2000:], file=sys.stderr)
+            return 1
+        data = json.loads(report.read_text())
+    cpu = data.get("cpu") or {}
+    print(f"display: {args.display}; call held {cpu.get('seconds')} s at "
+          f"{data['video']['width']}x{data['video']['height']}")
+    print(f"console process CPU during the call: {cpu.get('cores')} cores (target ≤ 1.0)")
+    print(f"frames shown: {cpu.get('frames_shown_per_s')} per second")
+    print(f"glass-to-glass latency: p50 {data['latency_ms']['p50']} ms, "
+          f"p95 {data['latency_ms']['p95']} ms")
+    print("recording: not running (the session recording is not wired into the console yet)")
+    return 0 if proc.returncode == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
