@@ -22,7 +22,7 @@ from server.context import DESK, Desk
 from server.errors import ApiError, not_found
 from server.store import EvidencePackage, IdRequest, Operator
 from server.validation import Fields, is_uuid, iso, parse_date, parse_datetime
-from server.web_util import json_response, read_object, require
+from server.web_util import json_response, read_body, read_object, require
 
 logger = logging.getLogger(__name__)
 
@@ -127,7 +127,7 @@ async def put_chunk(request: web.Request) -> web.Response:
     limit = desk.config.max_chunk_size
     if request.content_length is not None and request.content_length > limit:
         raise ApiError(413, "chunk_too_large", max_chunk=limit)
-    data = await request.content.read(limit + 1)
+    data = await read_body(request, limit)
     if len(data) > limit:
         raise ApiError(413, "chunk_too_large", max_chunk=limit)
     if not data:

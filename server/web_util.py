@@ -27,10 +27,23 @@ def json_response(data: Any, status: int = 200) -> web.Response:
                         content_type="application/json")
 
 
+async def read_body(request: web.Request, limit: int) -> bytes:
+    """The whole body, or ``limit + 1`` bytes when it is larger (the caller refuses it)."""
+    parts: list[bytes] = []
+    total = 0
+    while total <= limit:
+        block = await request.content.read(limit + 1 - total)
+        if not block:
+            break
+        parts.append(block)
+        total += len(block)
+    return b"".join(parts)
+
+
 async def read_json(request: web.Request) -> Any:
     if request.content_length is not None and request.content_length > MAX_JSON_BODY:
         raise ApiError(413, "body_too_large")
-    raw = await request.content.read(MAX_JSON_BODY + 1)
+    raw = await read_body(request, MAX_JSON_BODY)
     if len(raw) > MAX_JSON_BODY:
         raise ApiError(413, "body_too_large")
     if not raw.strip():
