@@ -22,7 +22,7 @@ import pyotp
 import pytest
 
 from console.client import DeskClient
-from console.errors import ServerUnreachable
+from console.errors import InvalidTotp, ServerUnreachable
 from console.evidence import WorkstationKey, open_sealed, verify
 from console.evidence.cli import main as cli_main
 from console.evidence.upload import EVIDENCE_KIND, Uploader, upload_key
@@ -56,14 +56,14 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
         [sys.executable, "-m", "server", "seed", "--json", "--data-dir", str(data)],
         capture_output=True, text=True, env=env, cwd=ROOT, timeout=120, check=True)
     seed = json.loads(seeded.stdout.strip().splitlines()[-1])
+    errlog = open(data / "serve.stderr", "w")  # noqa: SIM115 - closed at teardown
     proc = subprocess.Popen(
         [sys.executable, "-m", "server", "serve", "--demo", "--port", "0", "--data-dir",
-         str(data)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
-        cwd=ROOT)
+         str(data)], stdout=subprocess.PIPE, stderr=errlog, text=True, env=env, cwd=ROOT)
     try:
         assert proc.stdout is not None
         url = ""
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             line = proc.stdout.readline()
             if line.startswith("listening on "):
@@ -71,12 +71,17 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
                 break
             if not line and proc.poll() is not None:
                 break
-        assert url, "desk service did not start"
+        assert url, "desk service did not start: " + (data / "serve.stderr").read_text()[-2000:]
         ops = {o["username"]: o for o in seed["operators"]}
         clients = {}
         for name in ("operatore1", "supervisore1"):
-            c = DeskClient(url)
-            c.login(name, ops[name]["password"], pyotp.TOTP(ops[name]["totp_secret"]).now())
+            c = DeskClient(url, timeout=(10.0, 60.0))
+            totp = pyotp.TOTP(ops[name]["totp_secret"])
+            try:
+                c.login(name, ops[name]["password"], totp.now())
+            except InvalidTotp:  # the 30 s step turned between code and check: next one
+                time.sleep(30 - time.time() % 30 + 0.5)
+                c.login(name, ops[name]["password"], totp.now())
             clients[name] = c
         yield Desk(url, data, seed["requests"][0]["id"], clients["operatore1"],
                    clients["supervisore1"], clients["supervisore1"].access_token())
@@ -89,6 +94,7 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(5)
+        errlog.close()
 
 
 class FlakyApi:

@@ -29,7 +29,8 @@ from console.evidence.errors import EvidenceError
 from console.evidence.keys import WorkstationKey
 from console.evidence.package import EvidencePackageBuilder
 from console.evidence.report import AGID_STEPS
-from console.evidence.upload import Api, Uploader, upload_key
+from console.evidence.upload import Api, Progress, Uploader, upload_key
+from console.outbox import Outbox
 
 log = logging.getLogger(__name__)
 
@@ -207,9 +208,14 @@ class SessionEvidence:
 
     # ------------------------------------------------------------------ end of session
     def finish(self, client: Api | None = None, *, upload: bool = True,
-               keep_sealed: bool = False) -> FinishResult:
+               keep_sealed: bool = False, outbox: Outbox | None = None,
+               progress: Progress | None = None) -> FinishResult:
         """Stop recording, finalise and sign; then seal and queue for upload (with a client),
-        and try the upload now. Without a client the folder waits for ``Uploader.recover``."""
+        and try the upload now. Without a client the folder waits for ``Uploader.recover``.
+
+        Blocks while the recorder drains and the upload runs: call it from a worker thread,
+        never the GUI thread. Pass the process's shared ``outbox`` when there is one (its
+        worker then retries the upload), and ``progress(package_id, done, total)`` for a bar."""
         try:
             self.session.remove_listener(self._on_event)
         except Exception:  # already removed
@@ -222,7 +228,8 @@ class SessionEvidence:
         sealed: Path | None = None
         queued = uploaded = False
         if client is not None:
-            up = Uploader(client, self.data_dir, keep_sealed=keep_sealed)
+            up = Uploader(client, self.data_dir, keep_sealed=keep_sealed, outbox=outbox,
+                          progress=progress)
             try:
                 item = up.submit(folder)
                 queued = True
@@ -234,7 +241,8 @@ class SessionEvidence:
                 log.warning("package %s waits in the work folder (%s)", self.package_id,
                             exc.code)
             finally:
-                up.outbox.close()
+                if outbox is None:
+                    up.outbox.close()
         return FinishResult(self.package_id, folder, sealed, queued, uploaded)
 
 
@@ -244,14 +252,15 @@ def active_for(session_id: str) -> SessionEvidence | None:
 
 
 def build_session_package(*, session: Any, client: Any, data_dir: str | os.PathLike[str],
-                          product: str | None = None) -> Path | None:
+                          product: str | None = None, outbox: Outbox | None = None,
+                          progress: Progress | None = None) -> Path | None:
     """Finish the evidence of ``session`` (live one, or built from its events now) and return
     the sealed package's path (kept), or the plaintext folder when it could not be sealed."""
     ev = active_for(str(session.session_id))
     if ev is None:
         ev = SessionEvidence(data_dir, session, operator=getattr(client, "operator", None),
                              product=product, record=False)
-    result = ev.finish(client, keep_sealed=True)
+    result = ev.finish(client, keep_sealed=True, outbox=outbox, progress=progress)
     if result.sealed is not None and result.sealed.exists():
         return result.sealed
     return result.folder if result.folder.exists() else None
