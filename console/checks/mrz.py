@@ -298,6 +298,7 @@ def _check_fix(fmt: str, lines: list[str]) -> tuple[list[str], list[Repair]]:
 
 
 Alternatives = list[list[tuple[str, float]]]
+ALT_MARGIN = 0.12  # a runner-up is considered only when the OCR nearly preferred it
 
 
 def _alt_fix(fmt: str, lines: list[str], alts: Alternatives) -> tuple[list[str], list[Repair]]:
@@ -326,7 +327,7 @@ def _alt_fix(fmt: str, lines: list[str], alts: Alternatives) -> tuple[list[str],
         if _checks(fmt, current)[name]:
             continue
         cands = [f for f in flat if f < len(alts) and alts[f][1][0] != current[f // width][
-            f % width] and alts[f][1][1] > 0.2]
+            f % width] and alts[f][1][1] > 0.5 and alts[f][0][1] - alts[f][1][1] < ALT_MARGIN]
         cands.sort(key=lambda f: alts[f][0][1] - alts[f][1][1])
         cands = cands[:6]
         fixed = None

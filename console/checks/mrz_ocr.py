@@ -28,6 +28,7 @@ Engine = Literal["template", "tesseract"]
 _TW, _TH = 18, 26  # template size (w, h)
 _MARGIN = 3  # search margin around a cell, template pixels
 _WORK_WIDTH = 1000
+MIN_CONFIDENCE = 0.7  # genuine MRZs read ≥ 0.85; printed text and barcodes ≤ 0.62
 
 
 @dataclass
@@ -53,6 +54,7 @@ class MrzRead:
     boxes: list[LineBox]  # in the coordinates of the image given to read_mrz
     engine: Engine
     rotated_180: bool = False
+    confidence: float = 0.0  # mean template correlation of the chosen characters (0..1)
 
 
 # ------------------------------------------------------------------------------------------
@@ -334,8 +336,8 @@ def _fit_length(text: str, n: int, right_anchor: bool) -> str:
 
 
 def _read_with(gray: np.ndarray, boxes: list[LineBox], engine: Engine) -> tuple[
-        MrzResult | None, list[str]]:
-    best: tuple[MrzResult | None, list[str]] = (None, [])
+        MrzResult | None, list[str], float]:
+    best: tuple[MrzResult | None, list[str], float] = (None, [], 0.0)
     best_score = -1
     for fmt in _guess_format(boxes):
         rows, n = FORMAT_SHAPE[fmt]
@@ -362,12 +364,15 @@ def _read_with(gray: np.ndarray, boxes: list[LineBox], engine: Engine) -> tuple[
             lines = ["".join(a[0][0] for a in alts[i * n:(i + 1) * n]) for i in range(rows)]
         if len(lines) != rows:
             continue
+        confidence = float(np.mean([a[0][1] for a in alts])) if alts else 1.0
+        if confidence < MIN_CONFIDENCE:
+            continue  # text that is not an MRZ (a barcode, printed data lines)
         result = parse_mrz(lines, alternatives=alts or None)
         if result is None:
             continue
         score = sum(result.checks.values())
         if score > best_score:
-            best, best_score = (result, lines), score
+            best, best_score = (result, lines, confidence), score
         if result.valid:
             break
     return best
@@ -396,10 +401,10 @@ def read_mrz(img: np.ndarray, engine: Engine = "template",
         boxes = find_mrz_lines(g, bottom_fraction=0.6 if rectified else 1.0)
         if not boxes:
             continue
-        result, lines = _read_with(g, boxes, engine)
+        result, lines, confidence = _read_with(g, boxes, engine)
         back = [LineBox(int(b.x0 / scale), int(b.y0 / scale), int(b.x1 / scale),
                         int(b.y1 / scale)) for b in boxes]
-        read = MrzRead(result, lines, back, engine, rot)
+        read = MrzRead(result, lines, back, engine, rot, confidence)
         if result is not None and result.valid:
             return read
         if fallback.result is None or (result is not None and sum(result.checks.values())
