@@ -12,8 +12,9 @@ from datetime import date
 import cv2
 import numpy as np
 
-from console.checks import barcode, card, faces, mrz, mrz_ocr, quality
+from console.checks import barcode, card, mrz, mrz_ocr, quality
 from console.checks import codice_fiscale as cfmod
+from console.checks import faces as facemod
 
 logger = logging.getLogger(__name__)
 
@@ -26,8 +27,8 @@ class Inspection:
     mrz_comparison: dict[str, object] | None = None
     codice_fiscale: cfmod.CodiceFiscaleResult | None = None
     cf_comparison: dict[str, str] | None = None
-    faces: list[faces.Face] = field(default_factory=list)
-    face_comparison: faces.FaceComparison | None = None
+    faces: list[facemod.Face] = field(default_factory=list)
+    face_comparison: facemod.FaceComparison | None = None
     errors: list[dict[str, str]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, object]:
@@ -64,10 +65,10 @@ def _better(a: mrz_ocr.MrzRead | None, b: mrz_ocr.MrzRead) -> mrz_ocr.MrzRead:
     return b if sum(b.result.checks.values()) > sum(a.result.checks.values()) else a
 
 
-def _faces_in_card_photo(img: np.ndarray, det: card.CardDetection) -> list[faces.Face]:
+def _faces_in_card_photo(img: np.ndarray, det: card.CardDetection) -> list[facemod.Face]:
     """Faces in the rectified document, boxes mapped back to the image."""
     flat = card.rectify(img, det.corners, det.format)
-    found = faces.detect_faces(flat, upsample=1)
+    found = facemod.detect_faces(flat, upsample=1)
     if not found:
         return []
     w, h = card.RECTIFIED_SIZE[det.format]
@@ -77,7 +78,7 @@ def _faces_in_card_photo(img: np.ndarray, det: card.CardDetection) -> list[faces
     for f in found:
         pts = np.array([[[f.box[0], f.box[1]], [f.box[2], f.box[3]]]], np.float32)
         (x0, y0), (x1, y1) = cv2.perspectiveTransform(pts, m)[0]
-        out.append(faces.Face((int(min(x0, x1)), int(min(y0, y1)), int(max(x0, x1)),
+        out.append(facemod.Face((int(min(x0, x1)), int(min(y0, y1)), int(max(x0, x1)),
                                int(max(y0, y1))), f.score))
     return out
 
@@ -115,14 +116,14 @@ def inspect_image(img: np.ndarray, request: dict[str, object] | None = None,
         res.errors.append({"code": "barcode_failed", "message": type(exc).__name__})
     if detect_faces:
         try:
-            res.faces = faces.detect_faces(img)
+            res.faces = facemod.detect_faces(img)
             if not res.faces and res.card is not None:
                 res.faces = _faces_in_card_photo(img, res.card)
             if live_face is not None:
                 doc_img = card.rectify(img, res.card.corners, res.card.format) \
                     if res.card is not None else img
-                res.face_comparison = faces.compare_faces(doc_img, live_face)
-        except faces.FaceModelsMissing as exc:
+                res.face_comparison = facemod.compare_faces(doc_img, live_face)
+        except facemod.FaceModelsMissing as exc:
             res.errors.append({"code": "face_models_missing", "message": str(exc)})
         except (cv2.error, RuntimeError) as exc:
             res.errors.append({"code": "faces_failed", "message": type(exc).__name__})
