@@ -108,6 +108,7 @@ class OperatorTestPeer:
         self.pc: RTCPeerConnection | None = None
         self.dc: RTCDataChannel | None = None
         self.session_id: str | None = None
+        self.request_id: str | None = None
         self.messages: list[dict[str, Any]] = []  # everything the server sent on the WS
         self.control_messages: list[dict[str, Any]] = []  # every JSON message from the page
         self.stats: list[dict[str, Any]] = []
@@ -146,6 +147,7 @@ class OperatorTestPeer:
             if resp.status != 200:
                 raise TestPeerError(f"queue/next failed: HTTP {resp.status} {body.get('error')}")
         self.session_id = body["session_id"]
+        self.request_id = body["request"]["id"]
         return body
 
     async def _read_ws(self) -> None:

@@ -10,7 +10,7 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -169,6 +169,8 @@ async def open_page(browser: Any, url: str) -> tuple[Any, list[str], list[str]]:
     errors: list[str] = []
     requested: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
+    # the page's own log lines, shown by pytest when a test fails
+    page.on("console", lambda m: print(f"page console {m.type}: {m.text}"))
     page.on("request", lambda r: requested.append(r.url))
     await page.goto(url)
     await page.wait_for_function("() => window.recognitionPage !== undefined")
@@ -177,6 +179,18 @@ async def open_page(browser: Any, url: str) -> tuple[Any, list[str], list[str]]:
 
 async def text(page: Any, selector: str) -> str:
     return str(await page.locator(selector).inner_text()).strip()
+
+
+def compare_with_scene(png: bytes, y4m: Path) -> tuple[float, float]:
+    """(best luma correlation with a frame of the test scene, mean step across the 1-px
+    stripes of its detail zone). Raises when the PNG is not 1280x720 colour."""
+    img = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
+    assert img is not None and img.shape == (CAMERA_HEIGHT, CAMERA_WIDTH, 3)
+    gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    best = max(float(np.corrcoef(gray.ravel(), f.astype(np.float32).ravel())[0, 1])
+               for f in read_y4m_luma(y4m))
+    stripes = gray[CAMERA_HEIGHT - 100:CAMERA_HEIGHT - 20, 40:400]
+    return best, float(np.abs(np.diff(stripes, axis=1)).mean())
 
 
 async def run_device_check(page: Any) -> None:
@@ -191,6 +205,26 @@ async def give_consent(page: Any) -> None:
     await page.check("#consent-terms")
     await page.click("#btn-consent")
     await page.wait_for_selector("#view-waiting:not([hidden])")
+
+
+@pytest.fixture
+async def operator(desk: Desk) -> AsyncIterator[OperatorTestPeer]:
+    """The operator side (media.testpeer) with its WebSocket open. Afterwards its session is
+    closed with a decision, so that the next test's operator may draw again."""
+    peer = OperatorTestPeer(desk.base_url, await asyncio.to_thread(desk.operator_token))
+    await peer.open()
+    try:
+        yield peer
+    finally:
+        await peer.close()
+        if peer.request_id is not None:
+            await asyncio.to_thread(requests.post,
+                                    f"{desk.base_url}/api/v1/requests/{peer.request_id}/decision",
+                                    json={"decision_id": str(uuid.uuid4()),
+                                          "decision": "suspended",
+                                          "reason_code": "connection_lost", "note": ""},
+                                    headers={"Authorization": f"Bearer {desk.operator_token()}"},
+                                    timeout=10)  # 409 when the test decided already
 
 
 # ------------------------------------------------------------------------------ tests
@@ -271,156 +305,158 @@ async def test_device_check_consent_and_waiting_room(desk: Desk, applicant_brows
 
 
 async def test_call_with_operator_peer(desk: Desk, applicant_browser: Any, shots: Shots,
-                                       fake_camera_y4m: Path) -> None:
+                                       fake_camera_y4m: Path, operator: OperatorTestPeer) -> None:
     req = desk.fresh_request()
     page, errors, _ = await open_page(applicant_browser, desk.join_url(req))
     await run_device_check(page)
     await give_consent(page)
     await wait_for(lambda: desk.request_state(req["id"]) == "waiting", 10, "state waiting")
 
-    operator = desk.account("operatore1")
+    account = desk.account("operatore1")
     token = await asyncio.to_thread(desk.operator_token)
-    peer = OperatorTestPeer(desk.base_url, token)
-    try:
-        await peer.open()
-        drawn = await peer.next_applicant()
-        assert drawn["request"]["id"] == req["id"]
-        await peer.wait_applicant_joined()
-        await page.wait_for_selector("#operator-assigned:not([hidden])")
-        assert operator["display_name"] in await text(page, "#operator-assigned")
-        await shots.take(page, "6-operator-assigned")
+    peer = operator
+    drawn = await peer.next_applicant()
+    assert drawn["request"]["id"] == req["id"]
+    await peer.wait_applicant_joined()
+    await page.wait_for_selector("#operator-assigned:not([hidden])")
+    assert account["display_name"] in await text(page, "#operator-assigned")
+    await shots.take(page, "6-operator-assigned")
 
-        # the call: the page answers the offer; media flows both ways
-        await peer.call()
-        await peer.wait_connected()
-        await page.wait_for_selector("#view-call:not([hidden])")
-        await page.wait_for_function(
-            "() => document.getElementById('call-status').dataset.state === 'connected'")
-        await wait_for(lambda: peer.video_frames >= 15 and peer.audio_frames > 0, 20,
-                       "the page's video and audio at the operator")
-        remote = "() => { const v = document.getElementById('remote-video');" \
-                 " return [v.videoWidth, v.videoHeight, v.currentTime]; }"
-        w, h, t0 = await page.evaluate(remote)
-        assert (w, h) == (640, 360)  # the test peer's pattern
-        await asyncio.sleep(0.5)
-        assert (await page.evaluate(remote))[2] > t0
-        assert await peer.ping() < 2000
+    # the call: the page answers the offer; media flows both ways
+    await peer.call()
+    await peer.wait_connected()
+    await page.wait_for_selector("#view-call:not([hidden])")
+    await page.wait_for_function(
+        "() => document.getElementById('call-status').dataset.state === 'connected'")
+    await wait_for(lambda: peer.video_frames >= 15 and peer.audio_frames > 0, 20,
+                   "the page's video and audio at the operator")
+    remote = "() => { const v = document.getElementById('remote-video');" \
+             " return [v.videoWidth, v.videoHeight, v.currentTime]; }"
+    w, h, t0 = await page.evaluate(remote)
+    assert (w, h) == (640, 360)  # the test peer's pattern
+    await asyncio.sleep(0.5)
+    assert (await page.evaluate(remote))[2] > t0
+    assert await peer.ping() < 2000
 
-        # a full-resolution still over the data channel (sha256 checked by the peer)
-        still = await peer.request_still("document_front")
-        assert still.meta["mime"] == "image/png"
-        assert (still.meta["width"], still.meta["height"]) == (CAMERA_WIDTH, CAMERA_HEIGHT)
-        assert still.chunks_received == still.meta["chunks"] >= 1
-        img = cv2.imdecode(np.frombuffer(still.data, np.uint8), cv2.IMREAD_COLOR)
-        assert img is not None and img.shape == (CAMERA_HEIGHT, CAMERA_WIDTH, 3)
-        # it is the camera's own picture, not an upscaled copy: one of the scene's frames,
-        # fine 1-px lines included
-        gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY).astype(np.float64)
-        best = max(float(np.corrcoef(gray.ravel(), f.astype(np.float64).ravel())[0, 1])
-                   for f in read_y4m_luma(fake_camera_y4m))
-        assert best > 0.97, best
-        lines = gray[CAMERA_HEIGHT - 100:CAMERA_HEIGHT - 20, 40:400]
-        assert float(np.abs(np.diff(lines, axis=1)).mean()) > 60  # 1-px stripes survive
+    # a full-resolution still over the data channel (sha256 checked by the peer)
+    still = await peer.request_still("document_front")
+    assert still.meta["mime"] == "image/png"
+    assert (still.meta["width"], still.meta["height"]) == (CAMERA_WIDTH, CAMERA_HEIGHT)
+    assert still.chunks_received == still.meta["chunks"] >= 1
+    # it is the camera's own picture, not an upscaled copy: one of the scene's frames, fine
+    # 1-px lines included (checked in a thread: the event loop must keep answering heartbeats)
+    best, stripes = await asyncio.to_thread(compare_with_scene, still.data, fake_camera_y4m)
+    assert best > 0.97, best
+    assert stripes > 60, stripes
 
-        # stats every 2 s
-        await wait_for(lambda: len(peer.stats) >= 2, 10, "two stats messages")
-        last = peer.stats[-1]
-        assert set(last) == {"type", "width", "height", "fps", "rtt_ms", "quality_limitation",
-                             "bytes_sent"}
-        assert last["width"] > 0 and last["height"] > 0 and last["fps"] > 0
-        assert isinstance(last["rtt_ms"], int) and last["rtt_ms"] >= 0
-        assert last["quality_limitation"] in {"none", "cpu", "bandwidth", "other"}
-        assert peer.stats[-1]["bytes_sent"] > peer.stats[-2]["bytes_sent"] > 0
+    # stats every 2 s
+    await wait_for(lambda: len(peer.stats) >= 2, 15, "two stats messages")
+    last = peer.stats[-1]
+    assert set(last) == {"type", "width", "height", "fps", "rtt_ms", "quality_limitation",
+                         "bytes_sent"}
+    assert last["width"] > 0 and last["height"] > 0 and last["fps"] > 0
+    assert isinstance(last["rtt_ms"], int) and last["rtt_ms"] >= 0
+    assert last["quality_limitation"] in {"none", "cpu", "bandwidth", "other"}
+    assert peer.stats[-1]["bytes_sent"] > peer.stats[-2]["bytes_sent"] > 0
 
-        # an instruction is shown to the applicant
-        peer.send_control({"type": "instruction", "code": "raise_right_hand"})
-        await page.wait_for_selector("#instruction:not([hidden])")
-        assert await text(page, "#instruction-text") == "Alza la mano destra"
-        await shots.take(page, "7-call")
+    # an instruction is shown to the applicant
+    peer.send_control({"type": "instruction", "code": "raise_right_hand"})
+    await page.wait_for_selector("#instruction:not([hidden])")
+    assert await text(page, "#instruction-text") == "Alza la mano destra"
+    await shots.take(page, "7-call")
 
-        # mute and camera off act on the tracks
-        await page.click("#btn-mute")
-        assert await page.get_attribute("#btn-mute", "aria-pressed") == "true"
-        assert await page.get_attribute("#btn-mute", "aria-label") == "Attiva microfono"
-        await page.click("#btn-mute")
-        await page.click("#btn-camera")
-        assert await page.get_attribute("#btn-camera", "aria-pressed") == "true"
-        off_still = asyncio.ensure_future(peer.request_still("face", timeout=5))
-        with pytest.raises(Exception, match="camera_off"):
-            await off_still
-        await page.click("#btn-camera")
+    # mute and camera off act on the tracks
+    await page.click("#btn-mute")
+    assert await page.get_attribute("#btn-mute", "aria-pressed") == "true"
+    assert await page.get_attribute("#btn-mute", "aria-label") == "Attiva microfono"
+    await page.click("#btn-mute")
+    await page.click("#btn-camera")
+    assert await page.get_attribute("#btn-camera", "aria-pressed") == "true"
+    off_still = asyncio.ensure_future(peer.request_still("face", timeout=5))
+    with pytest.raises(Exception, match="camera_off"):
+        await off_still
+    await page.click("#btn-camera")
 
-        # a drop: the operator leaves, comes back with a new offer, the page makes a new
-        # RTCPeerConnection
-        await peer.send_ws({"type": "hangup", "session_id": peer.session_id})
-        await peer.close_peer()
-        await page.wait_for_function(
-            "() => document.getElementById('call-status').dataset.state === 'reconnecting'")
-        await shots.take(page, "8-operator-left")
-        await peer.call()
-        await peer.wait_connected()
-        assert await page.evaluate("() => window.recognitionPage.peerGeneration") == 2
-        again = await peer.request_still("document_back")
-        assert (again.meta["width"], again.meta["height"]) == (CAMERA_WIDTH, CAMERA_HEIGHT)
+    # a drop: the operator leaves, comes back with a new offer, the page makes a new
+    # RTCPeerConnection
+    await peer.send_ws({"type": "hangup", "session_id": peer.session_id})
+    await peer.close_peer()
+    await page.wait_for_function(
+        "() => document.getElementById('call-status').dataset.state === 'reconnecting'")
+    await shots.take(page, "8-operator-left")
+    await peer.call()
+    await peer.wait_connected()
+    assert await page.evaluate("() => window.recognitionPage.peerGeneration") == 2
+    again = await peer.request_still("document_back")
+    assert (again.meta["width"], again.meta["height"]) == (CAMERA_WIDTH, CAMERA_HEIGHT)
 
-        # the decision ends the page's session
-        await asyncio.to_thread(desk.post, f"/requests/{req['id']}/decision",
-                                {"decision_id": str(uuid.uuid4()), "decision": "approved",
-                                 "reason_code": "ok", "note": ""}, token)
-        await page.wait_for_selector("#view-ended:not([hidden])")
-        assert await page.get_attribute("#ended-icon", "data-kind") == "success"
-        assert "completato" in await text(page, "#ended-text")
-        await shots.take(page, "9-ended")
-        # the camera is released
-        assert await page.evaluate("() => window.recognitionPage.view") == "ended"
-        assert await page.evaluate("() => document.getElementById('self-video').srcObject") \
-            is None
-    finally:
-        await peer.close()
+    # a reload of the page: the service announces the applicant again, the operator offers
+    # anew, and the page (on its landing view, consent already given) joins the call
+    def joins() -> int:
+        return sum(1 for m in peer.messages if m.get("type") == "applicant_joined")
+
+    before = joins()
+    await page.reload()
+    await wait_for(lambda: joins() > before, 15, "applicant_joined after the reload")
+    await peer.call()
+    await peer.wait_connected()
+    await page.wait_for_selector("#view-call:not([hidden])")
+    third = await peer.request_still("face")
+    assert (third.meta["width"], third.meta["height"]) == (CAMERA_WIDTH, CAMERA_HEIGHT)
+
+    # the decision ends the page's session
+    await asyncio.to_thread(desk.post, f"/requests/{req['id']}/decision",
+                            {"decision_id": str(uuid.uuid4()), "decision": "approved",
+                             "reason_code": "ok", "note": ""}, token)
+    await page.wait_for_selector("#view-ended:not([hidden])")
+    assert await page.get_attribute("#ended-icon", "data-kind") == "success"
+    assert "completato" in await text(page, "#ended-text")
+    await shots.take(page, "9-ended")
+    # the camera is released
+    assert await page.evaluate("() => window.recognitionPage.view") == "ended"
+    assert await page.evaluate("() => document.getElementById('self-video').srcObject") \
+        is None
     assert not errors, errors
 
 
-async def test_applicant_hangs_up(desk: Desk, applicant_browser: Any, shots: Shots) -> None:
+async def test_applicant_hangs_up(desk: Desk, applicant_browser: Any, shots: Shots,
+                                  operator: OperatorTestPeer) -> None:
     req = desk.fresh_request()
     page, errors, _ = await open_page(applicant_browser, desk.join_url(req))
     await run_device_check(page)
     await give_consent(page)
     await wait_for(lambda: desk.request_state(req["id"]) == "waiting", 10, "state waiting")
-    peer = OperatorTestPeer(desk.base_url, await asyncio.to_thread(desk.operator_token))
-    try:
-        await peer.open()
-        assert (await peer.next_applicant())["request"]["id"] == req["id"]
-        await peer.wait_applicant_joined()
-        await peer.call()
-        await peer.wait_connected()
-        await page.wait_for_function(
-            "() => document.getElementById('call-status').dataset.state === 'connected'")
-        # the hang-up asks first; "back" keeps the call
-        await page.click("#btn-hangup")
-        await page.wait_for_selector("#hangup-dialog[open]")
-        await shots.take(page, "10-hangup-confirm")
-        await page.click("#hangup-dialog button[value=cancel]")
-        assert await page.evaluate("() => window.recognitionPage.view") == "call"
-        await page.click("#btn-hangup")
-        await page.click("#btn-hangup-confirm")
-        await page.wait_for_selector("#view-ended:not([hidden])")
-        assert "Hai chiuso la chiamata" in await text(page, "#ended-text")
-        assert await page.is_visible("#btn-rejoin")
-        await shots.take(page, "11-hung-up")
-        # the operator is told
-        await wait_for(lambda: any(m.get("type") == "peer_left" and m.get("role") == "applicant"
-                                   for m in peer.messages), 10, "peer_left at the operator")
-        # the operator suspends; the page may come back later with the same link
-        await asyncio.to_thread(desk.post, f"/requests/{req['id']}/decision",
-                                {"decision_id": str(uuid.uuid4()), "decision": "suspended",
-                                 "reason_code": "applicant_refused", "note": ""},
-                                desk.operator_token())
-        await page.click("#btn-rejoin")
-        await page.wait_for_function("() => window.recognitionPage !== undefined")
-        await page.wait_for_function("() => window.recognitionPage.serverState === 'suspended'")
-        assert await page.evaluate("() => window.recognitionPage.view") == "landing"
-    finally:
-        await peer.close()
+    peer = operator
+    assert (await peer.next_applicant())["request"]["id"] == req["id"]
+    await peer.wait_applicant_joined()
+    await peer.call()
+    await peer.wait_connected()
+    await page.wait_for_function(
+        "() => document.getElementById('call-status').dataset.state === 'connected'")
+    # the hang-up asks first; "back" keeps the call
+    await page.click("#btn-hangup")
+    await page.wait_for_selector("#hangup-dialog[open]")
+    await shots.take(page, "10-hangup-confirm")
+    await page.click("#hangup-dialog button[value=cancel]")
+    assert await page.evaluate("() => window.recognitionPage.view") == "call"
+    await page.click("#btn-hangup")
+    await page.click("#btn-hangup-confirm")
+    await page.wait_for_selector("#view-ended:not([hidden])")
+    assert "Hai chiuso la chiamata" in await text(page, "#ended-text")
+    assert await page.is_visible("#btn-rejoin")
+    await shots.take(page, "11-hung-up")
+    # the operator is told
+    await wait_for(lambda: any(m.get("type") == "peer_left" and m.get("role") == "applicant"
+                               for m in peer.messages), 10, "peer_left at the operator")
+    # the operator suspends; the page may come back later with the same link
+    await asyncio.to_thread(desk.post, f"/requests/{req['id']}/decision",
+                            {"decision_id": str(uuid.uuid4()), "decision": "suspended",
+                             "reason_code": "applicant_refused", "note": ""},
+                            desk.operator_token())
+    await page.click("#btn-rejoin")
+    await page.wait_for_function("() => window.recognitionPage !== undefined")
+    await page.wait_for_function("() => window.recognitionPage.serverState === 'suspended'")
+    assert await page.evaluate("() => window.recognitionPage.view") == "landing"
     assert not errors, errors
 
 

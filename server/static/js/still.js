@@ -30,24 +30,42 @@ export function uuidBytes(id) {
   return out;
 }
 
-async function canvasToPng(source, width, height) {
-  let blob;
-  if (typeof OffscreenCanvas !== "undefined") {
-    const canvas = new OffscreenCanvas(width, height);
-    canvas.getContext("2d").drawImage(source, 0, 0, width, height);
-    blob = await canvas.convertToBlob({ type: "image/png" });
-  } else {
-    const canvas = document.createElement("canvas");
-    canvas.width = width;
-    canvas.height = height;
-    canvas.getContext("2d").drawImage(source, 0, 0, width, height);
-    blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/png"));
+// The console refuses stills over 8192 px a side or 40 MiB (media/stills.py); a PNG that big
+// (a 12-megapixel phone photo) goes as a high-quality JPEG instead.
+const MAX_SIDE = 8192;
+const MAX_PNG_BYTES = 30 * 1024 * 1024;
+
+async function encode(canvas, type, quality) {
+  if (typeof OffscreenCanvas !== "undefined" && canvas instanceof OffscreenCanvas) {
+    return canvas.convertToBlob({ type, quality });
   }
-  if (!blob) throw new StillError("encode_failed");
-  return { blob, width, height, method: "" };
+  return new Promise((resolve) => canvas.toBlob(resolve, type, quality));
 }
 
-// Returns {blob (PNG), width, height, method}.
+async function canvasToPng(source, srcWidth, srcHeight) {
+  const scale = Math.min(1, MAX_SIDE / Math.max(srcWidth, srcHeight));
+  const width = Math.round(srcWidth * scale);
+  const height = Math.round(srcHeight * scale);
+  let canvas;
+  if (typeof OffscreenCanvas !== "undefined") {
+    canvas = new OffscreenCanvas(width, height);
+  } else {
+    canvas = document.createElement("canvas");
+    canvas.width = width;
+    canvas.height = height;
+  }
+  canvas.getContext("2d").drawImage(source, 0, 0, width, height);
+  let blob = await encode(canvas, "image/png");
+  let mime = "image/png";
+  if (blob && blob.size > MAX_PNG_BYTES) {
+    blob = await encode(canvas, "image/jpeg", 0.95);
+    mime = "image/jpeg";
+  }
+  if (!blob) throw new StillError("encode_failed");
+  return { blob, mime, width, height, method: "" };
+}
+
+// Returns {blob, mime, width, height, method}: PNG unless that would be too big.
 export async function captureStill(track, videoEl) {
   if (!track || track.readyState !== "live") throw new StillError("no_camera");
   if (!track.enabled) throw new StillError("camera_off");
@@ -115,7 +133,7 @@ export async function sendStill(dc, id, still) {
   dc.send(JSON.stringify({
     type: "still_begin",
     id,
-    mime: "image/png",
+    mime: still.mime,
     width: still.width,
     height: still.height,
     size: bytes.length,
