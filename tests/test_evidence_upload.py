@@ -12,18 +12,16 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import av
-import pyotp
 import pytest
 
-from console.client import DeskClient
-from console.errors import InvalidTotp, ServerUnreachable
+from console.errors import ServerUnreachable
 from console.evidence import WorkstationKey, open_sealed, verify
+from console.evidence.cli import TokenApi
 from console.evidence.cli import main as cli_main
 from console.evidence.upload import EVIDENCE_KIND, Uploader, upload_key
 from console.outbox import OutboxStatus
@@ -38,8 +36,8 @@ class Desk:
     url: str
     data_dir: Path
     request_id: str
-    operator: DeskClient
-    supervisor: DeskClient
+    operator: TokenApi
+    supervisor: TokenApi
     supervisor_token: str
 
     @property
@@ -48,59 +46,21 @@ class Desk:
 
 
 @pytest.fixture(scope="module")
-def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
-    """The real desk service (``python -m server``) on a loopback port chosen by the OS."""
-    data = tmp_path_factory.mktemp("desk")
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    seeded = subprocess.run(
-        [sys.executable, "-m", "server", "seed", "--json", "--data-dir", str(data)],
-        capture_output=True, text=True, env=env, cwd=ROOT, timeout=120, check=True)
-    seed = json.loads(seeded.stdout.strip().splitlines()[-1])
-    errlog = open(data / "serve.stderr", "w")  # noqa: SIM115 - closed at teardown
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "server", "serve", "--demo", "--port", "0", "--data-dir",
-         str(data)], stdout=subprocess.PIPE, stderr=errlog, text=True, env=env, cwd=ROOT)
-    try:
-        assert proc.stdout is not None
-        url = ""
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            if line.startswith("listening on "):
-                url = line.split()[-1]
-                break
-            if not line and proc.poll() is not None:
-                break
-        assert url, "desk service did not start: " + (data / "serve.stderr").read_text()[-2000:]
-        ops = {o["username"]: o for o in seed["operators"]}
-        clients = {}
-        for name in ("operatore1", "supervisore1"):
-            c = DeskClient(url, timeout=(10.0, 60.0))
-            totp = pyotp.TOTP(ops[name]["totp_secret"])
-            try:
-                c.login(name, ops[name]["password"], totp.now())
-            except InvalidTotp:  # the 30 s step turned between code and check: next one
-                time.sleep(30 - time.time() % 30 + 0.5)
-                c.login(name, ops[name]["password"], totp.now())
-            clients[name] = c
-        yield Desk(url, data, seed["requests"][0]["id"], clients["operatore1"],
-                   clients["supervisore1"], clients["supervisore1"].access_token())
-        for c in clients.values():
-            c.close()
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-        errlog.close()
+def desk(desk_server_shared: Any) -> Desk:
+    """The shared real desk service (tests/fixtures/desk.py) with fresh tokens and a request
+    of this module's own."""
+    srv = desk_server_shared
+    op_token = srv.login("operatore1")["access_token"]
+    sup_token = srv.login("supervisore1")["access_token"]
+    request = srv.create_request()
+    return Desk(srv.base_url, Path(srv.data_dir), str(request["id"]),
+                TokenApi(srv.base_url, op_token), TokenApi(srv.base_url, sup_token), sup_token)
 
 
 class FlakyApi:
     """The real client, but the link drops after ``fail_after`` chunk PUTs (counts bytes)."""
 
-    def __init__(self, inner: DeskClient, fail_after: int | None = None) -> None:
+    def __init__(self, inner: TokenApi, fail_after: int | None = None) -> None:
         self.inner = inner
         self.fail_after = fail_after
         self.puts = 0
@@ -195,8 +155,7 @@ def test_offline_package_waits_in_outbox(desk: Desk, tmp_path: Path) -> None:
     up = Uploader(desk.operator, tmp_path)
     up.archive_key()  # cached while the service was reachable
     folder = _new_package(tmp_path, desk, seconds=0.5)
-    dead = DeskClient("http://127.0.0.1:9")  # nothing listens on the discard port
-    dead._tokens = desk.operator._tokens  # signed in, but the service is unreachable
+    dead = TokenApi("http://127.0.0.1:9", "token")  # nothing listens on the discard port
     up.outbox.close()
     offline = Uploader(dead, tmp_path)
     item = offline.submit(folder)  # sealed with the cached archive key, queued durably

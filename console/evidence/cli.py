@@ -23,7 +23,19 @@ from typing import Any
 
 import requests
 
-from console.errors import ConsoleError, DeskError, ServerUnreachable
+from console.errors import (
+    Conflict,
+    ConsoleError,
+    DeskError,
+    Forbidden,
+    NotAuthenticated,
+    NotFound,
+    ProtocolError,
+    RateLimited,
+    ServerError,
+    ServerUnreachable,
+    ValidationError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -106,13 +118,35 @@ class TokenApi:
         except requests.RequestException as exc:
             raise ServerUnreachable(f"desk service unreachable ({type(exc).__name__})") from None
         if r.status_code not in expected:
-            try:
-                code = r.json().get("error")
-            except ValueError:
-                code = None
-            raise DeskError(f"HTTP {r.status_code} {code or ''}".strip(), code=code,
-                            status=r.status_code)
-        return r.status_code, (r.json() if r.content else None)
+            raise _error(r)
+        try:
+            return r.status_code, (r.json() if r.content else None)
+        except ValueError:
+            raise ProtocolError("the desk service answered something that is not JSON") from None
+
+
+def _error(r: requests.Response) -> DeskError:
+    """The same error classes as console.client.DeskClient, by status."""
+    try:
+        body = r.json()
+        code = body.get("error") if isinstance(body, dict) else None
+    except ValueError:
+        code = None
+    text = f"HTTP {r.status_code} {code or ''}".strip()
+    status = r.status_code
+    if status == 401:
+        return NotAuthenticated(text, code=code, status=status)
+    if status == 403:
+        return Forbidden(text, code=code, status=status)
+    if status == 404:
+        return NotFound(text, code=code, status=status)
+    if status == 409:
+        return Conflict(text, code=code, status=status)
+    if status in (400, 413, 422):
+        return ValidationError(text, code=code, status=status)
+    if status == 429:
+        return RateLimited(text, code=code, status=status)
+    return ServerError(text, code=code, status=status)
 
 
 def find_service_package_id(api: Any, header: Mapping[str, Any], sha256: str) -> str:
