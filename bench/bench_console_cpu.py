@@ -49,7 +49,8 @@ def main() -> int:
     print(f"display: {args.display}; call held {cpu.get('seconds')} s at "
           f"{data['video']['width']}x{data['video']['height']}")
     print(f"console process CPU during the call: {cpu.get('cores')} cores (target ≤ 1.0)")
-    print(f"frames shown: {cpu.get('frames_shown_per_s')} per second")
+    print(f"frames shown: {cpu.get('frames_shown_per_s')} per second "
+          f"(decoded by the engine: {cpu.get('frames_decoded_per_s')} per second)")
     print(f"glass-to-glass latency: p50 {data['latency_ms']['p50']} ms, "
           f"p95 {data['latency_ms']['p95']} ms")
     print("recording: not running (the session recording is not wired into the console yet)")

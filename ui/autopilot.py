@@ -55,6 +55,7 @@ class Autopilot(QObject):
         self.hold_s = hold_s
         self.cpu: dict[str, float] | None = None
         self._hold_start: tuple[float, float, int] | None = None
+        self._hold_decoded = 0
         self._timer = QTimer(self)
         self._timer.setInterval(TICK_MS)
         self._timer.timeout.connect(self._tick)
@@ -155,8 +156,10 @@ class Autopilot(QObject):
     def _phase_hold(self) -> None:
         """Stay in the call, measuring this process's CPU time (all its threads)."""
         now = (time.monotonic(), time.process_time(), self.c.stats.frames_received)
+        decoded = int(getattr(self.c.engine, "frames_received", 0) or 0)
         if self._hold_start is None:
             self._hold_start = now
+            self._hold_decoded = decoded
             return
         wall = now[0] - self._hold_start[0]
         if wall < self.hold_s:
@@ -166,6 +169,7 @@ class Autopilot(QObject):
             "seconds": round(wall, 2),
             "cores": round(cpu / wall, 3),
             "frames_shown_per_s": round((now[2] - self._hold_start[2]) / wall, 1),
+            "frames_decoded_per_s": round((decoded - self._hold_decoded) / wall, 1),
         }
         log.info("autopilot: console CPU during the call %.2f cores", cpu / wall)
         self._go("steps")
@@ -286,6 +290,7 @@ class Autopilot(QObject):
             "steps": steps,
             "video": {
                 "frames_received": c.stats.frames_received,
+                "frames_decoded": int(getattr(c.engine, "frames_received", 0) or 0),
                 "width": c.stats.width,
                 "height": c.stats.height,
             },
