@@ -436,6 +436,7 @@ class InPersonWorkflow:
         work_dir: str | Path | None = None,
         script: ScriptDefinition | None = None,
         today: Callable[[], dt.date] = dt.date.today,
+        uploader: Any = None,
     ) -> None:
         self.directory = directory
         self.operator = dict(operator or {})
@@ -444,6 +445,7 @@ class InPersonWorkflow:
         self._work = Path(work_dir) if work_dir else Path(tempfile.mkdtemp(prefix="inperson-"))
         self.script = script or load_builtin_script(SCRIPT_ID)
         self._today = today
+        self.uploader = uploader  # console.evidence.upload.Uploader: seals and queues packages
         self.request: RecognitionRequest | None = None
         self.session: Session | None = None
         self.card: CardOutcome | None = None
@@ -756,7 +758,12 @@ class InPersonWorkflow:
         )
         self.result = result
         if self.package is not None and not self.package.finalized:
-            self.package.finalize()
+            folder = self.package.finalize()
+            if self.uploader is not None:
+                try:
+                    self.uploader.submit(folder)
+                except ConsoleError as exc:  # stays on disk; the outbox recovers it later
+                    log.warning("evidence package not queued yet: %s", exc.code)
         log.info("in-person decision %s sent", decision.decision.value)
         self._changed("decided")
         return result

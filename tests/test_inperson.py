@@ -52,10 +52,11 @@ def demo_request(desk_server_shared: Any) -> dict[str, Any]:
     return desk_server_shared.create_request(applicant=body["applicant"], document=body["document"])
 
 
-def workflow(partner: DeskClient, tmp_path: Path) -> InPersonWorkflow:
+def workflow(partner: DeskClient, tmp_path: Path, uploader: Any = None) -> InPersonWorkflow:
     key = WorkstationKey.load_or_create(tmp_path / "data")
     return InPersonWorkflow(
         partner,
+        uploader=uploader,
         operator={"id": "p1", "username": "partner1", "role": "partner"},
         evidence_root=tmp_path / "evidence",
         workstation_key=key,
@@ -86,7 +87,10 @@ def test_in_person_approval_end_to_end(
     desk_server_shared: Any,
     tmp_path: Path,
 ) -> None:
-    wf = workflow(partner, tmp_path)
+    from console.evidence.upload import Uploader
+
+    uploader = Uploader(partner, tmp_path / "data")
+    wf = workflow(partner, tmp_path, uploader)
     req = wf.look_up(demo_request["booking_code"].lower())  # codes are case-insensitive
     assert req.id == demo_request["id"]
     assert state_of(desk_server_shared, req.id) == "in_call"
@@ -120,6 +124,11 @@ def test_in_person_approval_end_to_end(
     assert "card_read" in audit and "request_form_printed" in audit
     session = json.loads((folder / "session.json").read_text())
     assert session["mode"] == "in_person"
+    # sealed and queued durably for upload (delivery is the evidence uploader's job)
+    from console.evidence.upload import upload_key
+
+    item = uploader.outbox.get(upload_key(wf.package.package_id))  # type: ignore[union-attr]
+    assert item is not None and item.kind == "evidence_upload"
 
 
 def test_card_of_another_person_blocks_approval(
