@@ -301,15 +301,21 @@ class EvidencePackageBuilder:
         if self._finalized:
             return self.folder
         stats: dict[str, Any] | None = None
+        recorder_error: str | None = None
         if self.recorder is not None:
             stats = self.recorder.stop()
+            if self.recorder.error is not None:
+                recorder_error = type(self.recorder.error).__name__
         if partial:
             self.audit.append("package_recovered", {"reason": reason or "unfinished"})
         entries = self.audit.entries
         rec_info: dict[str, Any] = {"file": RECORDING, "present": self.recording_path.exists()}
         if rec_info["present"]:
             sha, size = sha256_file(self.recording_path)
-            rec_info.update(sha256=sha, bytes=size, complete=not partial and stats is not None)
+            rec_info.update(sha256=sha, bytes=size,
+                            complete=not partial and stats is not None and not recorder_error)
+            if recorder_error:
+                rec_info["recorder_error"] = recorder_error
             if stats is not None:
                 rec_info["stats"] = stats
         self.audit.append("recording_closed", rec_info, offset_s=self._offset())
