@@ -139,6 +139,7 @@ class MediaEngine:
         self._peer: _Peer | None = None
         self._generation = 0
         self._ever_connected = False
+        self._rejoin_pending = False
         self._ending = False
         self._stills: dict[str, tuple[StillAssembler, asyncio.Future[Still]]] = {}
         self._meter = QualityMeter()
@@ -257,6 +258,16 @@ class MediaEngine:
         if self._local is not None and self._call is None:
             await self._local.close()
             self._local = None
+
+    def update_access_token(self, access_token: str) -> None:
+        """A refreshed access token, used when the operator socket has to be reopened."""
+        loop = self._loop
+        if loop is not None and loop.is_running():
+            loop.call_soon_threadsafe(self._set_token, access_token)
+
+    def _set_token(self, token: str) -> None:
+        if self._call is not None:
+            self._call["token"] = token
 
     def hang_up(self) -> concurrent.futures.Future[None]:
         return self._submit(self._end_call(send_hangup=True, final_state=CallState.ENDED))
@@ -404,6 +415,7 @@ class MediaEngine:
                       "ssl": ssl_arg}
         self._ending = False
         self._ever_connected = False
+        self._rejoin_pending = False
         self._meter.reset()
         self._set_state(CallState.CONNECTING)
         try:
@@ -445,8 +457,10 @@ class MediaEngine:
                     return
                 if code == 4401:
                     self._error(EngineErrorCode.UNAUTHORIZED)
-                    await self._end_call(send_hangup=False, final_state=CallState.ENDED)
-                    return
+                    if not self._ever_connected:
+                        await self._end_call(send_hangup=False, final_state=CallState.ENDED)
+                        return
+                    # media may still flow; retry (the UI can update_access_token meanwhile)
                 if code == 4400:
                     self._error(EngineErrorCode.SIGNALLING_REJECTED)
                 logger.warning("operator socket closed (code %s); reopening", code)
@@ -483,7 +497,16 @@ class MediaEngine:
         if msg.get("session_id") not in (None, call["session_id"]):
             return
         if kind == "applicant_joined":
-            await self._new_peer()
+            peer = self._peer
+            if (peer is not None and peer.open and not peer.lost
+                    and time.monotonic() - peer.last_pong < 1.5 * self._hb_interval):
+                # our link answered a moment ago: this is most likely the desk re-announcing
+                # after our socket reopened; if the applicant really rejoined, the old link dies
+                # within the heartbeat timeout and we re-offer then
+                logger.info("applicant_joined while the link is healthy: re-offer deferred")
+                self._rejoin_pending = True
+            else:
+                await self._new_peer()
         elif kind == "answer":
             await self._apply_answer(msg.get("sdp"))
         elif kind == "peer_left":
@@ -548,6 +571,7 @@ class MediaEngine:
             return
         await self._close_peer()
         assert self._local is not None
+        self._rejoin_pending = False
         self._generation += 1
         pc = RTCPeerConnection(rtc_configuration(call["ice"]))
         channel = pc.createDataChannel("control", ordered=True)
@@ -656,6 +680,9 @@ class MediaEngine:
     async def _close_lost(self, peer: _Peer) -> None:
         if peer is self._peer:
             await self._close_peer()
+        if self._rejoin_pending and self._peer is None and self._call is not None:
+            self._rejoin_pending = False
+            await self._new_peer()
 
     async def _heartbeat(self, peer: _Peer) -> None:
         while peer is self._peer and not peer.lost:
@@ -739,6 +766,9 @@ class MediaEngine:
 
     # ------------------------------------------------------------------ data channel ---
     def _on_dc_message(self, peer: _Peer, message: str | bytes) -> None:
+        # anything heard proves the link alive (pongs queue behind still chunks on the
+        # ordered channel, so a large still must not look like a dead link)
+        peer.last_pong = time.monotonic()
         if isinstance(message, bytes | bytearray | memoryview):
             self._on_chunk(bytes(message))
             return

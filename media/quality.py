@@ -37,6 +37,7 @@ class QualityMeter:
         self._page: dict[str, Any] = {}
         self._page_at = 0.0
         self.stalled = False
+        self._silent_since: float | None = None
 
     def update(self, stats: Any, now: float | None = None) -> None:
         """`stats`: the RTCStatsReport of RTCPeerConnection.getStats()."""
@@ -64,8 +65,12 @@ class QualityMeter:
             expected = d_rx + max(0, d_lost)
             self.loss_pct = round(100.0 * max(0, d_lost) / expected, 2) if expected > 0 else None
             self.bitrate_kbps = round((bytes_rx - b0) * 8 / dt / 1000.0, 1)
-            # nothing new although packets had been flowing: the media stopped
-            self.stalled = d_rx <= 0 and rx0 > 0
+            # nothing new for 2 s although packets had been flowing: the media stopped
+            if d_rx <= 0 and rx0 > 0:
+                self._silent_since = t0 if self._silent_since is None else self._silent_since
+            else:
+                self._silent_since = None
+            self.stalled = self._silent_since is not None and now - self._silent_since >= 2.0
         self._prev = (now, received, lost, bytes_rx)
 
     def page_stats(self, msg: dict[str, Any]) -> None:

@@ -179,7 +179,9 @@ def test_quality_levels() -> None:
     assert m.report().level is QualityLevel.GOOD
     m.update(_stats(287, 13, 900, 0.2, 750_000), now=3.0)  # 10 % loss
     assert m.report().level is QualityLevel.POOR
-    m.update(_stats(287, 13, 900, 0.2, 750_000), now=4.0)  # nothing new: stalled
+    m.update(_stats(287, 13, 900, 0.2, 750_000), now=4.0)  # nothing new for 1 s: not yet
+    assert m.report().level is not QualityLevel.LOST
+    m.update(_stats(287, 13, 900, 0.2, 750_000), now=5.0)  # 2 s: the media stopped
     assert m.report().level is QualityLevel.LOST
     assert m.report(link_lost=True).level is QualityLevel.LOST
     m2 = QualityMeter()

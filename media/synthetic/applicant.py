@@ -335,7 +335,7 @@ class SyntheticApplicant:
                 return
             channel.send(json.dumps(begin))
             for chunk in chunks:
-                while channel.bufferedAmount > 1 << 20:
+                while channel.bufferedAmount > 256 * 1024:
                     await asyncio.sleep(0.01)
                 if channel.readyState != "open":
                     return
