@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -17,7 +16,6 @@ from typing import Any
 
 import cv2
 import numpy as np
-import pyotp
 import pytest
 import requests
 
@@ -28,6 +26,7 @@ from tests.fixtures.chromium import (
     launch_applicant,
     read_y4m_luma,
 )
+from tests.fixtures.desk import DeskServer, start_desk_server
 
 pytestmark = [pytest.mark.chromium, pytest.mark.timeout(120)]
 
@@ -36,94 +35,54 @@ pytestmark = [pytest.mark.chromium, pytest.mark.timeout(120)]
 
 @dataclass
 class Desk:
-    base_url: str
-    seed: dict[str, Any]
-    supervisor_token: str
-    used: set[str]
-    _operator_token: str | None = None
+    """The module's own desk service (tests/fixtures/desk.py) and the calls these tests make.
+    Its own, not the shared one: an operator here draws from the queue, and must draw only
+    this module's applicants."""
 
-    def operator_token(self) -> str:
-        """operatore1's access token, logged in once per module (a TOTP code is single-use)."""
-        if self._operator_token is None:
-            self._operator_token = _login_sync(self.base_url, self.account("operatore1"))
-        return self._operator_token
+    server: DeskServer
+
+    @property
+    def base_url(self) -> str:
+        return self.server.base_url
 
     def account(self, username: str) -> dict[str, Any]:
-        return next(o for o in self.seed["operators"] if o["username"] == username)
+        return self.server.operator(username)
+
+    def operator_token(self) -> str:
+        """operatore1's access token, logged in once (a TOTP step is accepted once)."""
+        return self.server.token("operatore1")
 
     def fresh_request(self, product: str = "spid_personal") -> dict[str, Any]:
-        """A new request for the demo identity (docs/PROTOCOL.md), registered over REST."""
-        seeded = self.seed["requests"][0]
-        body = {"applicant": seeded["applicant"], "document": seeded["document"],
-                "product": product}
-        req = self.post("/requests", body)
+        """A new request over REST (a synthetic applicant), state registered."""
+        req = self.server.create_request(product=product)
         assert req["state"] == "registered"
-        req["join_path"] = "/join/" + req["join_token"]
-        self.used.add(req["id"])
         return req
 
     def join_url(self, req: dict[str, Any]) -> str:
-        return f"{self.base_url}{req['join_path']}"
+        return f"{self.base_url}/join/{req['join_token']}"
 
-    def get(self, path: str, token: str | None = None) -> dict[str, Any]:
-        resp = requests.get(f"{self.base_url}/api/v1{path}", timeout=10,
-                            headers={"Authorization": f"Bearer {token or self.supervisor_token}"})
+    def get(self, path: str) -> dict[str, Any]:
+        resp = self.server.api("GET", path, username="supervisore1")
         resp.raise_for_status()
         body: dict[str, Any] = resp.json()
         return body
 
-    def post(self, path: str, body: dict[str, Any], token: str | None = None) -> dict[str, Any]:
-        resp = requests.post(f"{self.base_url}/api/v1{path}", json=body, timeout=10,
-                             headers={"Authorization": f"Bearer {token or self.supervisor_token}"})
-        resp.raise_for_status()
-        out: dict[str, Any] = resp.json()
-        return out
+    def decide(self, req_id: str, decision: str, reason: str) -> requests.Response:
+        return self.server.api("POST", f"/requests/{req_id}/decision", username="operatore1",
+                               json={"decision_id": str(uuid.uuid4()), "decision": decision,
+                                     "reason_code": reason, "note": ""})
 
     def request_state(self, req_id: str) -> str:
         return str(self.get(f"/requests/{req_id}")["state"])
 
 
-def _login_sync(base_url: str, account: dict[str, Any]) -> str:
-    resp = requests.post(f"{base_url}/api/v1/auth/login", timeout=10, json={
-        "username": account["username"], "password": account["password"],
-        "totp": pyotp.TOTP(account["totp_secret"]).now()})
-    resp.raise_for_status()
-    return str(resp.json()["access_token"])
-
-
 @pytest.fixture(scope="module")
 def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
-    """`recognition-desk serve --port 0 --demo` on a fresh seeded data dir."""
-    import json
-    import subprocess
-    import sys
-
-    exe = shutil.which("recognition-desk", path=str(Path(sys.executable).parent))
-    cmd = [exe] if exe else [sys.executable, "-m", "server.cli"]
-    data = tmp_path_factory.mktemp("desk")
-    seeded = subprocess.run([*cmd, "seed", "--data-dir", str(data), "--json"],
-                            capture_output=True, text=True, timeout=60, check=True)
-    seed = json.loads(seeded.stdout)
-    log = open(data / "serve.log", "w")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen([*cmd, "serve", "--data-dir", str(data), "--port", "0", "--demo",
-                             "--host", "127.0.0.1"],
-                            stdout=subprocess.PIPE, stderr=log, text=True)
+    server = start_desk_server(tmp_path_factory.mktemp("desk-applicant-page"))
     try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        assert line.startswith("listening on "), line
-        base_url = line.split()[-1].rstrip("/")
-        token = _login_sync(base_url, next(o for o in seed["operators"]
-                                           if o["username"] == "supervisore1"))
-        yield Desk(base_url=base_url, seed=seed, supervisor_token=token, used=set())
+        yield Desk(server)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+        assert server.stop() == 0, server.log_text()[-2000:]
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -217,14 +176,8 @@ async def operator(desk: Desk) -> AsyncIterator[OperatorTestPeer]:
         yield peer
     finally:
         await peer.close()
-        if peer.request_id is not None:
-            await asyncio.to_thread(requests.post,
-                                    f"{desk.base_url}/api/v1/requests/{peer.request_id}/decision",
-                                    json={"decision_id": str(uuid.uuid4()),
-                                          "decision": "suspended",
-                                          "reason_code": "connection_lost", "note": ""},
-                                    headers={"Authorization": f"Bearer {desk.operator_token()}"},
-                                    timeout=10)  # 409 when the test decided already
+        if peer.request_id is not None:  # 409 when the test decided already
+            await asyncio.to_thread(desk.decide, peer.request_id, "suspended", "connection_lost")
 
 
 # ------------------------------------------------------------------------------ tests
@@ -313,7 +266,6 @@ async def test_call_with_operator_peer(desk: Desk, applicant_browser: Any, shots
     await wait_for(lambda: desk.request_state(req["id"]) == "waiting", 10, "state waiting")
 
     account = desk.account("operatore1")
-    token = await asyncio.to_thread(desk.operator_token)
     peer = operator
     drawn = await peer.next_applicant()
     assert drawn["request"]["id"] == req["id"]
@@ -405,9 +357,8 @@ async def test_call_with_operator_peer(desk: Desk, applicant_browser: Any, shots
     assert (third.meta["width"], third.meta["height"]) == (CAMERA_WIDTH, CAMERA_HEIGHT)
 
     # the decision ends the page's session
-    await asyncio.to_thread(desk.post, f"/requests/{req['id']}/decision",
-                            {"decision_id": str(uuid.uuid4()), "decision": "approved",
-                             "reason_code": "ok", "note": ""}, token)
+    decided = await asyncio.to_thread(desk.decide, req["id"], "approved", "ok")
+    assert decided.status_code == 200, decided.text
     await page.wait_for_selector("#view-ended:not([hidden])")
     assert await page.get_attribute("#ended-icon", "data-kind") == "success"
     assert "completato" in await text(page, "#ended-text")
@@ -449,10 +400,8 @@ async def test_applicant_hangs_up(desk: Desk, applicant_browser: Any, shots: Sho
     await wait_for(lambda: any(m.get("type") == "peer_left" and m.get("role") == "applicant"
                                for m in peer.messages), 10, "peer_left at the operator")
     # the operator suspends; the page may come back later with the same link
-    await asyncio.to_thread(desk.post, f"/requests/{req['id']}/decision",
-                            {"decision_id": str(uuid.uuid4()), "decision": "suspended",
-                             "reason_code": "applicant_refused", "note": ""},
-                            desk.operator_token())
+    decided = await asyncio.to_thread(desk.decide, req["id"], "suspended", "applicant_refused")
+    assert decided.status_code == 200, decided.text
     await page.click("#btn-rejoin")
     await page.wait_for_function("() => window.recognitionPage !== undefined")
     await page.wait_for_function("() => window.recognitionPage.serverState === 'suspended'")
