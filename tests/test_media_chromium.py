@@ -1,0 +1,121 @@
+"""MediaEngine against the real applicant page in headless Chromium (fake 1280x720 camera),
+through a real desk service process: the product's own path, browser on the other side."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import cv2
+import numpy as np
+import pytest
+
+from media.api import CallState, EngineErrorCode, NullListener, QualityReport
+from media.engine import MediaEngine
+from tests.fixtures.chromium import CAMERA_HEIGHT, CAMERA_WIDTH
+
+pytestmark = pytest.mark.chromium
+
+
+class Events(NullListener):
+    def __init__(self) -> None:
+        self.states: list[CallState] = []
+        self.errors: list[EngineErrorCode] = []
+        self.messages: list[dict[str, Any]] = []
+        self.quality: list[QualityReport] = []
+        self.frames = 0
+
+    def on_call_state(self, state: CallState) -> None:
+        self.states.append(state)
+
+    def on_error(self, code: EngineErrorCode) -> None:
+        self.errors.append(code)
+
+    def on_message(self, message: dict[str, Any]) -> None:
+        self.messages.append(message)
+
+    def on_quality(self, report: QualityReport) -> None:
+        self.quality.append(report)
+
+    def on_remote_frame(self) -> None:
+        self.frames += 1
+
+
+async def wait_for(cond: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def test_engine_with_browser_applicant(desk_server: Any, applicant_browser: Any) -> None:
+    desk = desk_server
+    rossi = desk.seed_request("ROSSI")
+    page = await applicant_browser.new_page()
+    page_errors: list[str] = []
+    page.on("pageerror", lambda exc: page_errors.append(str(exc)))
+    await page.goto(rossi["join_url"])
+    await page.click("#btn-start")
+    await page.click("#btn-check-run")
+    await page.wait_for_selector("#btn-check-continue:not([disabled])", timeout=30000)
+    await page.click("#btn-check-continue")
+    await page.check("#consent-recording")
+    await page.check("#consent-terms")
+    await page.click("#btn-consent")
+    await page.wait_for_selector("#view-waiting:not([hidden])")
+
+    resp = await asyncio.to_thread(desk.api, "POST", "/queue/next", "operatore1")
+    assert resp.status_code == 200, resp.text
+    session_id = resp.json()["session_id"]
+    token = await asyncio.to_thread(desk.token, "operatore1")
+
+    before = set(threading.enumerate())
+    events = Events()
+    engine = MediaEngine(events, camera=None, microphone=None)
+    engine.start()
+    try:
+        await asyncio.wrap_future(engine.start_call(desk.base_url, token, session_id, []))
+        await wait_for(lambda: engine.call_state is CallState.CONNECTED, 30, "CONNECTED")
+        await page.wait_for_function(
+            "() => document.getElementById('call-status').dataset.state === 'connected'")
+        await wait_for(lambda: events.frames >= 15, 30, "the browser's video")
+        latest = engine.latest_remote_frame()
+        assert latest is not None and latest.frame.format.name == "yuv420p"
+        assert latest.stamp_ms is None  # a browser camera carries no stamp
+        # the operator's placeholder picture reaches the page
+        await page.wait_for_function(
+            "() => document.getElementById('remote-video').videoWidth === 640", timeout=20000)
+
+        # a full-resolution still from the browser (the call video may be smaller)
+        still = await asyncio.wrap_future(engine.request_still("document_front", timeout=30))
+        assert (still.width, still.height) == (CAMERA_WIDTH, CAMERA_HEIGHT)
+        assert hashlib.sha256(still.data).hexdigest() == still.sha256
+        img = cv2.imdecode(np.frombuffer(still.data, np.uint8), cv2.IMREAD_COLOR)
+        assert img.shape == (CAMERA_HEIGHT, CAMERA_WIDTH, 3)
+
+        # the page's stats feed the quality report; instructions are shown
+        await wait_for(lambda: any(q.remote_fps for q in events.quality), 15, "page stats")
+        await asyncio.wrap_future(engine.send_instruction("raise_right_hand"))
+        await page.wait_for_selector("#instruction:not([hidden])")
+
+        # the applicant reloads the page: link lost, then a new peer connection
+        generation = engine.peer_generation
+        await page.reload()
+        await wait_for(lambda: CallState.LOST in events.states, 10, "LOST after the reload")
+        await wait_for(lambda: engine.peer_generation > generation
+                       and engine.call_state is CallState.CONNECTED, 45, "CONNECTED again")
+        frames = engine.frames_received
+        await wait_for(lambda: engine.frames_received > frames + 10, 30, "video after rejoin")
+
+        await asyncio.wrap_future(engine.hang_up())
+        assert engine.call_state is CallState.ENDED
+    finally:
+        await asyncio.to_thread(engine.stop, 15)
+    assert [t for t in threading.enumerate() if t not in before and t.is_alive()] == []
+    assert not page_errors, page_errors
