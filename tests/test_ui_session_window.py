@@ -83,7 +83,7 @@ def test_call_states_banner_and_controls(qtbot, window: SessionWindow) -> None:
 def test_required_steps_block_approval_then_back_to_queue(qtbot, window: SessionWindow) -> None:
     c = window.c
     dialog = window.decision_dialog()
-    assert not dialog.approve.isEnabled()
+    assert not dialog.approve_button.isEnabled()
     assert "a." in dialog.blocked.text()
     # a capture step refuses "passed" without its stills, and says why
     window.checklist.select_step("i")

@@ -165,7 +165,7 @@ def test_checklist_keyboard_walk_and_required_steps(qtbot, tmp_path: Path) -> No
 def test_decision_dialog_blocks_approval_when_required_missing(qtbot) -> None:
     dialog = DecisionDialog(["g. SMS code"])
     qtbot.addWidget(dialog)
-    assert not dialog.approve.isEnabled()
+    assert not dialog.approve_button.isEnabled()
     assert dialog.decision() == "suspended"
     assert "g. SMS code" in dialog.blocked.text()
     dialog.set_decision("rejected")
@@ -182,7 +182,7 @@ def test_decision_dialog_blocks_approval_when_required_missing(qtbot) -> None:
 def test_decision_dialog_approve_only_with_ok(qtbot) -> None:
     dialog = DecisionDialog([])
     qtbot.addWidget(dialog)
-    assert dialog.approve.isChecked()
+    assert dialog.approve_button.isChecked()
     assert [dialog.reason.itemData(i) for i in range(dialog.reason.count())] == ["ok"]
 
 

@@ -246,7 +246,7 @@ class Autopilot(QObject):
         session_window = self.window.session
         dialog = session_window.decision_dialog()
         dialog.set_decision("approved")
-        if not dialog.approve.isChecked():
+        if not dialog.approve_button.isChecked():
             self._fail("approval blocked: " + dialog.blocked.text())
             return
         session_window.submit_decision(dialog)

@@ -41,21 +41,23 @@ class DecisionDialog(QDialog):
         self.setObjectName("decisionDialog")
         self.setWindowTitle(self.tr("Decision"))
         self.setMinimumWidth(480)
-        self.approve = QRadioButton(self.tr("Approve"), self)
-        self.reject = QRadioButton(self.tr("Reject"), self)
-        self.suspend = QRadioButton(self.tr("Suspend (the applicant can be called again)"), self)
+        self.approve_button = QRadioButton(self.tr("Approve"), self)
+        self.reject_button = QRadioButton(self.tr("Reject"), self)
+        self.suspend_button = QRadioButton(
+            self.tr("Suspend (the applicant can be called again)"), self
+        )
         self._group = QButtonGroup(self)
-        for i, button in enumerate((self.approve, self.reject, self.suspend)):
+        for i, button in enumerate((self.approve_button, self.reject_button, self.suspend_button)):
             self._group.addButton(button, i)
         choice = QHBoxLayout()
-        for button in (self.approve, self.reject, self.suspend):
+        for button in (self.approve_button, self.reject_button, self.suspend_button):
             choice.addWidget(button)
         choice.addStretch(1)
 
         self.blocked = QLabel(self)
         self.blocked.setObjectName("banner")
         self.blocked.setWordWrap(True)
-        self.approve.setEnabled(not missing_required)
+        self.approve_button.setEnabled(not missing_required)
         if missing_required:
             self.blocked.setText(
                 self.tr("Approval is blocked: required steps not passed: %1").replace(
@@ -88,7 +90,7 @@ class DecisionDialog(QDialog):
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setObjectName("primary")
         self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("Cancel"))
         self.buttons.accepted.connect(self._accept)
-        self.buttons.rejected.connect(self.reject_dialog)
+        self.buttons.rejected.connect(self.reject)
 
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel(self.tr("Outcome of the recognition"), self))
@@ -104,13 +106,12 @@ class DecisionDialog(QDialog):
             start = "approved" if not missing_required else "suspended"
         self.set_decision(start)
 
-    def reject_dialog(self) -> None:
-        QDialog.reject(self)
-
     def set_decision(self, decision: str) -> None:
-        button = {"approved": self.approve, "rejected": self.reject, "suspended": self.suspend}[
-            decision
-        ]
+        button = {
+            "approved": self.approve_button,
+            "rejected": self.reject_button,
+            "suspended": self.suspend_button,
+        }[decision]
         if button.isEnabled():
             button.setChecked(True)
         self._decision_changed(self._group.checkedId(), True)

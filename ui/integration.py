@@ -358,13 +358,13 @@ def quality_of(payload: Any, tracker: QualityTracker | None = None) -> tuple[str
     if isinstance(payload, dict):
         level = str(payload.get("level", "unknown"))
         return level, payload
-    level = getattr(payload, "level", None)
+    raw_level = getattr(payload, "level", None)
     details = {
         k: getattr(payload, k)
         for k in ("rtt_ms", "loss", "jitter_ms", "kbps", "width", "height", "fps")
         if hasattr(payload, k)
     }
-    return str(getattr(level, "value", level) or "unknown"), details
+    return str(getattr(raw_level, "value", raw_level) or "unknown"), details
 
 
 # ==== evidence ===================================================================================

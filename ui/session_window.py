@@ -182,7 +182,7 @@ class SessionWindow(QWidget):
         self._clock = QTimer(self)
         self._clock.setInterval(1000)
         self._clock.timeout.connect(self._tick)
-        QShortcut(QKeySequence("Ctrl+M"), self, activated=self.mute_button.toggle)
+        QShortcut(QKeySequence("Ctrl+M"), self, self.mute_button.toggle)
         self._set_in_call(False)
 
     # --- session -----------------------------------------------------------------------------
