@@ -98,7 +98,39 @@ def _quad_from_contour(contour: np.ndarray) -> np.ndarray | None:
     return None
 
 
-def _plausibility(quad: np.ndarray, img_area: float) -> tuple[float, DocFormat, float]:
+def estimate_aspect(corners: np.ndarray, image_size: tuple[int, int]) -> float:
+    """True width/height of the rectangle seen as `corners` (TL, TR, BR, BL) under perspective.
+
+    Zhang & He's rectangle method: the focal length comes from the quad itself when it is
+    well conditioned, else a typical webcam focal length (the image width) is assumed.
+    """
+    w, h = image_size
+    u0, v0 = w / 2.0, h / 2.0
+    tl, tr, br, bl = (np.array([p[0], p[1], 1.0]) for p in np.asarray(corners, np.float64))
+    m1, m2, m3, m4 = tl, tr, bl, br
+    d2 = float(np.dot(np.cross(m2, m4), m3))
+    d3 = float(np.dot(np.cross(m3, m4), m2))
+    if abs(d2) < 1e-9 or abs(d3) < 1e-9:
+        return 0.0
+    k2 = float(np.dot(np.cross(m1, m4), m3)) / d2
+    k3 = float(np.dot(np.cross(m1, m4), m2)) / d3
+    n2, n3 = k2 * m2 - m1, k3 * m3 - m1
+    f2 = None
+    if abs(n2[2] * n3[2]) > 1e-9:
+        num = (n2[0] * n3[0] - (n2[0] * n3[2] + n2[2] * n3[0]) * u0 + n2[2] * n3[2] * u0 ** 2
+               + n2[1] * n3[1] - (n2[1] * n3[2] + n2[2] * n3[1]) * v0 + n2[2] * n3[2] * v0 ** 2)
+        cand = -num / (n2[2] * n3[2])
+        if (0.5 * w) ** 2 < cand < (3.0 * w) ** 2:
+            f2 = cand
+    f = float(np.sqrt(f2)) if f2 is not None else float(w)
+    a_inv = np.array([[1 / f, 0, -u0 / f], [0, 1 / f, -v0 / f], [0, 0, 1.0]])
+    g2, g3 = a_inv @ n2, a_inv @ n3
+    den = float(g3 @ g3)
+    return float(np.sqrt((g2 @ g2) / den)) if den > 0 else 0.0
+
+
+def _plausibility(quad: np.ndarray, img_area: float,
+                  image_size: tuple[int, int] | None = None) -> tuple[float, DocFormat, float]:
     q = order_corners(quad)
     area = float(cv2.contourArea(q))
     frac = area / img_area
@@ -107,7 +139,11 @@ def _plausibility(quad: np.ndarray, img_area: float) -> tuple[float, DocFormat, 
     if min(top, bottom, left, right) < 10:
         return 0.0, "ID1", frac
     aspect = float((top + bottom) / (left + right))
-    fmt: DocFormat = "ID1" if aspect > 1.5 else "ID3"
+    true_aspect = estimate_aspect(q, image_size) if image_size else 0.0
+    if 1.2 < true_aspect < 2.0:
+        fmt: DocFormat = "ID1" if true_aspect > 1.5 else "ID3"
+    else:
+        fmt = "ID1" if aspect > 1.5 else "ID3"
     # perspective can stretch the ratio; stay within a generous band around both formats
     if not 1.15 < aspect < 2.1:
         return 0.0, fmt, frac
@@ -211,7 +247,7 @@ def find_document(img: np.ndarray, work_width: int = 640, min_fraction: float = 
             if quad is None:
                 continue
             quad = _refine_by_lines(cnt, order_corners(quad))
-            score, fmt, frac = _plausibility(quad, img_area)
+            score, fmt, frac = _plausibility(quad, img_area, (sw, sh))
             if score > 0 and frac >= min_fraction:
                 candidates.append((score, quad, fmt, frac))
     if not candidates:
