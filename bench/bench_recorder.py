@@ -8,7 +8,8 @@ modulated noise) -- into ``media.recorder.Recorder`` as fast as it accepts (with
 reports:
 
 * recorder CPU: CPU seconds of the recorder thread (encode + mux) per minute of call;
-* real-time factor: wall time to record / media duration (< 1 means faster than real time);
+* real-time factor: recorder CPU time / media duration (the share of one core it needs), and
+  wall time to record / media duration (< 1 = faster than real time; depends on machine load);
 * MB per minute of the Matroska file for the four streams (target <= 15 MB/min at 720p).
 """
 
@@ -107,8 +108,11 @@ def main() -> None:
     print(f"recorder thread CPU: {stats['encode_cpu_s']:.1f} s "
           f"= {stats['encode_cpu_s'] / minutes:.1f} CPU-s per minute of call")
     print(f"process CPU (incl. feeding): {proc_cpu:.1f} s = {proc_cpu / minutes:.1f} CPU-s/min")
-    print(f"wall: {wall:.1f} s, real-time factor {wall / args.seconds:.2f} "
-          f"(1 = exactly real time; lower is faster)")
+    print(f"real-time factor, CPU: {stats['encode_cpu_s'] / args.seconds:.2f} "
+          f"(recorder CPU s per s of call = share of one core it needs)")
+    print(f"real-time factor, wall: {wall / args.seconds:.2f} ({wall:.1f} s; 1 = exactly real "
+          f"time, lower is faster; load average during the run "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
     print(f"file: {size / 1e6:.2f} MB = {size / 1e6 / minutes:.2f} MB per minute "
           f"(target <= 15 MB/min)")
     for name, b in per_stream.items():
