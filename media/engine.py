@@ -189,6 +189,8 @@ class MediaEngine:
         thread, loop = self._thread, self._loop
         if thread is None or loop is None:
             return
+        if threading.current_thread() is thread:
+            raise RuntimeError("stop() called from the engine thread (a listener callback)")
         if loop.is_running():
             fut = self._submit(self._shutdown())
             try:
@@ -648,9 +650,11 @@ class MediaEngine:
 
     async def _connect_watchdog(self, peer: _Peer) -> None:
         await asyncio.sleep(self._connect_timeout)
-        if peer is self._peer and not peer.open and peer.answered:
+        if peer is self._peer and not peer.open:
+            # no answer, or ICE/DTLS never completed: report it and wait for the applicant
+            # to join again (a new offer follows applicant_joined)
             self._error(EngineErrorCode.CONNECT_TIMEOUT)
-            self._link_lost("connect timeout")
+            self._link_lost("connect timeout" if peer.answered else "no answer")
 
     async def _close_peer(self) -> None:
         peer, self._peer = self._peer, None

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 import pytest
 
-from media.api import CallState, EngineErrorCode, NullListener, QualityReport
+from media.api import CallState, EngineErrorCode, NullListener, PcmChunk, QualityReport
 from media.engine import MediaEngine
 from tests.fixtures.chromium import CAMERA_HEIGHT, CAMERA_WIDTH
 
@@ -77,7 +77,9 @@ async def test_engine_with_browser_applicant(desk_server: Any, applicant_browser
 
     before = set(threading.enumerate())
     events = Events()
-    engine = MediaEngine(events, camera=None, microphone=None)
+    engine = MediaEngine(events, camera=None, microphone=None, audio_channels=2)
+    pcm: list[PcmChunk] = []
+    engine.set_audio_sink(lambda c: pcm.append(c) if len(pcm) < 20 else None)
     engine.start()
     try:
         await asyncio.wrap_future(engine.start_call(desk.base_url, token, session_id, []))
@@ -88,6 +90,10 @@ async def test_engine_with_browser_applicant(desk_server: Any, applicant_browser
         latest = engine.latest_remote_frame()
         assert latest is not None and latest.frame.format.name == "yuv420p"
         assert latest.stamp_ms is None  # a browser camera carries no stamp
+        # the browser's audio, resampled for QAudioSink (stereo asked here)
+        await wait_for(lambda: len(pcm) >= 5, 15, "the browser's audio")
+        assert all(c.sample_rate == 48_000 and c.channels == 2 for c in pcm)
+        assert all(len(c.data) == c.samples * 4 for c in pcm)
         # the operator's placeholder picture reaches the page
         await page.wait_for_function(
             "() => document.getElementById('remote-video').videoWidth === 640", timeout=20000)

@@ -206,3 +206,34 @@ def test_listener_exceptions_do_not_break_the_engine() -> None:
         assert engine.running
     finally:
         engine.stop(5)
+
+
+def test_bad_audio_channels() -> None:
+    with pytest.raises(ValueError):
+        MediaEngine(audio_channels=3)
+
+
+def test_stop_from_the_engine_thread_is_refused() -> None:
+    seen: list[BaseException] = []
+
+    class Stopper(NullListener):
+        def __init__(self) -> None:
+            self.engine: MediaEngine | None = None
+
+        def on_error(self, code: EngineErrorCode) -> None:
+            try:
+                assert self.engine is not None
+                self.engine.stop(1)
+            except RuntimeError as exc:
+                seen.append(exc)
+
+    listener = Stopper()
+    engine = MediaEngine(listener, camera=None, microphone=None)
+    listener.engine = engine
+    engine.start()
+    try:
+        with pytest.raises(ConnectionError):
+            engine.start_call("http://127.0.0.1:9", "t", "s").result(15)
+        assert seen and engine.running
+    finally:
+        engine.stop(5)
