@@ -23,8 +23,6 @@ SW_WRONG_OFFSET = 0x6B00
 SW_NOT_FOUND = 0x6A82
 SW_SECURITY = 0x6982
 SW_NOT_ALLOWED = 0x6986
-# Answers meaning "this way of selecting is not supported": fall back to FID by FID.
-SW_SELECT_UNSUPPORTED = frozenset((0x6A86, 0x6A87, 0x6A81, 0x6A00, 0x6B00, 0x6D00, 0x6E00, 0x6700))
 
 
 class Transport(Protocol):
@@ -73,18 +71,22 @@ class CardSession:
         return sw
 
     def select(self, path: tuple[int, ...]) -> None:
-        """Select the EF at ``path`` (FIDs under the MF, e.g. (0x1100, 0x1102))."""
+        """Select the EF at ``path`` (FIDs under the MF, e.g. (0x1100, 0x1102)).
+
+        SELECT by path (P1=08) costs one APDU; a card that refuses it is then addressed FID by
+        FID from the MF (P1=00), and the session remembers which way works.
+        """
         if self._select_by_path is not False:
             sw = self._select(0x08, b"".join(f.to_bytes(2, "big") for f in path))
             if sw == SW_OK:
                 self._select_by_path = True
                 return
-            if sw not in SW_SELECT_UNSUPPORTED or self._select_by_path:
+            if self._select_by_path:  # path selection works on this card: a real answer
                 self._check_select(sw)
-            log.debug("select by path refused (SW %04X); selecting FID by FID", sw)
-            self._select_by_path = False
+            log.debug("select by path answered SW %04X; selecting FID by FID", sw)
         for fid in (0x3F00, *path):
             self._check_select(self._select(0x00, fid.to_bytes(2, "big")))
+        self._select_by_path = False
 
     @staticmethod
     def _check_select(sw: int) -> None:
