@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiohttp import web
+from aiohttp import ClientPayloadError, web
 from aiohttp.abc import AbstractAccessLogger
 
 from server.context import DESK
@@ -32,7 +33,10 @@ async def read_body(request: web.Request, limit: int) -> bytes:
     parts: list[bytes] = []
     total = 0
     while total <= limit:
-        block = await request.content.read(limit + 1 - total)
+        try:
+            block = await request.content.read(limit + 1 - total)
+        except (ClientPayloadError, ConnectionError, asyncio.IncompleteReadError) as exc:
+            raise ApiError(400, "incomplete_body", "the body ended early") from exc
         if not block:
             break
         parts.append(block)
@@ -104,10 +108,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if exc.status == 405 and "Allow" in exc.headers:
             resp.headers["Allow"] = exc.headers["Allow"]
         return resp
-    except Exception:
+    except Exception as exc:
         # no message or locals: a traceback could carry personal data from the request
-        logger.error("internal error on %s %s", request.method, route_name(request),
-                     exc_info=False)
+        logger.error("internal error on %s %s (%s)", request.method, route_name(request),
+                     exc.__class__.__name__)
         logger.debug("internal error detail", exc_info=True)
         return json_response({"error": "internal_error", "message": "internal error"}, 500)
 
@@ -124,7 +128,10 @@ async def headers_middleware(request: web.Request, handler: Handler) -> web.Stre
 
 def route_name(request: web.Request) -> str:
     """The route template (``/api/v1/requests/{request_id}``), never the concrete path."""
-    info = request.match_info
+    try:
+        info = request.match_info
+    except (AssertionError, AttributeError):  # the request never reached the router
+        return _redact(request.path)
     route = getattr(info, "route", None)
     resource = getattr(route, "resource", None)
     canonical = getattr(resource, "canonical", None)
