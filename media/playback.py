@@ -99,8 +99,10 @@ def _stream_kind(stream: Any, fallback: str) -> str:
     return title if title else fallback
 
 
-def probe(path: str | os.PathLike[str]) -> RecordingInfo:
-    """Index a recording's video streams (packets only, no decoding)."""
+def probe(path: str | os.PathLike[str], index: bool = False) -> RecordingInfo:
+    """Streams and duration of a recording; with ``index`` also every video frame's time and
+    keyframe (demux only, no decoding: ~10 s for 15 minutes here, so the player does not
+    index: FFmpeg's seek lands on the keyframe before through the Matroska cues)."""
     p = Path(path)
     if not p.is_file():
         raise PlaybackError(f"{p.name}: no such recording")
@@ -125,9 +127,9 @@ def probe(path: str | os.PathLike[str]) -> RecordingInfo:
         if not videos:
             raise PlaybackError(f"{p.name}: the recording has no video stream")
         end = 0.0
-        streams = list(container.streams.video)
+        streams = list(container.streams.video) if index else []
         try:
-            for packet in container.demux(*streams):
+            for packet in (container.demux(*streams) if streams else ()):
                 if packet.pts is None or packet.size == 0:
                     continue
                 idx = by_index[packet.stream.index]
@@ -191,21 +193,38 @@ class VideoDecoder:
 
     def seek(self, t: float) -> av.VideoFrame | None:
         """Decode and return the frame shown at ``t`` (from the keyframe before it)."""
-        target = self.index.frame_at(t)
-        if target is None:
-            return None
-        if (self.current_t is not None and self.current_t <= target
-                and target - self.current_t <= 2.0 * self.index.frame_duration + 1e-6):
-            return self.advance_to(target)  # a step or two forward: no seek needed
-        key = self.index.key_before(target)
+        nxt = self.peek_time() if self.current_t is not None else None
+        if (self.current_t is not None and self.current_t <= t + 1e-6
+                and (nxt is None or t - nxt < 0.25)):
+            return self.advance_to(t)  # a few frames forward: no seek needed
+        for back in (0.0, 2.5, 10.0):
+            self._seek_container(max(0.0, t - back))
+            first = self.peek_time()
+            if first is None or first <= t + 1e-6 or t - back <= 0.0:
+                break  # the seek landed before t (or at the very start)
+        self.advance_to(t)
+        if self.current is None and self._pending is not None:  # t before the first frame
+            self.current, self.current_t = self._pending, self._t(self._pending)
+            self._pending = None
+        return self.current
+
+    def _seek_container(self, t: float) -> None:
         tb = self.stream.time_base
-        self.container.seek(round(key / tb), stream=self.stream, backward=True,
-                            any_frame=False)
+        self.container.seek(int(t / tb), stream=self.stream, backward=True, any_frame=False)
         self._frames = None
         self._pending = None
         self.current = None
         self.current_t = None
-        return self.advance_to(target)
+
+    def peek_time(self) -> float | None:
+        """The time of the next frame (decoded ahead and kept), None at the end."""
+        if self._pending is None:
+            self._pending = self._next()
+        return None if self._pending is None else self._t(self._pending)
+
+    def previous_time(self) -> float | None:
+        """A time that shows the frame before the current one."""
+        return None if self.current_t is None else max(0.0, self.current_t - 1e-3)
 
     def advance_to(self, t: float) -> av.VideoFrame | None:
         """Decode forward to the last frame with pts <= t (stays put if already there)."""
@@ -411,7 +430,7 @@ class PlaybackEngine:
                 audio.close()
 
     def _show(self, decoders: dict[str, VideoDecoder], t: float, reason: str,
-              request_id: int = 0, seek: bool = True) -> None:
+              request_id: int = 0, seek: bool = True, emit: bool = True) -> None:
         t0 = time.perf_counter()
         shown: dict[str, av.VideoFrame | None] = {}
         for kind, dec in decoders.items():
@@ -420,6 +439,8 @@ class PlaybackEngine:
         op = decoders.get("operator_video")
         with self._lock:
             self._position = t
+        if not emit:
+            return
         self._on_frames(Frames(
             position_s=t,
             applicant=shown.get("applicant_video"),
@@ -430,14 +451,14 @@ class PlaybackEngine:
             decode_ms=(time.perf_counter() - t0) * 1000))
 
     def _loop(self, decoders: dict[str, VideoDecoder], audio: AudioDecoder | None) -> None:
-        main = self.info.videos.get("applicant_video") or next(iter(self.info.videos.values()))
+        main = decoders.get("applicant_video") or next(iter(decoders.values()))
         self._show(decoders, 0.0, "seek")
         clock_origin = 0.0  # monotonic time at position 0 while playing
         while True:
             timeout = None
             if self._playing:
-                nxt = main.neighbour(self._position, +1)
-                if nxt is None or nxt <= self._position + 1e-6:
+                nxt = main.peek_time()
+                if nxt is None:
                     self._playing = False
                     self._state("ended")
                     continue
@@ -468,9 +489,14 @@ class PlaybackEngine:
                 clock_origin = time.monotonic() - t / self.rate
             elif cmd == "step":
                 self._playing = False
-                target = main.neighbour(self._position, int(arg))
+                target = None
+                for _ in range(abs(int(arg))):
+                    target = main.peek_time() if int(arg) > 0 else main.previous_time()
+                    if target is None:
+                        break
+                    self._show(decoders, target, "step", seek=int(arg) < 0, emit=False)
                 if target is not None:
-                    self._show(decoders, target, "step")
+                    self._show(decoders, target, "step", seek=False)
                     if audio is not None:
                         audio.seek(target)
                 self._state("paused")
@@ -485,7 +511,7 @@ class PlaybackEngine:
                 self._playing = False
                 self._state("paused")
             elif cmd == "tick" and self._playing:
-                nxt = main.neighbour(self._position, +1)
+                nxt = main.peek_time()
                 if nxt is None:
                     continue
                 self._show(decoders, nxt, "play", seek=False)

@@ -47,7 +47,7 @@ def test_marks_are_read_from_the_package(package: Path) -> None:
     assert kinds == [(k, lbl) for _t, k, lbl in DEFAULT_MARKS]
     gaps = [m for m in source.marks if m.kind == "gap"]
     assert gaps and all(m.end_s is not None and m.end_s > m.offset_s for m in gaps)
-    info = probe(source.recording)
+    info = probe(source.recording, index=True)
     assert set(info.videos) == {"applicant_video", "operator_video"}
     assert info.audio_kinds == ["applicant_audio", "operator_audio"]
     for idx in info.videos.values():  # the recorder's keyframe promise the seek relies on
