@@ -99,7 +99,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     try:
         return await handler(request)
     except ApiError as exc:
-        return json_response(exc.body(), exc.status)
+        resp = json_response(exc.body(), exc.status)
+        if isinstance(exc.extra.get("retry_after"), int):
+            resp.headers["Retry-After"] = str(exc.extra["retry_after"])
+        return resp
     except web.HTTPException as exc:
         if exc.status < 400 or not request.path.startswith("/api/"):
             raise
