@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from console import specimens as s
 from console.checks.mrz import (
     check_digit,
-    mrz_name,
     compare_with_request,
+    mrz_name,
     parse_mrz,
     yymmdd_to_date,
 )
