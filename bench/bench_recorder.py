@@ -1,11 +1,12 @@
 """Recorder benchmark: CPU seconds per minute of a 720p call, real-time factor, MB per minute.
 
-    .venv/bin/python -m bench.bench_recorder [--seconds 30] [--size 1280x720] [--fps 25]
+    .venv/bin/python -m bench.bench_recorder [--seconds 30] [--size 1280x720]
+        [--operator-size 640x360] [--fps 25]
 
-Feeds a synthetic call -- two 720p video streams (a real photo, moving like a head and hand, with
-camera noise, already in yuv420p as aiortc delivers it) and two 48 kHz audio streams (speech-like
-modulated noise) -- into ``media.recorder.Recorder`` as fast as it accepts (without drops), then
-reports:
+Feeds a synthetic call -- the applicant's 720p video and the operator's video (real photos,
+moving like a head and a hand, with camera noise, already in yuv420p as aiortc delivers them)
+and two 48 kHz audio streams (speech-like modulated noise) -- into ``media.recorder.Recorder``
+as fast as it accepts (without drops), then reports:
 
 * recorder CPU: CPU seconds of the recorder thread (encode + mux) per minute of call;
 * real-time factor: recorder CPU time / media duration (the share of one core it needs), and
@@ -59,21 +60,24 @@ def main() -> None:
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seconds", type=float, default=30.0)
-    ap.add_argument("--size", default="1280x720")
+    ap.add_argument("--size", default="1280x720", help="applicant video")
+    ap.add_argument("--operator-size", default="640x360",
+                    help="operator video (the recorder's default is 640x360)")
     ap.add_argument("--fps", type=int, default=25)
     ap.add_argument("--threads", type=int, default=1, help="x264 threads per video stream")
     args = ap.parse_args()
     w, h = (int(v) for v in args.size.split("x"))
+    ow, oh = (int(v) for v in args.operator_size.split("x"))
     fps = args.fps
     n_frames = int(args.seconds * fps)
     print(f"preparing {args.seconds:.0f} s of a {w}x{h}@{fps} call (not timed)...")
     app_frames = make_frames(w, h, 75, 0)
-    op_frames = make_frames(w, h, 75, 1)
+    op_frames = make_frames(ow, oh, 75, 1)
     app_audio = make_audio(args.seconds, 2)
     op_audio = make_audio(args.seconds, 3) // 2
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.mkv"
-        rec = Recorder(path, video_sizes={"applicant_video": (w, h), "operator_video": (w, h)},
+        rec = Recorder(path, video_sizes={"applicant_video": (w, h), "operator_video": (ow, oh)},
                        fps=fps, start_ts=0.0, queue_size=64, encoder_threads=args.threads)
         cpu0 = os.times()
         wall0 = time.perf_counter()
@@ -102,7 +106,8 @@ def main() -> None:
                     per_stream[p.stream.metadata.get("title", str(p.stream.index))] += p.size
     minutes = args.seconds / 60
     proc_cpu = (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)
-    print(f"media: {args.seconds:.0f} s, 2 x {w}x{h}@{fps} H.264 (libx264 veryfast, crf 28, "
+    print(f"media: {args.seconds:.0f} s, H.264 applicant {w}x{h} + operator {ow}x{oh} @{fps} "
+          f"(libx264 veryfast, crf 28, "
           f"maxrate 850k, GOP <= 2 s) + 2 x Opus 48 kHz mono 32 kb/s")
     print(f"dropped frames: {sum(stats['dropped'].values())}")
     print(f"recorder thread CPU: {stats['encode_cpu_s']:.1f} s "

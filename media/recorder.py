@@ -56,6 +56,11 @@ AUDIO_KINDS = ("applicant_audio", "operator_audio")
 KINDS = VIDEO_KINDS + AUDIO_KINDS
 
 MKV_OPTIONS = {"cluster_time_limit": "1000", "flush_packets": "1"}
+#: The applicant is what the evidence is about: 720p (ETSI TS 119 461's example quality). The
+#: operator's own camera is recorded at 360p: it only has to show who spoke and what they did,
+#: and it saves ~40 % of the recorder's CPU on a 2-core workstation. Both are configurable.
+DEFAULT_VIDEO_SIZES: dict[str, tuple[int, int]] = {
+    "applicant_video": (1280, 720), "operator_video": (640, 360)}
 AUDIO_RATE = 48_000
 OPUS_FRAME = 960  # 20 ms at 48 kHz
 MS = Fraction(1, 1000)
@@ -241,7 +246,7 @@ class Recorder:
             if timeline_path is not None
             else self.path.with_name(self.path.stem + ".timeline.jsonl")
         )
-        sizes = {"applicant_video": (1280, 720), "operator_video": (1280, 720)}
+        sizes = dict(DEFAULT_VIDEO_SIZES)
         if video_sizes:
             sizes.update(video_sizes)
         self._sizes = sizes
