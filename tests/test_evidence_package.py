@@ -329,6 +329,10 @@ def test_cli_verify_exit_codes(package: Path, capsys: pytest.CaptureFixture[str]
     out = capsys.readouterr().out
     assert "altered: transcript.json" in out and "removed: report.pdf" in out
     assert cli_main(["verify", str(package.parent / "nope")]) != 0
+    capsys.readouterr()
+    assert cli_main(["open", str(package.parent / "nope.sealed"), "--key", "x.key"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "Traceback" not in err
 
 
 def test_recognition_console_evidence_verify_command(package: Path) -> None:

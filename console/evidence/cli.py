@@ -71,6 +71,9 @@ def run(args: argparse.Namespace) -> int:
     except ConsoleError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    except OSError as exc:
+        print(f"error: {exc.strerror or exc}: {exc.filename or ''}", file=sys.stderr)
+        return EXIT_ERROR
     print("usage: recognition-console evidence {verify,open} ...", file=sys.stderr)
     return EXIT_ERROR
 
