@@ -4,6 +4,8 @@ fallback, chunked reads, APDU counts. The same card runs behind pcscd in test_ca
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cardreader.apdu import CardSession
 from cardreader.cns import encode_personal_data
@@ -146,3 +148,30 @@ def test_status_word_garbage_is_an_error() -> None:
     with pytest.raises(CardError) as err:
         read_cns(Broken(), VirtualCns(make_profile(dict(DEMO_IDENTITY))).atr)
     assert err.value.code == CardErrorCode.CARD_ERROR
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_any_card_answer_gives_data_or_a_card_error(data: st.DataObject) -> None:
+    """A card answering arbitrary data and status words never crashes the reader."""
+    good = VirtualCns(make_profile(dict(DEMO_IDENTITY)))
+    corrupt_at = data.draw(st.integers(0, 14))
+    calls = [0]
+
+    class Chaotic:
+        def transmit(self, apdu: bytes) -> tuple[bytes, int, int]:
+            calls[0] += 1
+            if calls[0] > 200:
+                raise AssertionError("the reader does not stop asking")
+            if calls[0] - 1 == corrupt_at or data.draw(st.booleans()):
+                body = data.draw(st.binary(max_size=300))
+                return body, data.draw(st.integers(0, 255)), data.draw(st.integers(0, 255))
+            r = good.process(bytes(apdu))
+            return r[:-2], r[-2], r[-1]
+
+    try:
+        result = read_cns(Chaotic(), data.draw(st.sampled_from([good.atr, b"", b"\x3b\x00"])))
+    except CardError as exc:
+        assert exc.code in CardErrorCode
+    else:
+        assert len(result.card_number) == 16 and result.personal.codice_fiscale
