@@ -82,6 +82,7 @@ class RecorderStats:
     dropped: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
     written: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
     late: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
+    bad: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
     silence_samples: dict[str, int] = field(
         default_factory=lambda: dict.fromkeys(AUDIO_KINDS, 0)
     )
@@ -97,6 +98,7 @@ class RecorderStats:
             "dropped": dict(self.dropped),
             "written": dict(self.written),
             "late": dict(self.late),
+            "bad": dict(self.bad),
             "silence_samples": dict(self.silence_samples),
             "trimmed_samples": dict(self.trimmed_samples),
             "encode_cpu_s": round(self.encode_cpu_s, 3),
@@ -432,7 +434,12 @@ class Recorder:
                     else:
                         self._write_audio(container, kind, audios[kind], frame, ts)
                 except (ValueError, TypeError, av.FFmpegError) as exc:
-                    log.warning("recorder: bad %s frame skipped (%s)", kind, type(exc).__name__)
+                    with self._stats_lock:
+                        self._stats.bad[kind] += 1
+                        n = self._stats.bad[kind]
+                    if n <= 3 or n % 1000 == 0:  # do not flood the log at 25 fps
+                        log.warning("recorder: bad %s frame skipped (%s, %d so far)", kind,
+                                    type(exc).__name__, n)
                 cpu += time.thread_time() - t
                 with self._stats_lock:
                     self._stats.encode_cpu_s = cpu

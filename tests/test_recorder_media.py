@@ -198,6 +198,7 @@ def test_bad_frames_are_skipped_not_fatal(tmp_path: Path) -> None:
     stats = rec.stop()
     assert rec.error is None
     assert stats["written"]["applicant_video"] == 1
+    assert stats["bad"]["applicant_video"] == 1 and stats["bad"]["applicant_audio"] == 1
     with av.open(str(tmp_path / "b.mkv")) as c:
         assert len(c.streams) == len(KINDS)
 
