@@ -105,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--width", type=int, default=1280)
     ap.add_argument("--height", type=int, default=720)
     ap.add_argument("--fps", type=int, default=30)
+    ap.add_argument("--stock-jitter", action="store_true",
+                    help="aiortc's own jitter buffer (frame released by the next frame)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
 
@@ -115,7 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     applicant: subprocess.Popen[bytes] | None = None
     engine_ref: list[MediaEngine] = []
     screen = Screen(engine_ref)
-    engine = MediaEngine(screen, camera=None, microphone=None)
+    engine = MediaEngine(screen, camera=None, microphone=None,
+                         low_latency=not args.stock_jitter)
     engine_ref.append(engine)
     try:
         rossi = desk.seed_request("ROSSI")
@@ -169,7 +172,9 @@ def main(argv: list[str] | None = None) -> int:
     cpu_pct = 100.0 * (cpu1 - cpu0) / wall
     p50, p95 = pct(lat, 50), pct(lat, 95)
     print(f"bench_latency: {args.width}x{args.height}@{args.fps} synthetic applicant -> "
-          f"MediaEngine over a real desk, loopback, {wall:.1f} s window, {os.cpu_count()} CPUs")
+          f"MediaEngine over a real desk, loopback, {wall:.1f} s window, {os.cpu_count()} CPUs, "
+          f"load average {os.getloadavg()[0]:.1f}, "
+          f"jitter buffer {'aiortc stock' if args.stock_jitter else 'marker-bit'}")
     print(f"  frames received {frames} ({frames / wall:.1f} fps), skipped as stale {dropped}, "
           f"handed to the screen {screen.shown}")
     print(f"  glass-to-glass (stamp -> handed to screen) ms: p50 {p50:.1f}  p95 {p95:.1f}  "

@@ -32,7 +32,7 @@ import av
 from aiortc import RTCDataChannel, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from media import framestamp
+from media import framestamp, jitter
 from media.api import (
     MEDIA_KINDS,
     AudioSink,
@@ -97,6 +97,7 @@ class MediaEngine:
         heartbeat_timeout_s: float = HEARTBEAT_TIMEOUT_S,
         quality_interval_s: float = QUALITY_INTERVAL_S,
         connect_timeout_s: float = CONNECT_TIMEOUT_S,
+        low_latency: bool = True,
     ) -> None:
         if audio_channels not in (1, 2):
             raise ValueError("audio_channels must be 1 or 2")
@@ -112,6 +113,7 @@ class MediaEngine:
         self._hb_timeout = heartbeat_timeout_s
         self._quality_interval = quality_interval_s
         self._connect_timeout = connect_timeout_s
+        self._low_latency = low_latency  # release video frames on the RTP marker bit
 
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -593,6 +595,10 @@ class MediaEngine:
 
         @pc.on("track")
         def on_track(track: MediaStreamTrack) -> None:
+            if track.kind == "video" and self._low_latency:
+                for tr in pc.getTransceivers():
+                    if tr.receiver.track is track and not jitter.install(tr.receiver):
+                        logger.info("stock jitter buffer kept")
             if track.kind == "video":
                 self._spawn(self._drain_video(track, peer), peer)
             elif track.kind == "audio":
