@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import statistics
+import threading
 import time
 import uuid
 from collections import deque
@@ -85,6 +86,7 @@ class ConsoleController(QObject):
     quality_changed = Signal(str, object)  # level, details
     utterance_heard = Signal(str)
     engine_error = Signal(str)
+    frame_ready = Signal()  # a new applicant frame is in the engine's latest-frame slot
     engine_event = Signal(str, object)  # raw engine events, re-emitted on the GUI thread
     # script
     steps_changed = Signal(object)  # list of step views
@@ -129,6 +131,7 @@ class ConsoleController(QObject):
         self._closing = False
         self._call_started: float | None = None
         self._quality = QualityTracker()
+        self._frame_pending = threading.Event()
         self._preview = integration.LocalPreview()
         self.audio: Any = None
         self.engine_event.connect(self._on_engine_event, Qt.ConnectionType.QueuedConnection)
@@ -251,10 +254,20 @@ class ConsoleController(QObject):
             self.call_state_changed.emit("failed:" + error_code(exc))
 
     def _engine_callback(self, event: str, payload: Any = None) -> None:
-        """Called on the engine's thread: only re-emit (queued) — never touch widgets here."""
-        if not self._closing:
+        """Called on the engine's thread: only re-emit (queued) — never touch widgets here.
+        A new frame is signalled once until the GUI has painted (the slot is "latest frame",
+        so frames that arrive meanwhile are simply newer, not queued)."""
+        if self._closing:
+            return
+        if event == "frame":
+            if self._frame_pending.is_set():
+                return
+            self._frame_pending.set()
             with contextlib.suppress(RuntimeError):
-                self.engine_event.emit(event, payload)
+                self.frame_ready.emit()
+            return
+        with contextlib.suppress(RuntimeError):
+            self.engine_event.emit(event, payload)
 
     @Slot(str, object)
     def _on_engine_event(self, event: str, payload: Any) -> None:
@@ -286,6 +299,7 @@ class ConsoleController(QObject):
 
     def latest_frame(self) -> tuple[Any, int | None]:
         """The engine's latest decoded applicant frame (av.VideoFrame yuv420p) and its stamp."""
+        self._frame_pending.clear()
         if self.engine is None:
             return None, None
         try:

@@ -268,7 +268,7 @@ class EngineEvents:
             self._cb("message", message)
 
     def on_remote_frame(self) -> None:
-        pass  # the GUI timer picks the latest frame; nothing queued per frame
+        self._cb("frame", None)  # coalesced by the controller: at most one paint pending
 
     def on_error(self, code: Any) -> None:
         self._cb("error", str(getattr(code, "value", code)))

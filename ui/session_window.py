@@ -28,7 +28,7 @@ from ui.widgets.video import VideoView
 
 log = logging.getLogger(__name__)
 
-FRAME_INTERVAL_MS = 15
+FRAME_INTERVAL_MS = 40  # fallback and own-camera preview; applicant frames come by signal
 
 
 def read_stamp(frame: Any) -> int | None:
@@ -171,6 +171,7 @@ class SessionWindow(QWidget):
         c.call_state_changed.connect(self._call_state)
         c.quality_changed.connect(self.quality.set_level)
         c.engine_error.connect(self._engine_error)
+        c.frame_ready.connect(self._paint_frame, Qt.ConnectionType.QueuedConnection)
         c.decision_failed.connect(lambda _code: self.decision_button.setEnabled(True))
         c.decision_done.connect(self._decided)
         c.decision_queued.connect(self._decided)
