@@ -404,6 +404,8 @@ def _image_bytes(image: Any) -> tuple[bytes, str, tuple[int, int]]:
 def write_manifest(folder: Path, key: WorkstationKey, session: Mapping[str, Any],
                    audit_head: str, audit_entries: int, *, partial: bool,
                    recording: Mapping[str, Any]) -> dict[str, Any]:
+    for stray in folder.rglob("*.tmp"):  # left by a crash in an earlier finalisation
+        stray.unlink()
     files: dict[str, dict[str, Any]] = {}
     for rel in package_files(folder):
         if rel in UNSIGNED:
@@ -428,9 +430,16 @@ def write_manifest(folder: Path, key: WorkstationKey, session: Mapping[str, Any]
         "files": files,
     }
     body = canonical(manifest)
-    (folder / MANIFEST).write_bytes(body)
+    # signature first, manifest last and atomically: a package counts as finalised (and is
+    # never finalised again) only once both are on disk
     (folder / SIGNATURE).write_text(base64.b64encode(key.sign(body)).decode() + "\n",
                                     encoding="ascii")
+    tmp = folder / (MANIFEST + ".tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(body)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, folder / MANIFEST)
     return manifest
 
 
