@@ -313,6 +313,17 @@ def test_bad_still_is_a_clear_error(tmp_path: Path) -> None:
     assert report["sha256"] is None
 
 
+def test_recorder_failure_is_a_typed_error(tmp_path: Path) -> None:
+    from console.evidence import RecordingError
+
+    key = WorkstationKey.load_or_create(tmp_path)
+    b = EvidencePackageBuilder.create(tmp_path / "w", key, request_id="r", product="cns",
+                                      operator={"id": "o"})
+    with pytest.raises(RecordingError):
+        b.start_recording(gop_s=5.0)  # refused: keyframes must come at least every 2 s
+    assert b.audit.entries[-1]["event"] == "recording_failed"
+
+
 def test_workstation_key_is_generated_once(tmp_path: Path) -> None:
     a = WorkstationKey.load_or_create(tmp_path)
     b = WorkstationKey.load_or_create(tmp_path)

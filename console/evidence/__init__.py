@@ -18,6 +18,7 @@ from console.evidence.errors import (
     EvidenceError,
     EvidenceKeyError,
     PackageError,
+    RecordingError,
     SealError,
     UploadError,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "EvidencePackageBuilder",
     "PackageError",
     "Problem",
+    "RecordingError",
     "SealError",
     "SealedInfo",
     "UploadError",

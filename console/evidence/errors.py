@@ -29,6 +29,12 @@ class PackageError(EvidenceError):
     code = "evidence_package_invalid"
 
 
+class RecordingError(EvidenceError):
+    """The session recorder could not start: the session must not go on unrecorded."""
+
+    code = "evidence_recording_failed"
+
+
 class UploadError(EvidenceError):
     """An upload did not complete; the package stays in the outbox."""
 

@@ -38,7 +38,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from console import __version__
 from console.evidence.audit import AuditLog, canonical, utc_now
-from console.evidence.errors import PackageError
+from console.evidence.errors import PackageError, RecordingError
 from console.evidence.keys import WorkstationKey
 
 if TYPE_CHECKING:
@@ -196,12 +196,16 @@ class EvidencePackageBuilder:
     # ---------------------------------------------------------------- recording
     def start_recording(self, **recorder_options: Any) -> Recorder:
         """Start the session recorder writing into this package (``media.recorder.Recorder``)."""
-        from media.recorder import Recorder  # lazy: PyAV only when recording
+        from media.recorder import Recorder, RecorderError  # lazy: PyAV only when recording
 
         metadata = {"title": f"evidence {self.package_id}", "comment": self.request_id}
-        rec = Recorder(self.recording_path, timeline_path=self.folder / TIMELINE,
-                       metadata=metadata, **recorder_options)
-        rec.start()
+        try:
+            rec = Recorder(self.recording_path, timeline_path=self.folder / TIMELINE,
+                           metadata=metadata, **recorder_options)
+            rec.start()
+        except (RecorderError, ValueError, OSError) as exc:
+            self.audit.append("recording_failed", {"error": type(exc).__name__})
+            raise RecordingError(f"the recorder could not start ({type(exc).__name__})") from exc
         self.attach_recorder(rec)
         self.audit.append("recording_started", {"file": RECORDING, "timeline": TIMELINE},
                           offset_s=0.0)
