@@ -1,0 +1,233 @@
+"""Benchmark: document and face checks on generated specimens.
+
+    .venv/bin/python -m bench.bench_checks [--cards 200] [--tesseract-cards 60] [--faces 20]
+
+Printed:
+- live per-frame guidance at 720p (LiveAnalyzer.analyze): wall and CPU ms, median and p95
+  (target ≤ 15 ms);
+- the full still pipeline (quality + card + MRZ + barcode + faces) on a 720p photo;
+- MRZ accuracy on N generated CIE backs and passport pages with random angle, blur, glare,
+  JPEG, light: per field, whole-MRZ valid rate and "valid but wrong" (the dangerous case), for
+  the template engine and for Tesseract on the first M of the same images;
+- face comparison error rates on specimen cards vs live frames (same / different person).
+Wall times depend on the machine's load; CPU times (process_time) less so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from collections.abc import Callable
+from datetime import date
+
+import cv2
+import numpy as np
+
+from console import specimens as s
+from console.checks import card, faces, mrz_ocr, pipeline
+from console.checks.quality import LiveAnalyzer
+
+FIELDS = ("document_number", "surname", "given_names", "birth_date", "sex", "expiry_date",
+          "nationality")
+
+
+def _pct(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q)) if values else float("nan")
+
+
+def _timed(fn: Callable[[], object]) -> tuple[float, float]:
+    w0, c0 = time.perf_counter(), time.process_time()
+    fn()
+    return (time.perf_counter() - w0) * 1000, (time.process_time() - c0) * 1000
+
+
+def bench_live(frames: int = 120) -> None:
+    rng = np.random.default_rng(1)
+    doc = s.render_cie_front()
+    scenes = []
+    for i in range(24):
+        p = s.random_scene(rng)
+        scenes.append(s.place_in_scene(doc, p)[0] if i % 6 else
+                      s._background(1280, 720, "desk", rng))
+    live = LiveAnalyzer()
+    live.analyze(scenes[0])  # warm-up
+    walls, cpus = [], []
+    for i in range(frames):
+        w, c = _timed(lambda i=i: live.analyze(scenes[i % len(scenes)]))
+        walls.append(w)
+        cpus.append(c)
+    print(f"live guidance 1280x720: wall median {statistics.median(walls):.1f} ms, "
+          f"p95 {_pct(walls, 95):.1f} ms; CPU median {statistics.median(cpus):.1f} ms, "
+          f"p95 {_pct(cpus, 95):.1f} ms  (target <= 15 ms, {frames} frames)")
+
+
+def bench_still(rounds: int = 6) -> None:
+    img, _t = s.place_in_scene(s.render_cie_back(), yaw=12, pitch=-6, seed=2)
+    front, _t = s.place_in_scene(s.render_cie_front(), yaw=-10, pitch=5, seed=3)
+    req = s.DEMO_PERSON.request()
+    pipeline.inspect_image(img, req)  # warm-up: models, templates
+    for name, frame, with_faces in (("back, no faces", img, False), ("back + faces", img, True),
+                                    ("front + faces", front, True)):
+        walls, cpus = [], []
+        for _ in range(rounds):
+            w, c = _timed(lambda f=frame, wf=with_faces: pipeline.inspect_image(
+                f, req, detect_faces=wf))
+            walls.append(w)
+            cpus.append(c)
+        print(f"still pipeline 1280x720 ({name}): wall median {statistics.median(walls):.0f} ms,"
+              f" CPU median {statistics.median(cpus):.0f} ms")
+
+
+def _cases(n: int) -> list[tuple[str, s.SpecimenPerson, np.ndarray, s.SceneParams]]:
+    rng = np.random.default_rng(2026)
+    out = []
+    for i in range(n):
+        person = s.random_person(rng)
+        kind = "passport" if i % 4 == 3 else "cie_back"
+        doc, _z = s.render(kind, person)  # type: ignore[arg-type]
+        params = s.random_scene(rng, aspect=doc.shape[1] / doc.shape[0])
+        img, _t = s.place_in_scene(doc, params)
+        out.append((kind, person, img, params))
+    return out
+
+
+def _expected(kind: str, p: s.SpecimenPerson) -> dict[str, str]:
+    num = p.passport_number if kind == "passport" else p.document_number
+    from console.checks.mrz import name_field
+
+    width = 39 if kind == "passport" else 30
+    names = name_field(p.surname, p.given_names, width).rstrip("<")
+    sur, _sep, giv = names.partition("<<")
+    return {"document_number": num, "surname": sur.replace("<", " "),
+            "given_names": giv.replace("<", " ").strip(),
+            "birth_date": p.birth_date.strftime("%y%m%d"), "sex": p.sex,
+            "expiry_date": p.expiry_date.strftime("%y%m%d"), "nationality": p.nationality}
+
+
+def bench_mrz(cards: int, tess_cards: int) -> None:
+    cases = _cases(cards)
+    for engine, n in (("template", cards), ("tesseract", min(tess_cards, cards))):
+        if n <= 0:
+            continue
+        field_ok = dict.fromkeys(FIELDS, 0)
+        valid = wrong_valid = found = exact = 0
+        walls, cpus = [], []
+        by_blur: dict[float, list[int]] = {}
+        for kind, person, img, params in cases[:n]:
+            holder: dict[str, mrz_ocr.MrzRead] = {}
+
+            def run(img: np.ndarray = img, holder: dict[str, mrz_ocr.MrzRead] = holder,
+                    engine: mrz_ocr.Engine = engine) -> None:  # type: ignore[assignment]
+                det = card.find_document(img)
+                flat = card.rectify(img, det.corners, det.format) if det else img
+                holder["r"] = mrz_ocr.read_mrz(flat, engine, rectified=det is not None)
+
+            w, c = _timed(run)
+            walls.append(w)
+            cpus.append(c)
+            res = holder["r"].result
+            exp = _expected(kind, person)
+            ok_all = False
+            if res is not None:
+                found += 1
+                got = res.fields
+                oks = {f: got.get(f, "") == exp[f] for f in FIELDS}
+                for f, ok in oks.items():
+                    field_ok[f] += ok
+                ok_all = all(oks.values())
+                exact += ok_all
+                valid += res.valid
+                wrong_valid += res.valid and not ok_all
+            by_blur.setdefault(params.blur, []).append(int(ok_all))
+        total_fields = n * len(FIELDS)
+        print(f"MRZ {engine}: {n} cards (3/4 CIE TD1, 1/4 passport TD3), random yaw/pitch/roll, "
+              "blur, glare, JPEG, light")
+        print(f"  all 7 fields right: {exact}/{n} ({100 * exact / n:.1f}%); MRZ found {found}; "
+              f"check digits valid {valid}; valid but wrong {wrong_valid}")
+        print(f"  field accuracy {100 * sum(field_ok.values()) / total_fields:.1f}%: " + ", ".join(
+            f"{f} {100 * v / n:.0f}%" for f, v in field_ok.items()))
+        per_blur = [f"{b:g}px {100 * sum(v) / len(v):.0f}% (n={len(v)})"
+                    for b, v in sorted(by_blur.items())]
+        print("  all fields right by blur sigma: " + ", ".join(per_blur))
+        print(f"  time per card (find + rectify + read): wall median {statistics.median(walls):.0f}"
+              f" ms, CPU median {statistics.median(cpus):.0f} ms")
+
+
+def _live_face(person: s.SpecimenPerson, rng: np.random.Generator) -> np.ndarray:
+    frame = np.full((720, 1280, 3), int(rng.integers(60, 200)), np.uint8)
+    portrait = s.face_portrait(person.face)
+    hgt = int(rng.integers(420, 640))
+    wdt = int(hgt * 0.75)
+    big = cv2.resize(portrait, (wdt, hgt), interpolation=cv2.INTER_CUBIC)
+    angle = float(rng.uniform(-8, 8))
+    m = cv2.getRotationMatrix2D((wdt / 2, hgt / 2), angle, 1.0)
+    big = cv2.warpAffine(big, m, (wdt, hgt), borderMode=cv2.BORDER_REPLICATE)
+    x = int(rng.integers(0, 1280 - wdt))
+    y = int(rng.integers(0, 720 - hgt + 1))
+    frame[y:y + hgt, x:x + wdt] = big
+    gain = float(rng.uniform(0.75, 1.2))
+    noisy = frame.astype(np.float32) * gain + rng.normal(0, 3, frame.shape)
+    out = np.clip(noisy, 0, 255).astype(np.uint8)
+    ok, buf = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, 80])
+    return cv2.imdecode(buf, cv2.IMREAD_COLOR) if ok else out
+
+
+def bench_faces(n: int) -> None:
+    rng = np.random.default_rng(7)
+    people = (s.DEMO_PERSON, s.OTHER_PERSON)
+    cards_ = {}
+    for p in people:
+        img, _t = s.place_in_scene(s.render_cie_front(p), s.random_scene(rng))
+        det = card.find_document(img)
+        cards_[p.face] = card.rectify(img, det.corners, det.format) if det else img
+    counts = {"same": [0, 0, 0], "diff": [0, 0, 0]}  # same, different, unknown
+    dists: dict[str, list[float]] = {"same": [], "diff": []}
+    idx = {"same": 0, "different": 1, "unknown": 2}
+    walls = []
+    for i in range(n):
+        doc_p = people[i % 2]
+        for pair, live_p in (("same", doc_p), ("diff", people[(i + 1) % 2])):
+            frame = _live_face(live_p, rng)
+            t0 = time.perf_counter()
+            cmp = faces.compare_faces(cards_[doc_p.face], frame)
+            walls.append((time.perf_counter() - t0) * 1000)
+            counts[pair][idx[cmp.decision]] += 1
+            if cmp.distance is not None:
+                dists[pair].append(cmp.distance)
+    s_same, s_diff = counts["same"], counts["diff"]
+    print(f"faces: {n} genuine and {n} impostor pairs (specimen card photo vs varied live frame;"
+          " 2 identities only)")
+    print(f"  genuine: same {s_same[0]}, different {s_same[1]} (false non-match "
+          f"{100 * s_same[1] / n:.1f}%), unknown {s_same[2]}; distance median "
+          f"{statistics.median(dists['same']) if dists['same'] else float('nan'):.3f}")
+    print(f"  impostor: different {s_diff[1]}, same {s_diff[0]} (false match "
+          f"{100 * s_diff[0] / n:.1f}%), unknown {s_diff[2]}; distance median "
+          f"{statistics.median(dists['diff']) if dists['diff'] else float('nan'):.3f}")
+    print(f"  compare_faces wall median {statistics.median(walls):.0f} ms")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    ap.add_argument("--cards", type=int, default=200)
+    ap.add_argument("--tesseract-cards", type=int, default=60)
+    ap.add_argument("--faces", type=int, default=20)
+    ap.add_argument("--skip", default="", help="comma list: live,still,mrz,faces")
+    args = ap.parse_args()
+    skip = set(args.skip.split(",")) if args.skip else set()
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"bench_checks {date.today().isoformat()}, OpenCV {cv2.__version__}, "
+          f"{os.cpu_count()} CPUs, load average {load}")
+    if "live" not in skip:
+        bench_live()
+    if "still" not in skip:
+        bench_still()
+    if "mrz" not in skip:
+        bench_mrz(args.cards, args.tesseract_cards)
+    if "faces" not in skip:
+        bench_faces(args.faces)
+
+
+if __name__ == "__main__":
+    main()
