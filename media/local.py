@@ -129,9 +129,11 @@ class SourcePump:
     """Reads a source continuously (a camera must be drained even between peer connections)
     and copies each frame to the small queues of its subscribers (oldest dropped when full)."""
 
-    def __init__(self, source: MediaStreamTrack, depth: int) -> None:
+    def __init__(self, source: MediaStreamTrack, depth: int,
+                 fallback: Callable[[], MediaStreamTrack] | None = None) -> None:
         self.source = source
         self._depth = depth
+        self._fallback = fallback
         self._subs: set[asyncio.Queue[Any]] = set()
         self._task: asyncio.Task[None] | None = None
 
@@ -143,10 +145,20 @@ class SourcePump:
         frame: Any = None
         try:
             while True:
-                frame = await self.source.recv()
+                try:
+                    frame = await self.source.recv()
+                except MediaStreamError:
+                    logger.warning("local %s source ended", self.source.kind)
+                    if self._fallback is None:
+                        raise
+                    # a camera unplugged or failing mid-call: carry on with the placeholder
+                    self.source.stop()
+                    self.source = self._fallback()
+                    self._fallback = None
+                    continue
                 self._push(frame)
         except MediaStreamError:
-            logger.info("local %s source ended", self.source.kind)
+            pass
         finally:
             self._push(None)
 
@@ -211,6 +223,9 @@ class TapTrack(MediaStreamTrack):
         super().stop()
 
 
+_CAPTURE_FORMATS = ("v4l2", "video4linux2", "avfoundation", "dshow")
+
+
 def _is_char_device(path: str) -> bool:
     try:
         return stat.S_ISCHR(os.stat(path).st_mode)
@@ -252,11 +267,23 @@ class LocalMedia:
     def open(self) -> None:
         """Open the devices (call on the engine's loop)."""
         if self.video_pump is None:
-            self.video_pump = SourcePump(self._open_camera(), depth=2)
+            self.video_pump = SourcePump(self._open_camera(), depth=2,
+                                         fallback=self._camera_lost)
             self.video_pump.start()
         if self.audio_pump is None:
-            self.audio_pump = SourcePump(self._open_microphone(), depth=10)
+            self.audio_pump = SourcePump(self._open_microphone(), depth=10,
+                                         fallback=self._microphone_lost)
             self.audio_pump.start()
+
+    def _camera_lost(self) -> MediaStreamTrack:
+        self.camera_ok = False
+        self._report(EngineErrorCode.CAMERA_UNAVAILABLE)
+        return PlaceholderVideoTrack()
+
+    def _microphone_lost(self) -> MediaStreamTrack:
+        self.microphone_ok = False
+        self._report(EngineErrorCode.MICROPHONE_UNAVAILABLE)
+        return SilenceTrack()
 
     def _open_camera(self) -> MediaStreamTrack:
         device = self._camera
@@ -273,7 +300,9 @@ class LocalMedia:
             return PlaceholderVideoTrack()
         w, h = self._camera_size
         fmt = self._camera_format or ("v4l2" if device.startswith("/dev/") else None)
-        options = {"video_size": f"{w}x{h}", "framerate": str(self._camera_fps)}
+        options: dict[str, str] = {}
+        if fmt in _CAPTURE_FORMATS:  # capture devices take a size and rate; files must not
+            options = {"video_size": f"{w}x{h}", "framerate": str(self._camera_fps)}
         try:
             player = MediaPlayer(device, format=fmt, options=options)
         except Exception as exc:  # PyAV raises various errors for missing/busy devices

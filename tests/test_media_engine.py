@@ -237,3 +237,52 @@ def test_stop_from_the_engine_thread_is_refused() -> None:
         assert seen and engine.running
     finally:
         engine.stop(5)
+
+
+def test_camera_through_pyav(tmp_path: Any) -> None:
+    """A capture source opened with PyAV (here a .y4m file standing in for /dev/video0)."""
+    from media.synthetic.scene import write_y4m
+
+    clip = write_y4m(tmp_path / "cam.y4m", 800, 240, fps=10, seconds_per_step=0.5)
+    before = set(threading.enumerate())
+    errors: list[EngineErrorCode] = []
+
+    async def scenario() -> list[Any]:
+        local = LocalMedia(camera=str(clip), microphone=None, report_error=errors.append)
+        got: list[Any] = []
+        audio, video = local.tracks(lambda k, f, t: got.append((k, f)), lambda: True,
+                                    lambda: True)
+        frames = [await asyncio.wait_for(video.recv(), 5) for _ in range(3)]
+        assert local.camera_ok and not local.microphone_ok
+        audio.stop()
+        video.stop()
+        await local.close()
+        return frames
+
+    frames = asyncio.run(scenario())
+    assert errors == []
+    assert all((f.width, f.height) == (800, 240) for f in frames)
+    time.sleep(0.2)
+    assert [t for t in threading.enumerate() if t not in before and t.is_alive()] == []
+
+
+def test_camera_failing_mid_call_falls_back_to_placeholder(tmp_path: Any) -> None:
+    from media.synthetic.scene import write_y4m
+
+    clip = write_y4m(tmp_path / "short.y4m", 800, 240, fps=10, seconds_per_step=0.1)  # 5 frames
+    errors: list[EngineErrorCode] = []
+
+    async def scenario() -> list[tuple[int, int]]:
+        local = LocalMedia(camera=str(clip), microphone=None, report_error=errors.append)
+        audio, video = local.tracks(lambda k, f, t: None, lambda: True, lambda: True)
+        sizes = [(f.width, f.height) for f in
+                 [await asyncio.wait_for(video.recv(), 5) for _ in range(8)]]
+        audio.stop()
+        video.stop()
+        await local.close()
+        return sizes
+
+    sizes = asyncio.run(scenario())
+    assert sizes[0] == (800, 240)
+    assert sizes[-1] == (640, 360)  # the "camera non disponibile" card
+    assert errors == [EngineErrorCode.CAMERA_UNAVAILABLE]
