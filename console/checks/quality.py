@@ -168,7 +168,7 @@ class LiveAnalyzer:
         t0 = time.perf_counter()
         h, w = frame.shape[:2]
         # integer decimation is nearly free; the detector blurs before looking at edges
-        step = max(1, int(round(w / self.work_width)))
+        step = max(1, round(w / self.work_width))
         small = np.ascontiguousarray(frame[::step, ::step])
         scale = small.shape[1] / w
         det = find_document(small, work_width=small.shape[1], refine=False)
