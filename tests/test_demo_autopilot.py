@@ -39,7 +39,9 @@ def _check_report(data: dict) -> None:
     targets = {s["step"] for s in data["stills"]}
     assert {"document_front", "document_back", "health_card"} <= targets
     assert all(s["width"] > 0 and s["height"] > 0 for s in data["stills"])
-    assert "evidence" in data
+    # the evidence package (recording, stills, events) was sealed and kept next to the report
+    assert data["evidence"] and Path(data["evidence"]).is_file()
+    assert Path(data["evidence"]).stat().st_size > 100_000
 
 
 def test_autopilot_with_synthetic_applicant_exits_clean(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -270,14 +271,21 @@ class Autopilot(QObject):
             self._go("evidence")
 
     def _phase_evidence(self) -> None:
-        from ui import integration
+        """Hang-up after the decision seals and uploads the evidence on a worker thread."""
+        if self.c._evidence_state == "done":
+            self.evidence = self._keep_evidence(self.c.evidence_path)
+            self._finish(ok=True)
+        elif time.monotonic() - self.phase_since > 90:
+            self._fail("the evidence package was not finished")
 
-        try:
-            self.evidence = integration.build_evidence(self.c)
-        except Exception as exc:
-            log.warning("evidence package not built: %s", type(exc).__name__)
-            self.evidence = None
-        self._finish(ok=True)
+    def _keep_evidence(self, path: str | None) -> str | None:
+        """The demo's data folder is temporary: keep the sealed package next to the report."""
+        if not path or not Path(path).is_file():
+            return path
+        target = self.report_path.parent / Path(path).name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target)
+        return str(target)
 
     # --- report -------------------------------------------------------------------------------
     def report(self) -> dict[str, Any]:

@@ -101,6 +101,7 @@ class ConsoleController(QObject):
     decision_done = Signal(str)  # final state
     decision_queued = Signal()  # kept in the outbox, will be retried
     decision_failed = Signal(str)
+    evidence_ready = Signal(str)  # sealed package path ("" when none could be built)
     session_closed = Signal()
     auth_lost = Signal()
 
@@ -132,6 +133,9 @@ class ConsoleController(QObject):
         self._call_started: float | None = None
         self._quality = QualityTracker()
         self._frame_pending = threading.Event()
+        self._evidence: Any = None
+        self._evidence_state = "none"  # none | recording | finishing | done
+        self.evidence_path: str | None = None
         self._preview = integration.LocalPreview()
         self.audio: Any = None
         self.engine_event.connect(self._on_engine_event, Qt.ConnectionType.QueuedConnection)
@@ -245,6 +249,12 @@ class ConsoleController(QObject):
                 if self.audio.available:
                     self.engine.set_audio_sink(self.audio.push)
                     self.audio.start()
+            if self._evidence_state == "none":
+                try:
+                    self._evidence = integration.start_evidence(self)
+                    self._evidence_state = "recording" if self._evidence else "none"
+                except Exception:
+                    log.exception("evidence recording could not start")
             self.call_state_changed.emit("connecting")
             self.call_state = "connecting"
             integration.engine_call(self.engine, self.client, self.assignment.session_id)
@@ -453,8 +463,34 @@ class ConsoleController(QObject):
         if self.audio is not None:
             self.audio.stop()
         self.call_state_changed.emit("ended")
+        if self.session is not None and self.session.session.is_closed:
+            self.finish_evidence()
+
+    def finish_evidence(self) -> None:
+        """Seal and upload the session's evidence on a worker (once per session)."""
+        if self._evidence_state not in ("recording", "none") or self.session is None:
+            return
+        self._evidence_state = "finishing"
+
+        def done(path: str | None) -> None:
+            self._evidence_state = "done"
+            self._evidence = None
+            self.evidence_path = path
+            log.info("evidence package %s", "ready" if path else "not built")
+            self.evidence_ready.emit(path or "")
+
+        def failed(exc: BaseException) -> None:
+            self._evidence_state = "done"
+            self._evidence = None
+            log.error("evidence package failed: %s", error_code(exc))
+            self.evidence_ready.emit("")
+
+        run_task(lambda: integration.build_evidence(self), done, failed, self)
 
     def close_session(self) -> None:
+        if self._evidence_state == "recording":
+            self.finish_evidence()
+        self._evidence_state = "none"
         self.assignment = None
         self.session = None
         self._call_started = None
@@ -474,6 +510,9 @@ class ConsoleController(QObject):
         """Close peer connections, stop the media loop (the caller then quits Qt)."""
         self._closing = True
         self._queue_timer.stop()
+        if self._evidence_state == "recording":
+            integration.abandon_evidence(self._evidence)
+            self._evidence = None
         engine, self.engine = self.engine, None
         if engine is not None:
             integration.stop_engine(engine)

@@ -367,20 +367,45 @@ def quality_of(payload: Any, tracker: QualityTracker | None = None) -> tuple[str
     return str(getattr(raw_level, "value", raw_level) or "unknown"), details
 
 
-# ==== evidence ===================================================================================
+# ==== evidence (console.evidence.session) =======================================================
+def start_evidence(controller: Any) -> Any:
+    """Start the live evidence of the session: the package builder mirrors the session events
+    and the recorder takes every media frame (engine media sink). None when not installed."""
+    mod = _optional("console.evidence.session")
+    if mod is None or controller.session is None or controller.assignment is None:
+        log.warning("evidence: console.evidence.session not available, nothing recorded")
+        return None
+    client = controller.client
+    return mod.SessionEvidence(
+        controller.settings.folder,
+        controller.session.session,
+        operator=getattr(client, "operator", None),
+        product=controller.assignment.request.product.value,
+        engine=controller.engine,
+    )
+
+
 def build_evidence(controller: Any) -> str | None:
-    """Seal the session's evidence package with the evidence engineer's builder, when the
-    session-level entry point exists; returns the package path (None when not available)."""
+    """Finish the session's evidence (stop recording, sign, seal, queue and upload) with the
+    evidence engineer's builder; returns the sealed package's path. Blocks: worker thread."""
     mod = _optional("console.evidence.session")
     if mod is None or controller.session is None:
-        log.info("evidence: no session-level builder installed yet")
+        log.info("evidence: no session-level builder installed")
         return None
-    build = getattr(mod, "build_session_package", None)
-    if build is None:
-        return None
-    path = build(
+    path = mod.build_session_package(
         session=controller.session.session,
         client=controller.client,
         data_dir=controller.settings.folder,
+        product=controller.assignment.request.product.value if controller.assignment else None,
     )
     return None if path is None else str(path)
+
+
+def abandon_evidence(evidence: Any) -> None:
+    """At shutdown with a session still open: finalise locally, upload at the next start."""
+    if evidence is None:
+        return
+    try:
+        evidence.finish(None, upload=False)
+    except Exception:
+        log.exception("evidence could not be finalised at shutdown")
