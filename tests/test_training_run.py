@@ -1,0 +1,107 @@
+"""Training runs: the shipped scenarios played as the remote applicant of a real session
+(desk service process, the scenario peer on aiortc, the console's windows driven by the
+autopilot, offscreen), decided by the automated checks and graded.
+
+Each full run takes 1-2 minutes on the CI machine, so CI runs one mismatch scenario decided
+by the checks and one forced wrong decision; the other scenarios' full runs are marked slow.
+The automated checks themselves are tested for all five scenarios on the pictures the scenario
+peer sends (no call): that part is fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from console.training import scenarios
+from console.training.grading import table
+from console.training.pack import load_pack
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _run(tmp_path: Path, scenario: str, *extra: str, timeout: float = 420) -> tuple[int, dict,
+                                                                                    str]:
+    report = tmp_path / f"{scenario}.json"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", RECOGNITION_CONSOLE_THREAD_REPORT="1")
+    proc = subprocess.run(
+        [sys.executable, "-m", "console", "training", "run", scenario, "--autopilot",
+         "--report", str(report), "--trainee", "t-" + scenario, *extra],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    data = json.loads(report.read_text(encoding="utf-8")) if report.exists() else {}
+    return proc.returncode, data, proc.stderr
+
+
+def _check_automated(rc: int, data: dict, stderr: str, scenario: str) -> None:
+    assert rc == 0, stderr[-3000:]
+    key = scenarios.build(scenario, Path(".")).answer_key
+    assert data["scenario"] == scenario
+    assert data["decision"] == key.expected_decision, (data.get("findings"), data.get("checks"))
+    assert data["expected_decision"] == key.expected_decision
+    assert data["correct"] is True, data
+    assert data["reason_code"] == key.reason_code
+    for finding in key.findings:
+        assert any(f == finding or f.startswith(finding + ":") for f in data["findings"])
+    assert data["missed_findings"] == [] and data["steps_skipped"] == []
+    assert data["time_per_step"] and data["total_seconds"] > 0
+    assert "threads alive at exit: none" in stderr
+    assert "Traceback" not in stderr
+
+
+@pytest.mark.parametrize("scenario", scenarios.SHIPPED)
+def test_automated_checks_find_what_each_scenario_hides(scenario: str, tmp_path: Path) -> None:
+    """The pictures the scenario peer sends, through the checks the training run uses."""
+    from media.synthetic.scene import Step
+    from ui.training_findings import decision_for, findings_from_stills
+    from ui.training_peer import ScenarioRenderer, third_person_targets
+    from ui.training_run import _script
+
+    pack = load_pack(scenarios.generate(tmp_path, (scenario,))[0])
+    renderer = ScenarioRenderer(1280, 720, pack.applicant)
+    targets = third_person_targets(pack.applicant, _script(pack.product))
+    if scenario == "third-person":
+        assert "face" in targets  # the face still of step i shows the second person
+    stills = {"document_front": renderer.bgr(Step.ID_FRONT)}
+    renderer.set_third_person("document_front" in targets)
+    stills["document_back"] = renderer.bgr(Step.ID_BACK)
+    stills["face"] = renderer.bgr(Step.FACE)
+    findings, details = findings_from_stills(stills, pack.request)
+    assert decision_for(findings) == (pack.answer_key.expected_decision,
+                                      pack.answer_key.reason_code), details
+    assert set(findings) >= set(pack.answer_key.findings)
+
+
+def test_name_mismatch_run_is_rejected_by_the_checks(tmp_path: Path) -> None:
+    rc, data, stderr = _run(tmp_path, "name-mismatch")
+    _check_automated(rc, data, stderr, "name-mismatch")
+    assert "data_mismatch:surname" in data["findings"]
+    assert data["checks"]["mrz"]["fields"]["surname"] == "differ"
+
+
+def test_forced_wrong_decision_is_graded_wrong(tmp_path: Path) -> None:
+    rc, data, stderr = _run(tmp_path, "clean", "--force-decision", "reject")
+    assert rc == 0, stderr[-3000:]
+    assert data["decision"] == "rejected" and data["expected_decision"] == "approved"
+    assert data["correct"] is False and data["decision_correct"] is False
+    assert data["forced_decision"] == "reject"
+    assert data["findings"] == []  # the checks found nothing: the decision was forced
+    # the grade table reads the report
+    out = subprocess.run([sys.executable, "-m", "console", "training", "grade",
+                          str(tmp_path / "clean.json")], capture_output=True, text=True,
+                         cwd=ROOT, timeout=60, check=False)
+    assert out.returncode == 0 and "t-clean" in out.stdout and "NO" in out.stdout
+    assert "0 of 1 runs correct" in table([data])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("scenario", ["clean", "expired-document", "face-mismatch",
+                                      "third-person"])
+def test_shipped_scenario_run_reaches_the_expected_decision(scenario: str,
+                                                            tmp_path: Path) -> None:
+    rc, data, stderr = _run(tmp_path, scenario)
+    _check_automated(rc, data, stderr, scenario)
