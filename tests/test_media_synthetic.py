@@ -14,11 +14,13 @@ import pytest
 from media import framestamp
 from media.synthetic.scene import (
     SCRIPT,
+    Gesture,
     Hand,
     SceneRenderer,
     Step,
     flash_active,
     frame_count_y4m,
+    gesture_for,
     hand_for,
     icao_check_digit,
     step_for,
@@ -40,6 +42,34 @@ def test_step_and_hand_mapping() -> None:
     assert hand_for("raise_left_hand") is Hand.LEFT
     assert hand_for("lower_hand") is Hand.NONE
     assert hand_for("blink") is None
+    for code in ("turn_head_right", "turn_head_left", "touch_right_ear", "touch_nose",
+                 "show_three_fingers", "look_up", "cover_left_eye"):
+        assert gesture_for(code) is Gesture(code)
+    assert gesture_for("nod_twice") is Gesture.LOOK_DOWN
+
+
+def test_every_gesture_changes_the_picture() -> None:
+    r = SceneRenderer(1280, 720)
+    plain = r.bgr(Step.FACE, Gesture.NONE)
+    seen: list[np.ndarray] = []
+    for g in Gesture:
+        if g is Gesture.NONE:
+            continue
+        img = r.bgr(Step.FACE, g)
+        assert not np.array_equal(img, plain), g
+        assert all(not np.array_equal(img, other) for other in seen), g
+        seen.append(img)
+
+
+def test_nod_alternates() -> None:
+    state = SceneState()
+    state.perform(Gesture.LOOK_DOWN, nod=True)
+    import time as _t
+
+    now = _t.time()
+    shown = {state.current_gesture(now + dt) for dt in (0.05, 0.45, 0.85, 1.25)}
+    assert shown == {Gesture.LOOK_DOWN, Gesture.NONE}
+    assert state.current_gesture(now + 2.0) is Gesture.NONE
 
 
 def test_scenes_differ_per_step() -> None:

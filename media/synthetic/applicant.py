@@ -29,7 +29,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from media.net import IceServerSpec, http_url, parse_json_message, rtc_configuration, ws_url
 from media.stills import split_still
-from media.synthetic.scene import SCRIPT, SceneRenderer, hand_for, step_for
+from media.synthetic.scene import NOD, SCRIPT, Gesture, SceneRenderer, gesture_for, step_for
 from media.synthetic.tracks import SceneState, SyntheticAudioTrack, SyntheticVideoTrack
 
 logger = logging.getLogger(__name__)
@@ -89,6 +89,7 @@ class SyntheticApplicant:
         self._otp_seen: set[str] = set()
         self._otp_baseline_done = False
         self._sabotage: str | None = None
+        self._gesture_task: asyncio.Task[Any] | None = None
         self.end_reason = ""
         self.stills_sent = 0
         self.pongs_sent = 0
@@ -294,12 +295,19 @@ class SyntheticApplicant:
         step = step_for(code)
         if step is not None:
             self.state.step = step
-        hand = hand_for(code)
-        if hand is not None:
-            self.state.raise_hand(hand)
+        gesture = gesture_for(code)
+        if gesture is not None:
+            self._gesture_task = self._spawn(
+                self._perform(gesture, nod=code.strip().lower() == NOD))
         if code.strip().lower() in OTP_INSTRUCTIONS:
             self._spawn(self._poll_outbox_once())
         self._event("instruction", code=code)
+
+    async def _perform(self, gesture: Gesture, nod: bool) -> None:
+        """Compose the gesture's picture off the loop first, then show it."""
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, self.renderer.i420, self.state.step, gesture)
+        self.state.perform(gesture, nod=nod)
 
     async def _send_still(self, channel: RTCDataChannel, still_id: Any, step: str) -> None:
         try:
@@ -312,12 +320,15 @@ class SyntheticApplicant:
             logger.info("test: still request ignored on purpose")
             return
         async with self._still_lock:
+            pending = self._gesture_task
+            if pending is not None and not pending.done():
+                await asyncio.wait([pending], timeout=5)  # asked for a gesture, then a photo
             wanted = step_for(step)
             if wanted is not None and wanted is not self.state.step:
                 # the person shows what is asked, then the photo is taken
                 self.state.step = wanted
                 await asyncio.sleep(0.3)
-            scene_step, hand = self.state.step, self.state.current_hand(time.time())
+            scene_step, hand = self.state.step, self.state.current_gesture(time.time())
             loop = asyncio.get_running_loop()
             try:
                 data = await loop.run_in_executor(None, self.renderer.png, scene_step, hand)

@@ -51,10 +51,27 @@ class Step(StrEnum):
 SCRIPT: tuple[Step, ...] = (Step.FACE, Step.ID_FRONT, Step.ID_BACK, Step.TS_FRONT, Step.TS_BACK)
 
 
-class Hand(StrEnum):
+class Gesture(StrEnum):
+    """What the person does on an `instruction` (the codes of resources/scripts' random
+    actions). RIGHT/LEFT are aliases of the raised hands."""
+
     NONE = "none"
-    RIGHT = "right"
-    LEFT = "left"
+    RAISE_RIGHT_HAND = "raise_right_hand"
+    RAISE_LEFT_HAND = "raise_left_hand"
+    SHOW_THREE_FINGERS = "show_three_fingers"
+    TOUCH_NOSE = "touch_nose"
+    TOUCH_RIGHT_EAR = "touch_right_ear"
+    COVER_LEFT_EYE = "cover_left_eye"
+    TURN_HEAD_LEFT = "turn_head_left"
+    TURN_HEAD_RIGHT = "turn_head_right"
+    LOOK_UP = "look_up"
+    LOOK_DOWN = "look_down"  # half of a nod
+    RIGHT = "raise_right_hand"
+    LEFT = "raise_left_hand"
+
+
+Hand = Gesture  # the first version's name
+NOD = "nod_twice"  # animated: LOOK_DOWN / NONE alternating
 
 
 _STEP_ALIASES: dict[str, Step] = {
@@ -82,16 +99,26 @@ def step_for(code: str) -> Step | None:
     return _STEP_ALIASES.get(code.strip().lower())
 
 
-def hand_for(code: str) -> Hand | None:
-    """The gesture an instruction code asks for (None: not a hand gesture)."""
+def gesture_for(code: str) -> Gesture | None:
+    """The gesture an instruction code asks for (None: not a gesture; `nod_twice` is
+    animated by the caller with LOOK_DOWN)."""
     c = code.strip().lower()
+    try:
+        return Gesture(c)
+    except ValueError:
+        pass
+    if c == NOD:
+        return Gesture.LOOK_DOWN
     if "hand" not in c and "mano" not in c:
         return None
     if "lower" in c or "abbass" in c:
-        return Hand.NONE
+        return Gesture.NONE
     if "left" in c or "sinistr" in c:
-        return Hand.LEFT
-    return Hand.RIGHT
+        return Gesture.LEFT
+    return Gesture.RIGHT
+
+
+hand_for = gesture_for
 
 
 # --- cards -----------------------------------------------------------------------------------
@@ -283,27 +310,59 @@ SKIN = (150, 175, 225)  # BGR
 SKIN_DARK = (120, 145, 200)
 
 
-def _draw_hand(img: U8, cx: int, cy: int, size: int, fingers_up: bool = True) -> None:
-    """A simple open hand: palm and five fingers, drawn with outlines."""
+def _draw_hand(img: U8, cx: int, cy: int, size: int, fingers_up: bool = True,
+               fingers: int = 4, forearm: bool = True) -> None:
+    """A simple open hand: palm, `fingers` fingers and a thumb, drawn with outlines."""
     palm_w, palm_h = int(size * 0.55), int(size * 0.6)
     cv2.ellipse(img, (cx, cy), (palm_w // 2, palm_h // 2), 0, 0, 360, SKIN, -1, cv2.LINE_AA)
     cv2.ellipse(img, (cx, cy), (palm_w // 2, palm_h // 2), 0, 0, 360, SKIN_DARK, 2, cv2.LINE_AA)
     direction = -1 if fingers_up else 1
     fw = max(4, size // 11)
-    for i, (dx, length) in enumerate(((-0.2, 0.42), (-0.07, 0.5), (0.06, 0.48), (0.18, 0.4))):
+    spots = ((-0.2, 0.42), (-0.07, 0.5), (0.06, 0.48), (0.18, 0.4))
+    for k, (dx, length) in enumerate(spots):
         x = cx + int(dx * size)
         y0 = cy + direction * palm_h // 3
-        y1 = y0 + direction * int(length * size)
+        folded = k >= fingers
+        y1 = y0 + direction * int((0.08 if folded else length) * size)
         cv2.line(img, (x, y0), (x, y1), SKIN, fw, cv2.LINE_AA)
-        cv2.circle(img, (x, y1), fw // 2, SKIN, -1, cv2.LINE_AA)
-        del i
+        cv2.circle(img, (x, y1), fw // 2, SKIN_DARK if folded else SKIN, -1, cv2.LINE_AA)
     # thumb
     tx = cx - int(0.33 * size)
     cv2.line(img, (cx - palm_w // 3, cy), (tx, cy + direction * int(0.2 * size)), SKIN, fw,
              cv2.LINE_AA)
-    # forearm
-    cv2.rectangle(img, (cx - palm_w // 3, cy + palm_h // 3),
-                  (cx + palm_w // 3, min(img.shape[0] - 1, cy + palm_h // 3 + size)), SKIN, -1)
+    if forearm:
+        cv2.rectangle(img, (cx - palm_w // 3, cy + palm_h // 3),
+                      (cx + palm_w // 3, min(img.shape[0] - 1, cy + palm_h // 3 + size)),
+                      SKIN, -1)
+
+
+# landmarks of the astronaut portrait, in its 512 x 512 pixels (x, y)
+_FACE_BOX = (160, 4, 300, 150)  # x0, y0, x1, y1: the head
+_NOSE = (228, 80)
+_RIGHT_EAR = (178, 78)  # the person's right: the viewer's left
+_LEFT_EYE = (248, 62)  # the person's left eye: the viewer's right
+
+
+def _move_head(img: U8, box: tuple[int, int, int, int], gesture: Gesture) -> None:
+    """Turn/tilt the head in place: a warp of the head box (crude, but visible)."""
+    x0, y0, x1, y1 = box
+    roi = img[y0:y1, x0:x1]
+    h, w = roi.shape[:2]
+    if gesture in (Gesture.TURN_HEAD_LEFT, Gesture.TURN_HEAD_RIGHT):
+        # the person's left is the viewer's right: the face moves and narrows that way
+        sign = 1 if gesture is Gesture.TURN_HEAD_LEFT else -1
+        m = np.array([[0.82, 0, w * 0.09 + sign * w * 0.12], [0, 1, 0]], dtype=np.float32)
+    elif gesture is Gesture.LOOK_UP:
+        m = np.array([[1, 0, 0], [0, 0.85, -h * 0.02]], dtype=np.float32)
+    else:  # LOOK_DOWN
+        m = np.array([[1, 0, 0], [0, 0.85, h * 0.17]], dtype=np.float32)
+    # only an ellipse around the face moves (soft edge); the background stays
+    mask = np.zeros((h, w), np.float32)
+    cv2.ellipse(mask, (w // 2, h // 2), (int(w * 0.42), int(h * 0.46)), 0, 0, 360, 1.0, -1)
+    soft = cv2.GaussianBlur(mask, (0, 0), max(2.0, w * 0.03))
+    warped = cv2.warpAffine(roi, m, (w, h), borderMode=cv2.BORDER_REFLECT)
+    moved = cv2.warpAffine(soft, m, (w, h))[..., None]
+    roi[:] = (roi * (1.0 - moved) + warped * moved).astype(np.uint8)
 
 
 class SceneRenderer:
@@ -314,7 +373,7 @@ class SceneRenderer:
             raise ValueError("scene size must be even and at least 784x240")
         self.width = width
         self.height = height
-        self._i420: dict[tuple[Step, Hand], U8] = {}
+        self._i420: dict[tuple[Step, Gesture], U8] = {}
         self._flash: U8 | None = None
 
     # composition
@@ -327,27 +386,54 @@ class SceneRenderer:
         bg[..., 2] = grad.astype(np.uint8)
         return bg
 
-    def bgr(self, step: Step = Step.FACE, hand: Hand = Hand.NONE) -> U8:
+    def bgr(self, step: Step = Step.FACE, hand: Gesture = Gesture.NONE) -> U8:
         """The scene as BGR (composed on each call: tens of ms; not cached to save memory)."""
         return self._compose(step, hand)
 
-    def prepare(self) -> None:
-        """Compose every step/gesture once (about a second): do it before streaming, so the
-        event loop never stalls on a first-time composition."""
+    def prepare(self, gestures: Iterable[Gesture] = (Gesture.NONE,)) -> None:
+        """Compose every step (with these gestures) once, before streaming, so the event loop
+        never stalls on a first-time composition (about 0.1 s each)."""
         for step in Step:
-            for hand in Hand:
-                self.i420(step, hand)
+            for gesture in gestures:
+                self.i420(step, gesture)
 
-    def _compose(self, step: Step, hand: Hand) -> U8:
+    def cached(self, step: Step, gesture: Gesture) -> bool:
+        return (step, gesture) in self._i420
+
+    def _compose(self, step: Step, hand: Gesture) -> U8:
         w, h = self.width, self.height
         img = self._background()
         side = min(h, int(w * 0.56))
         person = cv2.resize(_astronaut_bgr(), (side, side), interpolation=cv2.INTER_AREA)
         x0 = int(w * 0.10)
-        img[h - side : h, x0 : x0 + side] = person
-        if hand is not Hand.NONE:
-            hx = x0 + int(side * 0.08) if hand is Hand.RIGHT else x0 + int(side * 0.92)
-            _draw_hand(img, hx, int(h * 0.28), int(side * 0.35))
+        y0 = h - side
+        img[y0:h, x0 : x0 + side] = person
+        k = side / 512.0
+
+        def at(pt: tuple[int, int]) -> tuple[int, int]:
+            return x0 + int(pt[0] * k), y0 + int(pt[1] * k)
+
+        hand_size = int(side * 0.35)
+        g = Gesture(hand)
+        if g in (Gesture.TURN_HEAD_LEFT, Gesture.TURN_HEAD_RIGHT, Gesture.LOOK_UP,
+                 Gesture.LOOK_DOWN):
+            bx0, by0 = at(_FACE_BOX[:2])
+            bx1, by1 = at(_FACE_BOX[2:])
+            _move_head(img, (bx0, max(0, by0), bx1, by1), g)
+        elif g is Gesture.RAISE_RIGHT_HAND:
+            _draw_hand(img, x0 + int(side * 0.08), int(h * 0.28), hand_size)
+        elif g is Gesture.RAISE_LEFT_HAND:
+            _draw_hand(img, x0 + int(side * 0.92), int(h * 0.28), hand_size)
+        elif g is Gesture.SHOW_THREE_FINGERS:
+            _draw_hand(img, x0 + int(side * 0.85), int(h * 0.45), hand_size, fingers=3)
+        elif g in (Gesture.TOUCH_NOSE, Gesture.TOUCH_RIGHT_EAR):
+            # fingertips on the point: the palm sits below it
+            px, py = at(_NOSE if g is Gesture.TOUCH_NOSE else _RIGHT_EAR)
+            size = int(hand_size * 0.45)
+            _draw_hand(img, px + size // 10, py + int(size * 0.68), size)
+        elif g is Gesture.COVER_LEFT_EYE:
+            ex, ey = at(_LEFT_EYE)
+            _draw_hand(img, ex, ey, int(hand_size * 0.5))
         if step is not Step.FACE:
             card = card_image(step)
             # held up close to the camera: about half the picture's width
@@ -372,13 +458,17 @@ class SceneRenderer:
         _text(img, label, w - 500, 30, 0.55, 1, (40, 40, 40))
         return img
 
-    def i420(self, step: Step = Step.FACE, hand: Hand = Hand.NONE) -> U8:
-        key = (step, hand)
-        if key not in self._i420:
-            self._i420[key] = np.ascontiguousarray(
-                cv2.cvtColor(self.bgr(step, hand), cv2.COLOR_BGR2YUV_I420)
-            )
-        return self._i420[key]
+    def i420(self, step: Step = Step.FACE, hand: Gesture = Gesture.NONE) -> U8:
+        """The scene as I420, cached (the plain steps stay; at most 12 gesture variants)."""
+        key = (step, Gesture(hand))
+        buf = self._i420.get(key)
+        if buf is None:
+            buf = np.ascontiguousarray(cv2.cvtColor(self.bgr(*key), cv2.COLOR_BGR2YUV_I420))
+            self._i420[key] = buf
+            variants = [k for k in list(self._i420) if k[1] is not Gesture.NONE]
+            for old in variants[:-12]:
+                self._i420.pop(old, None)
+        return buf
 
     def flash_i420(self) -> U8:
         if self._flash is None:
@@ -387,11 +477,16 @@ class SceneRenderer:
             self._flash = buf
         return self._flash
 
-    def video_frame(self, step: Step, hand: Hand, frame_no: int, flash: bool,
+    def video_frame(self, step: Step, hand: Gesture, frame_no: int, flash: bool,
                     sway: tuple[int, int] = (0, 0)) -> U8:
         """A fresh I420 buffer for one frame: the cached picture, shifted by `sway` (dx, dy)
         pixels like a hand-held camera, plus a moving bar."""
-        src = self.flash_i420() if flash else self.i420(step, hand)
+        if flash:
+            src = self.flash_i420()
+        else:
+            # a gesture variant not composed yet shows the plain step (no stall)
+            cached = self._i420.get((step, Gesture(hand)))
+            src = cached if cached is not None else self.i420(step, Gesture.NONE)
         dx, dy = sway[0] & ~1, sway[1] & ~1  # even: chroma moves by whole pixels
         if flash or (dx == 0 and dy == 0):
             buf = src.copy()
@@ -410,7 +505,7 @@ class SceneRenderer:
             buf[self.height - 6 : self.height, pos : pos + bar_w] = 40
         return buf
 
-    def png(self, step: Step = Step.FACE, hand: Hand = Hand.NONE) -> bytes:
+    def png(self, step: Step = Step.FACE, hand: Gesture = Gesture.NONE) -> bytes:
         """Lossless PNG of the scene at full resolution (no stamp, no flash)."""
         ok, encoded = cv2.imencode(".png", self.bgr(step, hand), [cv2.IMWRITE_PNG_COMPRESSION, 1])
         if not ok:
@@ -451,7 +546,7 @@ def write_y4m(
                 t = n / fps
                 flash = flash_active(t, flash_period, flash_duration)
                 fh.write(b"FRAME\n")
-                fh.write(renderer.video_frame(step, Hand.NONE, n, flash).tobytes())
+                fh.write(renderer.video_frame(step, Gesture.NONE, n, flash).tobytes())
                 n += 1
     logger.info("wrote %d frames of %dx%d to %s", n, width, height, out.name)
     return out

@@ -16,7 +16,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import AudioFrame, VideoFrame
 
 from media import framestamp
-from media.synthetic.scene import Hand, SceneRenderer, Step, flash_active
+from media.synthetic.scene import Gesture, SceneRenderer, Step, flash_active
 
 logger = logging.getLogger(__name__)
 
@@ -31,8 +31,9 @@ class SceneState:
     """What the person is doing; changed by the peer logic, read by the video track."""
 
     step: Step = Step.FACE
-    hand: Hand = Hand.NONE
-    hand_until: float = 0.0
+    gesture: Gesture = Gesture.NONE
+    gesture_until: float = 0.0
+    nod_until: float = 0.0
     flash_period: float = 4.0
     flash_duration: float = 0.1
     stamp: bool = True
@@ -40,14 +41,28 @@ class SceneState:
     frames_sent: int = 0
     _fps_window: list[float] = field(default_factory=list)
 
-    def current_hand(self, now: float) -> Hand:
-        if self.hand is not Hand.NONE and now >= self.hand_until:
-            self.hand = Hand.NONE
-        return self.hand
+    def current_gesture(self, now: float) -> Gesture:
+        if now < self.nod_until:  # nodding: head down / up every 0.4 s
+            return Gesture.LOOK_DOWN if int((self.nod_until - now) / 0.4) % 2 else Gesture.NONE
+        if self.gesture is not Gesture.NONE and now >= self.gesture_until:
+            self.gesture = Gesture.NONE
+        return self.gesture
 
-    def raise_hand(self, hand: Hand, seconds: float = 5.0) -> None:
-        self.hand = hand
-        self.hand_until = time.time() + seconds
+    def perform(self, gesture: Gesture, seconds: float = 5.0, nod: bool = False) -> None:
+        """Start a gesture for `seconds` (a nod: two head movements in 1.6 s)."""
+        now = time.time()
+        if nod:
+            self.nod_until = now + 1.6
+            return
+        self.gesture = gesture
+        self.gesture_until = now + seconds
+
+    # first version's names
+    def current_hand(self, now: float) -> Gesture:
+        return self.current_gesture(now)
+
+    def raise_hand(self, hand: Gesture, seconds: float = 5.0) -> None:
+        self.perform(hand, seconds)
 
     def count_frame(self, now: float) -> None:
         self.frames_sent += 1
@@ -100,7 +115,7 @@ class SyntheticVideoTrack(MediaStreamTrack):
         if st.motion:
             sway = (round(6 * math.sin(2 * math.pi * 0.4 * now)),
                     round(4 * math.sin(2 * math.pi * 0.27 * now)))
-        buf = r.video_frame(st.step, st.current_hand(now), self._n, flash, sway)
+        buf = r.video_frame(st.step, st.current_gesture(now), self._n, flash, sway)
         if st.stamp:
             framestamp.paint_i420(buf, r.width, r.height, int(now * 1000))
         frame = VideoFrame.from_ndarray(buf, format="yuv420p")
