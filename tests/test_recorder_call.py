@@ -19,7 +19,7 @@ from media.synthetic.scene import SceneRenderer
 from media.synthetic.tracks import SceneState, SyntheticAudioTrack, SyntheticVideoTrack
 
 FLASH_PERIOD = 1.5
-CALL_SECONDS = 7.5
+CALL_SECONDS = 6.5  # from the first frames on: four flashes
 
 
 class SentTap(MediaStreamTrack):
@@ -38,11 +38,13 @@ class SentTap(MediaStreamTrack):
         return frame
 
 
-async def _drain(track: MediaStreamTrack, name: str, sink: Any) -> None:
+async def _drain(track: MediaStreamTrack, name: str, sink: Any,
+                 flowing: asyncio.Event) -> None:
     with contextlib.suppress(MediaStreamError):
         while True:
             frame = await track.recv()
             sink(name, frame, time.monotonic())
+            flowing.set()
 
 
 async def _call(rec: Recorder) -> None:
@@ -51,11 +53,12 @@ async def _call(rec: Recorder) -> None:
     state = SceneState(flash_period=FLASH_PERIOD, flash_duration=0.1, stamp=False)
     op_state = SceneState(flash_period=0, stamp=False)
     tasks: list[asyncio.Task[None]] = []
+    flowing = {"video": asyncio.Event(), "audio": asyncio.Event()}
 
     @console.on("track")
     def on_track(track: MediaStreamTrack) -> None:
         name = "applicant_video" if track.kind == "video" else "applicant_audio"
-        tasks.append(asyncio.ensure_future(_drain(track, name, rec)))
+        tasks.append(asyncio.ensure_future(_drain(track, name, rec, flowing[track.kind])))
 
     console.addTrack(SentTap(SyntheticAudioTrack(op_state, "tone"), "operator_audio", rec))
     console.addTrack(SentTap(SyntheticVideoTrack(SceneRenderer(784, 240), op_state, 10),
@@ -66,6 +69,8 @@ async def _call(rec: Recorder) -> None:
     applicant.addTrack(SyntheticVideoTrack(SceneRenderer(784, 240), state, 20))
     await applicant.setLocalDescription(await applicant.createAnswer())
     await console.setRemoteDescription(applicant.localDescription)
+    # ICE + DTLS take a while on a loaded box: count the call from when media flows
+    await asyncio.wait_for(asyncio.gather(*(e.wait() for e in flowing.values())), 30)
     await asyncio.sleep(CALL_SECONDS)
     await applicant.close()
     await console.close()
