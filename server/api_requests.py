@@ -170,7 +170,7 @@ def session_json(sess: CallSession, req: IdRequest, online: bool) -> dict[str, A
 async def get_queue(request: web.Request) -> web.Response:
     require(request, *CALL_STAFF)
     desk = request.app[DESK]
-    view = queue_mod.snapshot(desk.store, desk.config)
+    view = desk.hub.snapshot()
     return json_response(queue_mod.as_json(view, desk.hub.online_requests()))
 
 
@@ -179,7 +179,7 @@ async def next_in_queue(request: web.Request) -> web.StreamResponse:
     desk = request.app[DESK]
     if desk.store.active_session_of_operator(op.id) is not None:
         raise ApiError(409, "session_in_progress", "decide the current session first")
-    view = queue_mod.snapshot(desk.store, desk.config)
+    view = desk.hub.snapshot()
     online = desk.hub.online_requests()
     due = [r.id for r in view.waiting]
     # applicants with the page open come first; among them the choice is random

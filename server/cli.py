@@ -38,9 +38,10 @@ LOOPBACK_NAMES = ("localhost",)
 
 def demo_applicants(now: datetime) -> list[dict[str, Any]]:
     """The PROTOCOL.md demo identity first, then a few more (one by appointment today)."""
-    appt = (now + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
+    # on the hour, 1 to 2 hours from now (later today: not due yet, listed among today's)
+    appt = (now + timedelta(hours=2)).replace(minute=0, second=0, microsecond=0)
     if appt.date() != now.date():
-        appt = now + timedelta(minutes=20)
+        appt = (now + timedelta(minutes=30)).replace(second=0, microsecond=0)
     exp = date(now.year + 5, 6, 30)
     return [
         {"surname": "ROSSI", "given_names": "MARIA", "codice_fiscale": "RSSMRA85D52H501P",

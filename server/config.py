@@ -60,6 +60,7 @@ class DeskConfig:
     max_chunk_size: int = 4 * 1024 * 1024
     max_sdp_size: int = 64 * 1024
     heartbeat_s: float = 2.0
+    pong_timeout_s: float = 2.0
     #: Mean duration of a call used for the waiting estimate until real sessions exist.
     default_session_s: int = 480
     #: Early arrival allowed before an appointment (the applicant is "due" from then on).

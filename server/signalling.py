@@ -2,8 +2,8 @@
 
 Close codes: 4400 message failed its schema (reason says which rule), 4401 bad credentials or
 join link, 4409 replaced by a newer connection of the same applicant. Heartbeat: aiohttp pings
-every ``heartbeat_s`` (2 s) and drops a peer whose pong is late, so a vanished peer is noticed
-within ~3 s and the other side gets ``peer_left``.
+every ``heartbeat_s`` (2 s) and drops a peer whose pong is 2 s late, so a vanished peer is
+noticed within 4 s and the other side gets ``peer_left``.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
@@ -58,6 +59,11 @@ class Hub:
         self._last_position: dict[str, tuple[int, int]] = {}
         self._last_queue: str | None = None
         self._dirty = asyncio.Event()
+        self.version = 0
+        # open sessions: session_id -> (request_id, operator_id); request_id -> session_id
+        self._sessions: dict[str, tuple[str, int]] = {}
+        self._session_of: dict[str, str] = {}
+        self._cached: tuple[int, float, queue_mod.QueueView] | None = None
         self._task: asyncio.Task[None] | None = None
 
     # --- lifecycle ---------------------------------------------------------------------
@@ -76,7 +82,19 @@ class Hub:
                 await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
 
     def queue_changed(self) -> None:
+        self.version += 1
+        self._cached = None
         self._dirty.set()
+
+    def snapshot(self) -> queue_mod.QueueView:
+        """The waiting room, recomputed after each change and at least once a second."""
+        now = time.monotonic()
+        cached = self._cached
+        if cached is not None and cached[0] == self.version and now - cached[1] < 1.0:
+            return cached[2]
+        view = queue_mod.snapshot(self.desk.store, self.desk.config)
+        self._cached = (self.version, now, view)
+        return view
 
     async def _queue_loop(self) -> None:
         while True:
@@ -96,7 +114,7 @@ class Hub:
         return sum(1 for conns in self.operators.values() if conns)
 
     async def push_queue(self, force_to: web.WebSocketResponse | None = None) -> None:
-        view = queue_mod.snapshot(self.desk.store, self.desk.config)
+        view = self.snapshot()
         online = self.online_requests()
         body = queue_mod.as_json(view, online)
         # operators: whenever the content changes (wait_seconds alone does not count)
@@ -114,8 +132,9 @@ class Hub:
         # applicants: their own position and estimate, re-sent when either changes
         ops = self.operators_online()
         due_len = len(view.waiting)
+        entries = self.desk.store.queue_entries(list(self.applicants))
         for req_id, ws in list(self.applicants.items()):
-            req = self.desk.store.request(req_id)
+            req = entries.get(req_id)
             if req is None or req.state != "waiting":
                 self._last_position.pop(req_id, None)
                 continue
@@ -133,12 +152,46 @@ class Hub:
                 self._last_position[req_id] = (pos, est)
                 await send(ws, {"type": "queue", "position": pos, "estimated_wait_s": est})
 
+    # --- open sessions (cached: the relay path touches no database) ---------------------
+
+    def _remember(self, sess: CallSession) -> tuple[str, int]:
+        entry = (sess.request_id, sess.operator_id)
+        self._sessions[sess.id] = entry
+        self._session_of[sess.request_id] = sess.id
+        return entry
+
+    def _forget(self, req_id: str) -> None:
+        sid = self._session_of.pop(req_id, None)
+        if sid is not None:
+            self._sessions.pop(sid, None)
+
+    def open_session(self, session_id: str) -> tuple[str, int] | None:
+        entry = self._sessions.get(session_id)
+        if entry is not None:
+            return entry
+        sess = self.desk.store.session(session_id)
+        if sess is None or sess.ended_at is not None:
+            return None
+        return self._remember(sess)
+
+    def open_session_of(self, req_id: str) -> tuple[str, int] | None:
+        """(session_id, operator_id) of the request's open session."""
+        sid = self._session_of.get(req_id)
+        if sid is not None and sid in self._sessions:
+            return sid, self._sessions[sid][1]
+        sess = self.desk.store.active_session_of_request(req_id)
+        if sess is None:
+            return None
+        self._remember(sess)
+        return sess.id, sess.operator_id
+
     # --- events from REST handlers -----------------------------------------------------
 
     async def session_started(self, sess: CallSession, req: IdRequest, op: Operator) -> bool:
         """Tell the applicant who is coming and the operator that the applicant is there."""
         ws = self.applicants.get(req.id)
         self._last_position.pop(req.id, None)
+        self._remember(sess)
         self.queue_changed()
         if ws is None:
             return False
@@ -148,6 +201,7 @@ class Hub:
         return True
 
     async def request_ended(self, req_id: str, state: str) -> None:
+        self._forget(req_id)
         ws = self.applicants.get(req_id)
         self.queue_changed()
         if ws is None:
@@ -223,20 +277,20 @@ class Hub:
             self.subscribers.add(ws)
             await self.push_queue(force_to=ws)
             return
-        sess = self.desk.store.session(data["session_id"])
-        if sess is None or sess.ended_at is not None:
-            await send(ws, {"type": "error", "code": "unknown_session",
-                            "session_id": data["session_id"]})
+        sid = data["session_id"]
+        entry = self.open_session(sid)
+        if entry is None:
+            await send(ws, {"type": "error", "code": "unknown_session", "session_id": sid})
             return
-        if sess.operator_id != op.id:
-            await send(ws, {"type": "error", "code": "not_your_session",
-                            "session_id": sess.id})
+        req_id, owner = entry
+        if owner != op.id:
+            await send(ws, {"type": "error", "code": "not_your_session", "session_id": sid})
             return
-        aws = self.applicants.get(sess.request_id)
+        aws = self.applicants.get(req_id)
         if kind == "offer":
             if aws is None or not await send(aws, {"type": "offer", "sdp": data["sdp"]}):
                 await send(ws, {"type": "error", "code": "applicant_offline",
-                                "session_id": sess.id})
+                                "session_id": sid})
         elif kind == "hangup" and aws is not None:
             await send(aws, {"type": "peer_left", "role": "operator"})
 
@@ -303,22 +357,34 @@ class Hub:
         elif kind == "device_check":
             store.add_event(req_id, "device_check", {"ok": data["ok"]}, now)
         elif kind in ("answer", "hangup"):
-            sess = store.active_session_of_request(req_id)
-            if sess is None:
+            found = self.open_session_of(req_id)
+            if found is None:
                 await send(ws, {"type": "error", "code": "no_session"})
                 return
+            sid, owner = found
             msg: dict[str, Any]
             if kind == "answer":
-                msg = {"type": "answer", "session_id": sess.id, "sdp": data["sdp"]}
+                msg = {"type": "answer", "session_id": sid, "sdp": data["sdp"]}
             else:
-                msg = {"type": "peer_left", "session_id": sess.id, "role": "applicant"}
-            for ows in list(self.operators.get(sess.operator_id, ())):
+                msg = {"type": "peer_left", "session_id": sid, "role": "applicant"}
+            for ows in list(self.operators.get(owner, ())):
                 await send(ows, msg)
 
 
+class DeskWebSocket(web.WebSocketResponse):
+    """aiohttp waits ``heartbeat / 2`` (1 s) for a pong, which drops healthy peers whenever the
+    service is busy for a second. Here a pong may take ``pong_timeout`` (2 s): a vanished peer is
+    still noticed within heartbeat + pong_timeout = 4 s."""
+
+    def __init__(self, *, pong_timeout: float, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if hasattr(self, "_pong_heartbeat"):
+            self._pong_heartbeat = pong_timeout
+
+
 def _ws_response(desk: Desk) -> web.WebSocketResponse:
-    return web.WebSocketResponse(heartbeat=desk.config.heartbeat_s,
-                                 max_msg_size=ws_schemas.SDP_MAX + 4096)
+    return DeskWebSocket(heartbeat=desk.config.heartbeat_s, pong_timeout=desk.config.pong_timeout_s,
+                         max_msg_size=ws_schemas.SDP_MAX + 4096)
 
 
 async def operator_ws(request: web.Request) -> web.StreamResponse:

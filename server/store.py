@@ -250,6 +250,18 @@ class EvidenceAccess(Base):
 
 
 @dataclass(frozen=True)
+class QueueEntry:
+    """The columns the waiting room needs (no personal data, no ORM object)."""
+
+    id: str
+    product: str
+    state: str
+    waiting_since: datetime | None
+    appointment_at: datetime | None
+    booking_code: str
+
+
+@dataclass(frozen=True)
 class LoginState:
     operator: Operator | None
     locked_until: datetime | None
@@ -533,21 +545,32 @@ class Store:
 
     # --- queue and sessions ------------------------------------------------------------
 
-    def waiting(self, now: datetime, grace: timedelta) -> list[IdRequest]:
+    _QUEUE_COLUMNS = (IdRequest.id, IdRequest.product, IdRequest.state, IdRequest.waiting_since,
+                      IdRequest.appointment_at, IdRequest.booking_code)
+
+    def waiting(self, now: datetime, grace: timedelta) -> list[QueueEntry]:
         """Waiting requests that are due (no appointment, or its time has come), oldest first."""
         with self.tx() as s:
-            q = (select(IdRequest).where(IdRequest.state == "waiting")
+            q = (select(*self._QUEUE_COLUMNS).where(IdRequest.state == "waiting")
                  .where(or_(IdRequest.appointment_at.is_(None),
                             IdRequest.appointment_at <= now + grace))
                  .order_by(IdRequest.waiting_since, IdRequest.id))
-            return list(s.scalars(q))
+            return [QueueEntry(*row) for row in s.execute(q)]
 
-    def appointments_between(self, start: datetime, end: datetime) -> list[IdRequest]:
+    def appointments_between(self, start: datetime, end: datetime) -> list[QueueEntry]:
         with self.tx() as s:
-            q = (select(IdRequest).where(IdRequest.appointment_at >= start,
-                                         IdRequest.appointment_at < end)
+            q = (select(*self._QUEUE_COLUMNS).where(IdRequest.appointment_at >= start,
+                                                    IdRequest.appointment_at < end)
                  .order_by(IdRequest.appointment_at))
-            return list(s.scalars(q))
+            return [QueueEntry(*row) for row in s.execute(q)]
+
+    def queue_entries(self, ids: list[str]) -> dict[str, QueueEntry]:
+        """State and appointment of the given requests, in one query."""
+        if not ids:
+            return {}
+        with self.tx() as s:
+            q = select(*self._QUEUE_COLUMNS).where(IdRequest.id.in_(ids))
+            return {row[0]: QueueEntry(*row) for row in s.execute(q)}
 
     def mean_session_seconds(self, default: int) -> int:
         with self.tx() as s:
