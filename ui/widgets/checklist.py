@@ -10,8 +10,15 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, Signal, Slot
-from PySide6.QtGui import QBrush, QColor, QKeyEvent, QPixmap
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QSize, Qt, Signal, Slot
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QFontMetrics,
+    QKeyEvent,
+    QPixmap,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -29,7 +36,7 @@ from ui.script_labels import target_label
 
 log = logging.getLogger(__name__)
 
-THUMB_HEIGHT = 54
+THUMB_HEIGHT = 45
 
 _COLORS = {
     "passed": "#1e8e3e",
@@ -52,6 +59,25 @@ class StepView:
     targets: tuple[str, ...] = ()  # capture step: one "capture still" button per target
     otp: bool = False  # the SMS code step (driven by the OTP panel)
     detail: str = ""  # e.g. the random action drawn for this session
+
+
+def _wrap(text: str, font: QFont, width: int) -> str:
+    """Greedy word wrap of ``text`` to ``width`` pixels in ``font``."""
+    if width <= 40:
+        return text
+    metrics = QFontMetrics(font)
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        line = ""
+        for word in paragraph.split(" "):
+            candidate = f"{line} {word}" if line else word
+            if line and metrics.horizontalAdvance(candidate) > width:
+                lines.append(line)
+                line = word
+            else:
+                line = candidate
+        lines.append(line)
+    return "\n".join(lines)
 
 
 class _CaptureCell(QWidget):
@@ -77,16 +103,16 @@ class _CaptureCell(QWidget):
                 lambda _=False, t=target: owner.capture_requested.emit(step_id, t)
             )
             thumb = QLabel(self)
-            thumb.setFixedHeight(THUMB_HEIGHT)
-            thumb.setMinimumWidth(THUMB_HEIGHT * 16 // 9)
-            size = QLabel(self)
+            thumb.setFixedSize(THUMB_HEIGHT * 16 // 9, THUMB_HEIGHT)
+            thumb.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            size = QLabel(" \n ", self)  # two lines reserved: "W×H" and the file size
             size.setObjectName("hint")
             box = QVBoxLayout()
             box.setSpacing(1)
             box.addWidget(button)
+            box.addWidget(thumb)
             box.addWidget(size)
             layout.addLayout(box)
-            layout.addWidget(thumb)
             self.buttons[target] = button
             self.thumbs[target] = thumb
             self.sizes[target] = size
@@ -114,9 +140,12 @@ class ScriptChecklist(QWidget):
         self.tree.setTextElideMode(Qt.TextElideMode.ElideNone)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         header = self.tree.header()
+        header.setStretchLastSection(False)
         header.setSectionResizeMode(self.COL_MARK, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(self.COL_TITLE, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(self.COL_TIME, QHeaderView.ResizeMode.ResizeToContents)
+        # long titles wrap (by hand: QTreeView does not re-measure wrapped rows on resize)
+        header.sectionResized.connect(self._rewrap)
         self.tree.installEventFilter(self)
         self.hint = QLabel(
             self.tr("↑/↓ move · Space/Enter passed · F failed · S skip · C capture"), self
@@ -129,6 +158,7 @@ class ScriptChecklist(QWidget):
         self._items: dict[str, QTreeWidgetItem] = {}
         self._steps: dict[str, StepView] = {}
         self._cells: dict[str, _CaptureCell] = {}
+        self._rows: dict[str, QTreeWidgetItem] = {}
 
     # --- model -------------------------------------------------------------------------------
     def set_steps(self, steps: list[StepView]) -> None:
@@ -136,6 +166,7 @@ class ScriptChecklist(QWidget):
         self._items.clear()
         self._steps.clear()
         self._cells.clear()
+        self._rows.clear()
         for step in steps:
             item = QTreeWidgetItem(self.tree)
             item.setData(self.COL_MARK, Qt.ItemDataRole.UserRole, step.id)
@@ -144,9 +175,12 @@ class ScriptChecklist(QWidget):
             if step.targets:
                 # the stills sit right under their step, on a row of their own
                 row = QTreeWidgetItem(item)
+                self._rows[step.id] = row
                 row.setFlags(Qt.ItemFlag.ItemIsEnabled)
                 row.setFirstColumnSpanned(True)
                 cell = _CaptureCell(step.id, step.targets, self)
+                cell.setFixedHeight(cell.sizeHint().height())
+                row.setSizeHint(0, QSize(cell.sizeHint().width(), cell.sizeHint().height()))
                 self._cells[step.id] = cell
                 self.tree.setItemWidget(row, 0, cell)
                 item.setExpanded(True)
@@ -160,21 +194,29 @@ class ScriptChecklist(QWidget):
             return
         self._steps[step.id] = step
         title = step.title + ("" if step.required else "  " + self.tr("(optional)"))
+        font = QFont(self.tree.font())  # the style sheet's font, as painted
+        font.setBold(step.required)
+        item.setFont(self.COL_TITLE, font)
+        width = self.tree.header().sectionSize(self.COL_TITLE) - 28
+        text = _wrap(title, font, width)
         if step.detail:
-            title += "\n→ " + step.detail
+            text += "\n" + _wrap("→ " + step.detail, font, width)
         item.setText(self.COL_MARK, _MARKS.get(step.status, "?"))
         item.setToolTip(self.COL_MARK, step_status_label(step.status))
-        item.setText(self.COL_TITLE, title)
+        item.setText(self.COL_TITLE, text)
+        item.setToolTip(self.COL_TITLE, title)
         item.setText(self.COL_TIME, step.at.astimezone().strftime("%H:%M:%S") if step.at else "")
         brush = QBrush(QColor(_COLORS.get(step.status, "#1d2733")))
         item.setForeground(self.COL_MARK, brush)
-        font = item.font(self.COL_TITLE)
-        font.setBold(step.required)
-        item.setFont(self.COL_TITLE, font)
         if step.status != "pending":
             item.setForeground(self.COL_TITLE, brush)
         else:
             item.setForeground(self.COL_TITLE, QBrush(QColor(_COLORS["pending"])))
+
+    @Slot()
+    def _rewrap(self, *_: object) -> None:
+        for step in list(self._steps.values()):
+            self.update_step(step)
 
     def step(self, step_id: str) -> StepView | None:
         return self._steps.get(step_id)
@@ -191,9 +233,8 @@ class ScriptChecklist(QWidget):
         cell.thumbs[target].setPixmap(
             image.scaledToHeight(THUMB_HEIGHT, Qt.TransformationMode.SmoothTransformation)
         )
-        cell.sizes[target].setText(f"{width}×{height} · {size / 1024:.0f} KiB")
+        cell.sizes[target].setText(f"{width}×{height}\n{size / 1024:.0f} KiB")
         cell.buttons[target].setEnabled(True)
-        self.tree.doItemsLayout()
 
     def set_capture_busy(self, step_id: str, target: str, busy: bool) -> None:
         cell = self._cells.get(step_id)
