@@ -304,9 +304,13 @@ def create_engine(
         if mod is None:
             raise ConsoleError("media engine missing", code="media_unavailable")
         factory = mod.MediaEngine
+    # QMediaDevices ids: a V4L2 path for cameras, a PulseAudio source name for microphones
     camera = settings.get("camera") or "auto"
-    microphone = settings.get("microphone") or "auto"
-    engine = factory(EngineEvents(callback), camera=camera, microphone=microphone)
+    microphone = settings.get("microphone") or ""
+    options: dict[str, Any] = {"camera": camera, "microphone": microphone or "auto"}
+    if microphone:
+        options["microphone_format"] = "pulse"
+    engine = factory(EngineEvents(callback), **options)
     engine.start()
     return engine
 
