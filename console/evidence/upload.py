@@ -72,7 +72,7 @@ class Uploader:
         if not 1 <= chunk_size <= MAX_CHUNK:
             raise ValueError("chunk_size must be 1 byte .. 4 MiB")
         self.api = api
-        self.root = Path(data_dir) / "evidence"
+        self.root = Path(data_dir).resolve() / "evidence"
         self.work_dir = self.root / "work"
         self.sealed_dir = self.root / "sealed"
         for d in (self.work_dir, self.sealed_dir):
@@ -117,7 +117,7 @@ class Uploader:
         key = archive_key or self.archive_key()
         info = seal(f, key, self.sealed_dir / f"{pid}.sealed")
         payload = {"package_id": pid, "request_id": info.request_id,
-                   "sealed": str(info.path), "folder": str(f), "sha256": info.sha256,
+                   "sealed": str(info.path), "folder": str(f.resolve()), "sha256": info.sha256,
                    "size": info.size, "key_id": info.key_id}
         item = self.outbox.enqueue(EVIDENCE_KIND, payload, upload_key(pid))
         log.info("evidence package %s queued for upload (%d bytes)", pid, info.size)
@@ -262,7 +262,8 @@ class Uploader:
 
     def _cleanup(self, payload: Mapping[str, Any]) -> None:
         folder = Path(str(payload.get("folder", "")))
-        if folder.is_dir() and folder.parent == self.work_dir:
+        # only a package folder of our own work dir is ever deleted
+        if folder.is_dir() and folder.resolve().parent == self.work_dir:
             shutil.rmtree(folder)
             log.info("plaintext of package %s deleted after confirmed upload", folder.name)
         sealed = Path(str(payload["sealed"]))
