@@ -28,6 +28,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -89,6 +90,42 @@ class Screen(NullListener):
         self.thread.join(5)
 
 
+class SyncProbe:
+    """Media sink: arrival times of the applicant's white flashes and 1 kHz beeps."""
+
+    def __init__(self) -> None:
+        self.flashes: list[float] = []
+        self.beeps: list[float] = []
+        self._in_flash = False
+        self._in_beep = False
+
+    def __call__(self, kind: str, frame: Any, ts: float) -> None:
+        if kind == "applicant_video":
+            plane = frame.planes[0]
+            row = np.frombuffer(memoryview(plane), np.uint8, count=plane.line_size * 400)
+            white = float(row[plane.line_size * 360 : plane.line_size * 361].mean()) > 230
+            if white and not self._in_flash:
+                self.flashes.append(ts)
+            self._in_flash = white
+        elif kind == "applicant_audio":
+            pcm = frame.to_ndarray().astype(np.float32).reshape(-1)
+            scale = 1.0 if frame.format.name.startswith("flt") else 32768.0
+            loud = np.flatnonzero(np.abs(pcm) / scale > 0.3)
+            if loud.size and not self._in_beep:
+                channels = frame.layout.nb_channels if not frame.format.is_planar else 1
+                self.beeps.append(ts + (loud[0] // channels) / frame.sample_rate)
+            self._in_beep = bool(loud.size)
+
+    def offsets_ms(self) -> list[float]:
+        """Audio onset minus video onset for each flash (positive: audio arrives later)."""
+        out = []
+        for f in self.flashes:
+            near = [b - f for b in self.beeps if abs(b - f) < 1.0]
+            if near:
+                out.append(1000.0 * min(near, key=abs))
+        return out
+
+
 def pct(values: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values), q)) if values else float("nan")
 
@@ -105,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--width", type=int, default=1280)
     ap.add_argument("--height", type=int, default=720)
     ap.add_argument("--fps", type=int, default=30)
+    ap.add_argument("--flash-period", type=float, default=2.0,
+                    help="white flash + beep period of the applicant (A/V offset); 0 = off")
     ap.add_argument("--stock-jitter", action="store_true",
                     help="aiortc's own jitter buffer (frame released by the next frame)")
     args = ap.parse_args(argv)
@@ -120,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
     engine = MediaEngine(screen, camera=None, microphone=None,
                          low_latency=not args.stock_jitter)
     engine_ref.append(engine)
+    probe = SyncProbe()
+    engine.add_media_sink(probe)
     try:
         rossi = desk.seed_request("ROSSI")
         env = {**os.environ, "SYNTHETIC_JOIN_TOKEN": rossi["join_token"]}
@@ -127,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
         applicant = subprocess.Popen(
             [sys.executable, "-m", "media.synthetic", "--desk", desk.base_url,
              "--width", str(args.width), "--height", str(args.height), "--fps", str(args.fps),
-             "--flash-period", "0", "--no-otp"],
+             "--flash-period", str(args.flash_period), "--audio", "silence", "--no-otp"],
             cwd=str(REPO), env=env, stdout=log, stderr=log)
         deadline = time.monotonic() + 60
         while desk.api("GET", "/queue", username="operatore1").json()["length"] < 1:
@@ -188,6 +229,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  quality at the end: {quality.level.value} rtt {quality.rtt_ms} ms, "
               f"loss {quality.loss_pct} %, jitter {quality.jitter_ms} ms, "
               f"bitrate {quality.bitrate_kbps} kbps, page fps {quality.remote_fps}")
+    offsets = probe.offsets_ms()
+    from media.engine import AUDIO_SINK_OFFSET_S
+
+    engine_offset_ms = AUDIO_SINK_OFFSET_S * 1000
+    if offsets:
+        print(f"  A/V at the engine's media sinks (beep onset - flash arrival) ms: median "
+              f"{statistics.median(offsets):.0f}, range {min(offsets):.0f}..{max(offsets):.0f} "
+              f"(n={len(offsets)}; received audio back-dated {engine_offset_ms:.0f} ms)")
     ok = p50 <= TARGET_P50 and p95 <= TARGET_P95 and cpu_pct <= TARGET_CPU
     print(f"  targets p50 <= {TARGET_P50:.0f} ms, p95 <= {TARGET_P95:.0f} ms, "
           f"CPU <= {TARGET_CPU:.0f} %: {'MET' if ok else 'NOT MET'}")

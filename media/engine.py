@@ -62,6 +62,12 @@ CONNECT_TIMEOUT_S = 20.0
 OFFER_FALLBACK_S = 1.5  # offer anyway if the desk did not say applicant_joined by then
 STILL_TIMEOUT_S = 15.0
 WS_RETRIES = 5
+# aiortc's audio jitter buffer releases a 20 ms frame when 4 more have arrived (80 ms), while
+# a video frame leaves the marker-bit buffer as soon as it is complete and spends ~20 ms in
+# encode + decode: received audio reaches the sinks ~60 ms late relative to its video
+# (measured by bench_latency's flash/beep probe). The sinks get it back-dated by that much so a
+# recorder placing frames by timestamp keeps lip-sync.
+AUDIO_SINK_OFFSET_S = 0.060
 
 
 class _Peer:
@@ -98,6 +104,7 @@ class MediaEngine:
         quality_interval_s: float = QUALITY_INTERVAL_S,
         connect_timeout_s: float = CONNECT_TIMEOUT_S,
         low_latency: bool = True,
+        audio_sink_offset_s: float = AUDIO_SINK_OFFSET_S,
     ) -> None:
         if audio_channels not in (1, 2):
             raise ValueError("audio_channels must be 1 or 2")
@@ -114,6 +121,7 @@ class MediaEngine:
         self._quality_interval = quality_interval_s
         self._connect_timeout = connect_timeout_s
         self._low_latency = low_latency  # release video frames on the RTP marker bit
+        self._audio_offset = audio_sink_offset_s
 
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -339,7 +347,10 @@ class MediaEngine:
 
     def add_media_sink(self, sink: MediaSink) -> None:
         """`sink(kind, frame, monotonic_ts)` for every frame received and sent; kind is one of
-        applicant_video, operator_video, applicant_audio, operator_audio. Must only enqueue."""
+        applicant_video, operator_video, applicant_audio, operator_audio. Must only enqueue.
+        `monotonic_ts` is time.monotonic() when the frame left the decoder (received) or went
+        to the encoder (sent); received audio is back-dated by `audio_sink_offset_s` (60 ms:
+        aiortc's audio jitter buffer) so that audio and video share one timeline."""
         with self._lock:
             self._media_sinks = (*self._media_sinks, sink)
 
@@ -761,7 +772,7 @@ class MediaEngine:
                 frame = await track.recv()
                 if not isinstance(frame, av.AudioFrame):
                     continue
-                self._fanout("applicant_audio", frame, time.monotonic())
+                self._fanout("applicant_audio", frame, time.monotonic() - self._audio_offset)
                 sink = self._audio_sink
                 if sink is None or peer is not self._peer:
                     continue
