@@ -63,6 +63,10 @@ class MainWindow(QMainWindow):
             .replace("%1", operator.display_name)
             .replace("%2", operator.role.value)
         )
+        if operator.role.value == "trainer":  # the trainer's side: runs, scenarios, replay
+            from ui.training_window import install_training_menu
+
+            install_training_menu(self, self.c)
 
     @Slot(object)
     def _queue_updated(self, snapshot: Any) -> None:
