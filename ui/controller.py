@@ -13,12 +13,10 @@ import logging
 import statistics
 import threading
 import time
-import uuid
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
@@ -257,11 +255,19 @@ class ConsoleController(QObject):
                     log.exception("evidence recording could not start")
             self.call_state_changed.emit("connecting")
             self.call_state = "connecting"
-            integration.engine_call(self.engine, self.client, self.assignment.session_id)
+            future = integration.engine_call(self.engine, self.client, self.assignment.session_id)
+            future.add_done_callback(self._call_started_cb)
         except Exception as exc:  # the media engine may be missing or fail to start
             log.exception("media engine could not start the call")
             self.call_state = "failed"
             self.call_state_changed.emit("failed:" + error_code(exc))
+
+    def _call_started_cb(self, future: Future[Any]) -> None:
+        """Engine thread: the operator socket could not be opened → the call failed."""
+        exc = future.exception() if not future.cancelled() else None
+        if exc is not None:
+            log.warning("the call could not start: %s", type(exc).__name__)
+            self._engine_callback("failed", error_code(exc))
 
     def _engine_callback(self, event: str, payload: Any = None) -> None:
         """Called on the engine's thread: only re-emit (queued) — never touch widgets here.
@@ -281,7 +287,10 @@ class ConsoleController(QObject):
 
     @Slot(str, object)
     def _on_engine_event(self, event: str, payload: Any) -> None:
-        if event in ("connected", "lost", "ended", "connecting", "failed", "reconnecting"):
+        if event == "failed":
+            self.call_state = "failed"
+            self.call_state_changed.emit("failed:" + str(payload or "internal_error"))
+        elif event in ("connected", "lost", "ended", "connecting", "reconnecting"):
             if event == "connected" and self._call_started is None:
                 self._call_started = time.monotonic()
                 self.stats.started_at = time.time()
@@ -523,11 +532,3 @@ class ConsoleController(QObject):
         if self.client is not None:
             self.client.close()
         log.info("controller shut down")
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def new_decision_id() -> str:
-    return str(uuid.uuid4())

@@ -315,8 +315,10 @@ def create_engine(
     return engine
 
 
-def engine_call(engine: Any, client: Any, session_id: str) -> None:
-    engine.start_call(client.origin, client.access_token(), session_id)
+def engine_call(engine: Any, client: Any, session_id: str) -> Any:
+    """Start the call; returns the engine's future (fails when the desk socket cannot open)."""
+    return engine.start_call(client.origin, client.access_token(), session_id,
+                             verify=client.verify)
 
 
 def engine_setter(engine: Any, name: str, *args: Any) -> None:
