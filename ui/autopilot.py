@@ -194,7 +194,10 @@ class Autopilot(QObject):
             self.phase_since = time.monotonic()
             return
         if time.monotonic() - self.phase_since > STEP_TIMEOUT_S:
-            self._fail(f"step {step_id} did not pass ({self.substate or 'no progress'})")
+            why = self.substate or "no progress"
+            if self.c.call_state != "connected":
+                why += f"; call {self.c.call_state} and not recovered"
+            self._fail(f"step {step_id} did not pass ({why})")
             return
         if self.substate == "":
             checklist.select_step(step_id)
