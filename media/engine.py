@@ -708,7 +708,8 @@ class MediaEngine:
     async def _heartbeat(self, peer: _Peer) -> None:
         while peer is self._peer and not peer.lost:
             if peer.channel.readyState == "open":
-                peer.channel.send(json.dumps({"type": "ping", "t": int(time.time() * 1000)}))
+                with contextlib.suppress(Exception):  # closing: the timeout below decides
+                    peer.channel.send(json.dumps({"type": "ping", "t": int(time.time() * 1000)}))
             await asyncio.sleep(self._hb_interval)
             if time.monotonic() - peer.last_pong > self._hb_timeout:
                 self._link_lost("no pong")
@@ -812,7 +813,10 @@ class MediaEngine:
         peer = self._peer
         if peer is None or not peer.open or peer.channel.readyState != "open":
             raise StillError(StillErrorCode.NOT_CONNECTED)
-        peer.channel.send(json.dumps(msg))
+        try:
+            peer.channel.send(json.dumps(msg))
+        except Exception:
+            raise StillError(StillErrorCode.NOT_CONNECTED) from None
 
     async def _request_still(self, step: str, timeout: float) -> Still:
         still_id = str(uuid.uuid4())

@@ -112,13 +112,20 @@ class SyntheticApplicant:
 
     async def _send_ws(self, msg: dict[str, Any]) -> None:
         if self._ws is not None and not self._ws.closed:
-            await self._ws.send_str(json.dumps(msg))
+            try:
+                await self._ws.send_str(json.dumps(msg))
+            except (ConnectionError, aiohttp.ClientError, RuntimeError):
+                logger.info("desk socket closing: %s not sent", msg.get("type"))
 
-    def _send_dc(self, msg: dict[str, Any]) -> bool:
-        ch = self._channel
+    def _send_dc(self, msg: dict[str, Any], channel: RTCDataChannel | None = None) -> bool:
+        ch = channel or self._channel
         if ch is None or ch.readyState != "open":
             return False
-        ch.send(json.dumps(msg))
+        try:
+            ch.send(json.dumps(msg))
+        except Exception as exc:  # closing under our feet
+            logger.info("control channel closing: %s", type(exc).__name__)
+            return False
         return True
 
     # --- main ----------------------------------------------------------------------------
@@ -274,8 +281,8 @@ class SyntheticApplicant:
             return
         kind = msg["type"]
         if kind == "ping":
-            channel.send(json.dumps({"type": "pong", "t": msg.get("t")}))
-            self.pongs_sent += 1
+            if self._send_dc({"type": "pong", "t": msg.get("t")}, channel):
+                self.pongs_sent += 1
         elif kind == "still_request":
             still_id = msg.get("id")
             step = msg.get("step")
@@ -334,7 +341,8 @@ class SyntheticApplicant:
                 data = await loop.run_in_executor(None, self.renderer.png, scene_step, hand)
             except Exception:
                 logger.exception("still rendering failed")
-                self._send_dc({"type": "still_error", "id": still_id, "reason": "capture_failed"})
+                self._send_dc({"type": "still_error", "id": still_id, "reason": "capture_failed"},
+                              channel)
                 return
             begin, chunks, end = split_still(
                 str(still_id), data, "image/png", self.renderer.width, self.renderer.height
@@ -342,16 +350,16 @@ class SyntheticApplicant:
             if sabotage == TEST_CORRUPT_STILL:
                 logger.info("test: still sent with a wrong sha256 on purpose")
                 begin["sha256"] = "0" * 64
-            if channel.readyState != "open":
+            if not self._send_dc(begin, channel):
                 return
-            channel.send(json.dumps(begin))
             for chunk in chunks:
                 while channel.bufferedAmount > 256 * 1024:
                     await asyncio.sleep(0.01)
                 if channel.readyState != "open":
                     return
                 channel.send(chunk)
-            channel.send(json.dumps(end))
+            if not self._send_dc(end, channel):
+                return
             self.stills_sent += 1
             self._event("still_sent", step=step, size=len(data))
 
