@@ -317,6 +317,18 @@ async def test_call_with_operator_peer(desk: Desk, applicant_browser: Any, shots
     assert await text(page, "#instruction-text") == "Alza la mano destra"
     await shots.take(page, "7-call")
 
+    # malformed control messages are ignored or answered with an error, never break the page
+    assert peer.dc is not None
+    peer.dc.send("this is not JSON")
+    peer.dc.send(b"\x00\x01binary from the console")
+    peer.send_control({"type": "no_such_message"})
+    peer.send_control({"type": "still_request", "id": "not-a-uuid", "step": "face"})
+    await wait_for(lambda: any(m.get("type") == "still_error" and m.get("id") == "not-a-uuid"
+                               for m in peer.control_messages), 10, "still_error for a bad id")
+    bad = next(m for m in peer.control_messages if m.get("type") == "still_error")
+    assert bad["reason"] == "bad_request"
+    assert await peer.ping() < 2000
+
     # mute and camera off act on the tracks
     await page.click("#btn-mute")
     assert await page.get_attribute("#btn-mute", "aria-pressed") == "true"

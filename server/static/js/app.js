@@ -182,11 +182,12 @@ async function runDeviceCheck() {
   state.stream = opened.stream;
 
   // camera
+  const GLOBAL = new Set(["unsupported", "insecure"]);
   let cam;
-  if (opened.camera && opened.camera.code === "unsupported") cam = { result: "fail", code: "unsupported" };
+  if (opened.camera && GLOBAL.has(opened.camera.code)) cam = { result: "fail", code: opened.camera.code };
   else cam = await checkCamera(opened.stream, $("check-video"), opened.camera);
   details.camera = { ok: cam.result !== "fail", ...cam };
-  if (cam.code === "unsupported") setItem("camera", "fail", "check.fail", "check.unsupported");
+  if (GLOBAL.has(cam.code)) setItem("camera", "fail", "check.fail", `check.${cam.code}`);
   else setItem("camera", cam.result, STATUS_KEY[cam.result], `check.camera.${cam.code}`, { width: cam.width, height: cam.height });
 
   // microphone
@@ -200,10 +201,10 @@ async function runDeviceCheck() {
     }
   }
   let mic;
-  if (opened.microphone && opened.microphone.code === "unsupported") mic = { result: "fail", code: "unsupported" };
+  if (opened.microphone && GLOBAL.has(opened.microphone.code)) mic = { result: "fail", code: opened.microphone.code };
   else mic = await checkMicrophone(opened.stream, opened.microphone, state.meter);
   details.microphone = { ok: mic.result !== "fail", ...mic };
-  if (mic.code === "unsupported") setItem("microphone", "fail", "check.fail", "check.unsupported");
+  if (GLOBAL.has(mic.code)) setItem("microphone", "fail", "check.fail", `check.${mic.code}`);
   else setItem("microphone", mic.result, STATUS_KEY[mic.result], `check.microphone.${mic.code}`);
 
   // connection
@@ -347,6 +348,11 @@ async function onOffer(msg) {
   await ensureStream();
   const call = ensureCall();
   call.stream = state.stream;
+  for (const track of state.stream.getVideoTracks()) {
+    track.onended = () => {
+      if (state.view === "call" && !state.ended) setCallStatus("call.camera_lost", "error");
+    };
+  }
   if (state.view !== "call") showView("call");
   attach($("self-video"), state.stream);
   updateCallButtons();

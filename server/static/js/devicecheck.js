@@ -34,8 +34,9 @@ function sleep(ms) {
 export async function openDevices() {
   const result = { stream: new MediaStream(), camera: null, microphone: null };
   if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-    result.camera = { code: "unsupported" };
-    result.microphone = { code: "unsupported" };
+    const code = window.isSecureContext === false ? "insecure" : "unsupported";
+    result.camera = { code };
+    result.microphone = { code };
     return result;
   }
   try {

@@ -70,6 +70,7 @@ export const STRINGS = {
     "check.connection.slow": "Connessione lenta (tempo di risposta {rtt} ms). Avvicinati al router o usa una rete più veloce.",
     "check.connection.fail": "Il servizio non è raggiungibile. Controlla la connessione a Internet e ripeti il test.",
     "check.level": "Livello del microfono",
+    "check.insecure": "La pagina non è stata aperta in modo sicuro (https): il browser non permette di usare videocamera e microfono. Apri il link esattamente come l'hai ricevuto.",
     "check.unsupported": "Questo browser non consente l'accesso a videocamera e microfono. Usa una versione recente di Chrome, Edge, Firefox o Safari.",
     "check.summary.ok": "Tutto pronto. Puoi continuare.",
     "check.summary.fail": "Risolvi i problemi indicati e ripeti il test.",
@@ -113,6 +114,7 @@ export const STRINGS = {
     "call.camera_is_off": "Videocamera disattivata",
     "call.still": "L'operatore ha scattato una foto.",
     "call.still.camera_off": "L'operatore vuole scattare una foto: riattiva la videocamera.",
+    "call.camera_lost": "La videocamera si è interrotta. Controlla il collegamento e ricarica la pagina: l'operatore ti richiamerà.",
     "call.error": "Non è stato possibile avviare la videochiamata. Ricarica la pagina.",
     "call.instruction": "Istruzione dell'operatore",
 
@@ -229,6 +231,7 @@ export const STRINGS = {
     "check.connection.slow": "Slow connection (response time {rtt} ms). Move closer to your router or use a faster network.",
     "check.connection.fail": "The service cannot be reached. Check your Internet connection and run the test again.",
     "check.level": "Microphone level",
+    "check.insecure": "The page was not opened securely (https): the browser does not allow camera and microphone. Open the link exactly as you received it.",
     "check.unsupported": "This browser does not allow access to camera and microphone. Use a recent version of Chrome, Edge, Firefox or Safari.",
     "check.summary.ok": "All set. You can continue.",
     "check.summary.fail": "Fix the problems shown and run the test again.",
@@ -272,6 +275,7 @@ export const STRINGS = {
     "call.camera_is_off": "Camera off",
     "call.still": "The operator took a photo.",
     "call.still.camera_off": "The operator wants to take a photo: turn your camera back on.",
+    "call.camera_lost": "The camera stopped. Check its connection and reload the page: the operator will call you back.",
     "call.error": "The video call could not be started. Reload the page.",
     "call.instruction": "Operator's instruction",
 
