@@ -83,6 +83,7 @@ class _Peer:
         self.open = False
         self.last_pong = 0.0
         self.lost = False
+        self.bad_messages = 0
 
 
 class MediaEngine:
@@ -792,12 +793,12 @@ class MediaEngine:
         # ordered channel, so a large still must not look like a dead link)
         peer.last_pong = time.monotonic()
         if isinstance(message, bytes | bytearray | memoryview):
-            self._on_chunk(bytes(message))
+            if not self._on_chunk(bytes(message)):
+                self._bad_message(peer, "binary message for no still")
             return
         msg = parse_json_message(message)
         if msg is None:
-            logger.warning("malformed control message ignored")
-            self._error(EngineErrorCode.MALFORMED_MESSAGE)
+            self._bad_message(peer, "malformed control message")
             return
         kind = msg["type"]
         if kind == "pong":
@@ -808,6 +809,13 @@ class MediaEngine:
             if kind == "stats":
                 self._meter.page_stats(msg)
             self._emit("on_message", msg)
+
+    def _bad_message(self, peer: _Peer, what: str) -> None:
+        """Ignored; reported once per peer connection (a broken page must not flood us)."""
+        peer.bad_messages += 1
+        if peer.bad_messages == 1:
+            logger.warning("%s ignored (further ones are counted, not logged)", what)
+            self._error(EngineErrorCode.MALFORMED_MESSAGE)
 
     async def _send_control(self, msg: dict[str, Any]) -> None:
         peer = self._peer
@@ -840,7 +848,7 @@ class MediaEngine:
         still_id = msg.get("id")
         entry = self._stills.get(still_id) if isinstance(still_id, str) else None
         if entry is None:
-            logger.info("%s for an unknown still ignored", msg["type"])
+            logger.debug("%s for an unknown or finished still ignored", msg["type"])
             return
         assembler, fut = entry
         kind = msg["type"]
@@ -869,16 +877,17 @@ class MediaEngine:
         except StillError as exc:
             self._still_failed(str(still_id), exc)
 
-    def _on_chunk(self, chunk: bytes) -> None:
+    def _on_chunk(self, chunk: bytes) -> bool:
+        """False when the chunk belongs to no still we are waiting for."""
         still_id = chunk_id(chunk)
         entry = self._stills.get(still_id) if still_id is not None else None
         if entry is None or still_id is None:
-            logger.info("binary chunk for an unknown still ignored")
-            return
+            return False
         try:
             entry[0].add_chunk(chunk)
         except StillError as exc:
             self._still_failed(still_id, exc)
+        return True
 
     def _fail_stills(self, code: StillErrorCode) -> None:
         for still_id in list(self._stills):

@@ -173,6 +173,13 @@ def test_loopback_call_through_desk(desk_server: Any, tmp_path: Path,
             engine.request_still("document_back", timeout=3).result(10)
         assert late.value.code is StillErrorCode.TIMEOUT
 
+        # --- malformed control messages: reported once, ignored, the call goes on ----------
+        engine.send_instruction("test:send_garbage").result(5)
+        wait_for(lambda: EngineErrorCode.MALFORMED_MESSAGE in rec.errors, 10, "malformed")
+        assert rec.errors.count(EngineErrorCode.MALFORMED_MESSAGE) == 1
+        assert engine.request_still("face").result(45).width == 1280
+        assert rec.state is CallState.CONNECTED
+
         # --- page stats, quality, audio, sinks ----------------------------------------------
         wait_for(lambda: any(m.get("type") == "stats" for m in rec.messages), 10, "page stats")
         stats = next(m for m in rec.messages if m.get("type") == "stats")

@@ -40,6 +40,7 @@ OTP_INSTRUCTIONS = ("read_otp", "say_otp", "otp")
 # test-only instruction codes: make the next still fail on purpose (the console must cope)
 TEST_CORRUPT_STILL = "test:corrupt_next_still"
 TEST_IGNORE_STILL = "test:ignore_next_still"
+TEST_GARBAGE = "test:send_garbage"  # malformed control messages of every kind
 
 
 @dataclass
@@ -296,6 +297,9 @@ class SyntheticApplicant:
             logger.debug("control message %s ignored", kind)
 
     def _follow(self, code: str) -> None:
+        if code == TEST_GARBAGE:
+            self._send_garbage()
+            return
         if code in (TEST_CORRUPT_STILL, TEST_IGNORE_STILL):
             self._sabotage = code
             return
@@ -309,6 +313,18 @@ class SyntheticApplicant:
         if code.strip().lower() in OTP_INSTRUCTIONS:
             self._spawn(self._poll_outbox_once())
         self._event("instruction", code=code)
+
+    def _send_garbage(self) -> None:
+        ch = self._channel
+        if ch is None or ch.readyState != "open":
+            return
+        logger.info("test: sending malformed control messages on purpose")
+        for text in ("{not json", "[1, 2, 3]", '{"type": 42}', '"just a string"',
+                     '{"type": "still_begin", "id": "00000000-0000-0000-0000-000000000000"}',
+                     '{"type": "still_end", "id": 7}', '{"type": "pong"}'):
+            ch.send(text)
+        ch.send(b"\x00" * 10)
+        ch.send(uuid.uuid4().bytes + b"\x00\x00\x00\x00payload")
 
     async def _perform(self, gesture: Gesture, nod: bool) -> None:
         """Compose the gesture's picture off the loop first, then show it."""
