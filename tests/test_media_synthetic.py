@@ -150,3 +150,19 @@ def test_cli_refused_join_link(desk_server_shared: Any) -> None:
     assert res.returncode == 3
     assert "Traceback" not in res.stderr
     assert secret not in res.stderr + res.stdout  # tokens never in a log line
+
+
+def test_in_process_applicant_thread(desk_server_shared: Any) -> None:
+    import threading
+
+    from media.synthetic import ApplicantConfig, ApplicantThread
+
+    before = set(threading.enumerate())
+    events: list[str] = []
+    app = ApplicantThread(ApplicantConfig(desk_server_shared.base_url, "x" * 30),
+                          on_event=lambda name, data: events.append(name)).start()
+    assert app.done.wait(30)
+    app.stop(10)
+    assert app.result == "auth"  # the desk closed the socket 4401: invalid join link
+    assert not app.alive
+    assert [t for t in threading.enumerate() if t not in before and t.is_alive()] == []
