@@ -56,6 +56,7 @@ class MainWindow(QMainWindow):
         controller.decision_done.connect(self._decided)
         controller.decision_queued.connect(self._decision_queued)
         controller.decision_failed.connect(self._decision_failed)
+        controller.evidence_ready.connect(self._evidence_ready)
 
     def set_operator(self, operator: Any) -> None:
         self.operator_label.setText(
@@ -93,6 +94,15 @@ class MainWindow(QMainWindow):
             self.tr("Desk service unreachable: the decision is kept and sent automatically later."),
             15000,
         )
+
+    @Slot(str)
+    def _evidence_ready(self, path: str) -> None:
+        if path:
+            self.statusBar().showMessage(self.tr("Evidence package sealed and sent."), 10000)
+        else:
+            self.statusBar().showMessage(
+                self.tr("The evidence package could not be completed: see the log."), 15000
+            )
 
     @Slot(str)
     def _decision_failed(self, code: str) -> None:

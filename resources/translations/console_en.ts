@@ -487,6 +487,14 @@
         <translation>Desk service unreachable: the decision is kept and sent automatically later.</translation>
     </message>
     <message>
+        <source>Evidence package sealed and sent.</source>
+        <translation>Evidence package sealed and sent.</translation>
+    </message>
+    <message>
+        <source>The evidence package could not be completed: see the log.</source>
+        <translation>The evidence package could not be completed: see the log.</translation>
+    </message>
+    <message>
         <source>Decision not sent</source>
         <translation>Decision not sent</translation>
     </message>
@@ -763,6 +771,93 @@
     <message>
         <source>Checking…</source>
         <translation>Checking…</translation>
+    </message>
+</context>
+<context>
+    <name>PlayerWindow</name>
+    <message>
+        <source>Session player — %1</source>
+        <translation>Session player — %1</translation>
+    </message>
+    <message>
+        <source>Applicant</source>
+        <translation>Applicant</translation>
+    </message>
+    <message>
+        <source>Operator</source>
+        <translation>Operator</translation>
+    </message>
+    <message>
+        <source>Play</source>
+        <translation>Play</translation>
+    </message>
+    <message>
+        <source>Previous frame (Left)</source>
+        <translation>Previous frame (Left)</translation>
+    </message>
+    <message>
+        <source>Next frame (Right)</source>
+        <translation>Next frame (Right)</translation>
+    </message>
+    <message>
+        <source>Zoom on the applicant's video (+/-)</source>
+        <translation>Zoom on the applicant's video (+/-)</translation>
+    </message>
+    <message>
+        <source>Zoom</source>
+        <translation>Zoom</translation>
+    </message>
+    <message>
+        <source>Trainer's notes (saved beside the package)</source>
+        <translation>Trainer's notes (saved beside the package)</translation>
+    </message>
+    <message>
+        <source>Note at the current moment</source>
+        <translation>Note at the current moment</translation>
+    </message>
+    <message>
+        <source>Add note</source>
+        <translation>Add note</translation>
+    </message>
+    <message>
+        <source>The note could not be saved.</source>
+        <translation>The note could not be saved.</translation>
+    </message>
+    <message>
+        <source>Note saved.</source>
+        <translation>Note saved.</translation>
+    </message>
+    <message>
+        <source>Pause</source>
+        <translation>Pause</translation>
+    </message>
+    <message>
+        <source>The recording cannot be played.</source>
+        <translation>The recording cannot be played.</translation>
+    </message>
+    <message>
+        <source>Session player</source>
+        <translation>Session player</translation>
+    </message>
+    <message>
+        <source>There is no such package.</source>
+        <translation>There is no such package.</translation>
+    </message>
+    <message>
+        <source>This package is sealed: the reviewer's key is needed.</source>
+        <translation>This package is sealed: the reviewer's key is needed.</translation>
+    </message>
+    <message>
+        <source>The package could not be decrypted with this key.</source>
+        <translation>The package could not be decrypted with this key.</translation>
+    </message>
+    <message>
+        <source>This is not an evidence package.</source>
+        <translation>This is not an evidence package.</translation>
+    </message>
+    <message>
+        <source>The package has no playable recording.</source>
+        <translation>The package has no playable recording.</translation>
     </message>
 </context>
 <context>
@@ -1252,6 +1347,180 @@
     <message>
         <source>Settings…</source>
         <translation>Settings…</translation>
+    </message>
+</context>
+<context>
+    <name>TimelineWidget</name>
+    <message>
+        <source>Step</source>
+        <translation>Step</translation>
+    </message>
+    <message>
+        <source>Capture</source>
+        <translation>Capture</translation>
+    </message>
+    <message>
+        <source>OTP</source>
+        <translation>OTP</translation>
+    </message>
+    <message>
+        <source>E-mail</source>
+        <translation>E-mail</translation>
+    </message>
+    <message>
+        <source>Connection</source>
+        <translation>Connection</translation>
+    </message>
+    <message>
+        <source>Gap</source>
+        <translation>Gap</translation>
+    </message>
+    <message>
+        <source>Note</source>
+        <translation>Note</translation>
+    </message>
+    <message>
+        <source>Decision</source>
+        <translation>Decision</translation>
+    </message>
+</context>
+<context>
+    <name>TrainingWindow</name>
+    <message>
+        <source>Training</source>
+        <translation>Training</translation>
+    </message>
+    <message>
+        <source>Runs</source>
+        <translation>Runs</translation>
+    </message>
+    <message>
+        <source>Scenarios</source>
+        <translation>Scenarios</translation>
+    </message>
+    <message>
+        <source>Folder…</source>
+        <translation>Folder…</translation>
+    </message>
+    <message>
+        <source>Reload</source>
+        <translation>Reload</translation>
+    </message>
+    <message>
+        <source>Reports in</source>
+        <translation>Reports in</translation>
+    </message>
+    <message>
+        <source>Trainee</source>
+        <translation>Trainee</translation>
+    </message>
+    <message>
+        <source>Scenario</source>
+        <translation>Scenario</translation>
+    </message>
+    <message>
+        <source>Decision</source>
+        <translation>Decision</translation>
+    </message>
+    <message>
+        <source>Expected</source>
+        <translation>Expected</translation>
+    </message>
+    <message>
+        <source>Correct</source>
+        <translation>Correct</translation>
+    </message>
+    <message>
+        <source>Missed findings</source>
+        <translation>Missed findings</translation>
+    </message>
+    <message>
+        <source>Skipped steps</source>
+        <translation>Skipped steps</translation>
+    </message>
+    <message>
+        <source>Time (s)</source>
+        <translation>Time (s)</translation>
+    </message>
+    <message>
+        <source>Folder of reports</source>
+        <translation>Folder of reports</translation>
+    </message>
+    <message>
+        <source>yes</source>
+        <translation>yes</translation>
+    </message>
+    <message>
+        <source>NO</source>
+        <translation>NO</translation>
+    </message>
+    <message>
+        <source>%1 of %2 runs correct</source>
+        <translation>%1 of %2 runs correct</translation>
+    </message>
+    <message>
+        <source>unreadable: %1</source>
+        <translation>unreadable: %1</translation>
+    </message>
+    <message>
+        <source>Start in the console</source>
+        <translation>Start in the console</translation>
+    </message>
+    <message>
+        <source>Start a pack folder…</source>
+        <translation>Start a pack folder…</translation>
+    </message>
+    <message>
+        <source>Replay a recorded session…</source>
+        <translation>Replay a recorded session…</translation>
+    </message>
+    <message>
+        <source>The scenario could not be prepared.</source>
+        <translation>The scenario could not be prepared.</translation>
+    </message>
+    <message>
+        <source>Scenario pack</source>
+        <translation>Scenario pack</translation>
+    </message>
+    <message>
+        <source>This folder is not a scenario pack.</source>
+        <translation>This folder is not a scenario pack.</translation>
+    </message>
+    <message>
+        <source>Sign in to a desk service first.</source>
+        <translation>Sign in to a desk service first.</translation>
+    </message>
+    <message>
+        <source>The desk service refused the scenario.</source>
+        <translation>The desk service refused the scenario.</translation>
+    </message>
+    <message>
+        <source>Scenario “%1” is joining the queue (booking code %2): take it from the queue and work the session; the run is graded at the decision.</source>
+        <translation>Scenario “%1” is joining the queue (booking code %2): take it from the queue and work the session; the run is graded at the decision.</translation>
+    </message>
+    <message>
+        <source>Run graded: %1.</source>
+        <translation>Run graded: %1.</translation>
+    </message>
+    <message>
+        <source>correct</source>
+        <translation>correct</translation>
+    </message>
+    <message>
+        <source>wrong</source>
+        <translation>wrong</translation>
+    </message>
+    <message>
+        <source>Evidence package</source>
+        <translation>Evidence package</translation>
+    </message>
+    <message>
+        <source>&amp;Training</source>
+        <translation>&amp;Training</translation>
+    </message>
+    <message>
+        <source>Training runs and scenarios…</source>
+        <translation>Training runs and scenarios…</translation>
     </message>
 </context>
 </TS>

@@ -487,6 +487,14 @@
         <translation>Servizio non raggiungibile: la decisione è conservata e verrà inviata automaticamente.</translation>
     </message>
     <message>
+        <source>Evidence package sealed and sent.</source>
+        <translation>Pacchetto delle evidenze sigillato e inviato.</translation>
+    </message>
+    <message>
+        <source>The evidence package could not be completed: see the log.</source>
+        <translation>Non è stato possibile completare il pacchetto delle evidenze: vedi il registro.</translation>
+    </message>
+    <message>
         <source>Decision not sent</source>
         <translation>Decisione non inviata</translation>
     </message>
@@ -763,6 +771,93 @@
     <message>
         <source>Checking…</source>
         <translation>Verifica in corso…</translation>
+    </message>
+</context>
+<context>
+    <name>PlayerWindow</name>
+    <message>
+        <source>Session player — %1</source>
+        <translation>Riproduzione della sessione — %1</translation>
+    </message>
+    <message>
+        <source>Applicant</source>
+        <translation>Richiedente</translation>
+    </message>
+    <message>
+        <source>Operator</source>
+        <translation>Operatore</translation>
+    </message>
+    <message>
+        <source>Play</source>
+        <translation>Riproduci</translation>
+    </message>
+    <message>
+        <source>Previous frame (Left)</source>
+        <translation>Fotogramma precedente (Sinistra)</translation>
+    </message>
+    <message>
+        <source>Next frame (Right)</source>
+        <translation>Fotogramma successivo (Destra)</translation>
+    </message>
+    <message>
+        <source>Zoom on the applicant's video (+/-)</source>
+        <translation>Ingrandimento del video del richiedente (+/-)</translation>
+    </message>
+    <message>
+        <source>Zoom</source>
+        <translation>Ingrandimento</translation>
+    </message>
+    <message>
+        <source>Trainer's notes (saved beside the package)</source>
+        <translation>Note del formatore (salvate accanto al pacchetto)</translation>
+    </message>
+    <message>
+        <source>Note at the current moment</source>
+        <translation>Nota in questo punto</translation>
+    </message>
+    <message>
+        <source>Add note</source>
+        <translation>Aggiungi nota</translation>
+    </message>
+    <message>
+        <source>The note could not be saved.</source>
+        <translation>Non è stato possibile salvare la nota.</translation>
+    </message>
+    <message>
+        <source>Note saved.</source>
+        <translation>Nota salvata.</translation>
+    </message>
+    <message>
+        <source>Pause</source>
+        <translation>Pausa</translation>
+    </message>
+    <message>
+        <source>The recording cannot be played.</source>
+        <translation>La registrazione non può essere riprodotta.</translation>
+    </message>
+    <message>
+        <source>Session player</source>
+        <translation>Riproduzione della sessione</translation>
+    </message>
+    <message>
+        <source>There is no such package.</source>
+        <translation>Questo pacchetto non esiste.</translation>
+    </message>
+    <message>
+        <source>This package is sealed: the reviewer's key is needed.</source>
+        <translation>Il pacchetto è sigillato: serve la chiave del revisore.</translation>
+    </message>
+    <message>
+        <source>The package could not be decrypted with this key.</source>
+        <translation>Non è stato possibile decifrare il pacchetto con questa chiave.</translation>
+    </message>
+    <message>
+        <source>This is not an evidence package.</source>
+        <translation>Questo non è un pacchetto di evidenze.</translation>
+    </message>
+    <message>
+        <source>The package has no playable recording.</source>
+        <translation>Il pacchetto non contiene una registrazione riproducibile.</translation>
     </message>
 </context>
 <context>
@@ -1258,6 +1353,180 @@
     <message>
         <source>Settings…</source>
         <translation>Impostazioni…</translation>
+    </message>
+</context>
+<context>
+    <name>TimelineWidget</name>
+    <message>
+        <source>Step</source>
+        <translation>Passo</translation>
+    </message>
+    <message>
+        <source>Capture</source>
+        <translation>Acquisizione</translation>
+    </message>
+    <message>
+        <source>OTP</source>
+        <translation>OTP</translation>
+    </message>
+    <message>
+        <source>E-mail</source>
+        <translation>E-mail</translation>
+    </message>
+    <message>
+        <source>Connection</source>
+        <translation>Connessione</translation>
+    </message>
+    <message>
+        <source>Gap</source>
+        <translation>Interruzione</translation>
+    </message>
+    <message>
+        <source>Note</source>
+        <translation>Nota</translation>
+    </message>
+    <message>
+        <source>Decision</source>
+        <translation>Decisione</translation>
+    </message>
+</context>
+<context>
+    <name>TrainingWindow</name>
+    <message>
+        <source>Training</source>
+        <translation>Formazione</translation>
+    </message>
+    <message>
+        <source>Runs</source>
+        <translation>Esercitazioni</translation>
+    </message>
+    <message>
+        <source>Scenarios</source>
+        <translation>Scenari</translation>
+    </message>
+    <message>
+        <source>Folder…</source>
+        <translation>Cartella…</translation>
+    </message>
+    <message>
+        <source>Reload</source>
+        <translation>Ricarica</translation>
+    </message>
+    <message>
+        <source>Reports in</source>
+        <translation>Rapporti in</translation>
+    </message>
+    <message>
+        <source>Trainee</source>
+        <translation>Allievo</translation>
+    </message>
+    <message>
+        <source>Scenario</source>
+        <translation>Scenario</translation>
+    </message>
+    <message>
+        <source>Decision</source>
+        <translation>Decisione</translation>
+    </message>
+    <message>
+        <source>Expected</source>
+        <translation>Attesa</translation>
+    </message>
+    <message>
+        <source>Correct</source>
+        <translation>Corretta</translation>
+    </message>
+    <message>
+        <source>Missed findings</source>
+        <translation>Rilievi mancati</translation>
+    </message>
+    <message>
+        <source>Skipped steps</source>
+        <translation>Passi saltati</translation>
+    </message>
+    <message>
+        <source>Time (s)</source>
+        <translation>Tempo (s)</translation>
+    </message>
+    <message>
+        <source>Folder of reports</source>
+        <translation>Cartella dei rapporti</translation>
+    </message>
+    <message>
+        <source>yes</source>
+        <translation>sì</translation>
+    </message>
+    <message>
+        <source>NO</source>
+        <translation>NO</translation>
+    </message>
+    <message>
+        <source>%1 of %2 runs correct</source>
+        <translation>%1 esercitazioni corrette su %2</translation>
+    </message>
+    <message>
+        <source>unreadable: %1</source>
+        <translation>illeggibili: %1</translation>
+    </message>
+    <message>
+        <source>Start in the console</source>
+        <translation>Avvia nella console</translation>
+    </message>
+    <message>
+        <source>Start a pack folder…</source>
+        <translation>Avvia da una cartella di scenario…</translation>
+    </message>
+    <message>
+        <source>Replay a recorded session…</source>
+        <translation>Riproduci una sessione registrata…</translation>
+    </message>
+    <message>
+        <source>The scenario could not be prepared.</source>
+        <translation>Non è stato possibile preparare lo scenario.</translation>
+    </message>
+    <message>
+        <source>Scenario pack</source>
+        <translation>Pacchetto di scenario</translation>
+    </message>
+    <message>
+        <source>This folder is not a scenario pack.</source>
+        <translation>Questa cartella non è un pacchetto di scenario.</translation>
+    </message>
+    <message>
+        <source>Sign in to a desk service first.</source>
+        <translation>Accedi prima a un servizio desk.</translation>
+    </message>
+    <message>
+        <source>The desk service refused the scenario.</source>
+        <translation>Il servizio desk ha rifiutato lo scenario.</translation>
+    </message>
+    <message>
+        <source>Scenario “%1” is joining the queue (booking code %2): take it from the queue and work the session; the run is graded at the decision.</source>
+        <translation>Lo scenario «%1» sta entrando in coda (codice di prenotazione %2): prendilo dalla coda e conduci la sessione; l'esercitazione viene valutata alla decisione.</translation>
+    </message>
+    <message>
+        <source>Run graded: %1.</source>
+        <translation>Esercitazione valutata: %1.</translation>
+    </message>
+    <message>
+        <source>correct</source>
+        <translation>corretta</translation>
+    </message>
+    <message>
+        <source>wrong</source>
+        <translation>errata</translation>
+    </message>
+    <message>
+        <source>Evidence package</source>
+        <translation>Pacchetto di evidenze</translation>
+    </message>
+    <message>
+        <source>&amp;Training</source>
+        <translation>&amp;Formazione</translation>
+    </message>
+    <message>
+        <source>Training runs and scenarios…</source>
+        <translation>Esercitazioni e scenari…</translation>
     </message>
 </context>
 </TS>
