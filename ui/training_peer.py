@@ -82,7 +82,7 @@ class ScenarioRenderer(SceneRenderer):
         if step in CARD_KINDS:
             doc, _zones = specimens.render(CARD_KINDS[step], self.person)  # type: ignore[arg-type]
             img, _corners = specimens.place_in_scene(
-                doc, specimens.SceneParams(size=(w, h), scale=0.62, noise=1.0, seed=3))
+                doc, specimens.SceneParams(size=(w, h), scale=0.62, noise=0.0, seed=3))
             return img
         img = self._background()
         portrait = specimens.face_portrait(self.live_face)  # type: ignore[arg-type]
@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--script", type=Path, help="the script JSON (for third_person.from_step)")
     ap.add_argument("--width", type=int, default=1280)
     ap.add_argument("--height", type=int, default=720)
-    ap.add_argument("--fps", type=int, default=15)
+    ap.add_argument("--fps", type=int, default=10)
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -52,10 +52,6 @@ COLUMNS = ("trainee", "scenario", "decision", "expected_decision", "correct",
            "missed_findings", "steps_skipped", "total_seconds")
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("TrainingWindow", text)
-
-
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -344,8 +340,9 @@ def install_training_menu(window: QMainWindow, controller: Any) -> QAction:
     existing = getattr(window, "_training_action", None)
     if isinstance(existing, QAction):
         return existing
-    menu = window.menuBar().addMenu(_tr("&Training"))
-    action = QAction(_tr("Training runs and scenarios…"), window)
+    menu = window.menuBar().addMenu(QCoreApplication.translate("TrainingWindow", "&Training"))
+    action = QAction(
+        QCoreApplication.translate("TrainingWindow", "Training runs and scenarios…"), window)
 
     def show() -> None:
         dlg = getattr(window, "_training_window", None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -125,8 +125,13 @@ class TimelineWidget(QWidget):
 def mark_text(widget: QWidget, mark: Mark) -> str:
     """A mark as the trainer reads it (translated kind + the step, target or action)."""
     kinds = {
-        "step": widget.tr("Step"), "capture": widget.tr("Capture"), "otp": widget.tr("OTP"),
-        "email": widget.tr("E-mail"), "connection": widget.tr("Connection"),
-        "gap": widget.tr("Gap"), "note": widget.tr("Note"), "decision": widget.tr("Decision"),
+        "step": QCoreApplication.translate("TimelineWidget", "Step"),
+        "capture": QCoreApplication.translate("TimelineWidget", "Capture"),
+        "otp": QCoreApplication.translate("TimelineWidget", "OTP"),
+        "email": QCoreApplication.translate("TimelineWidget", "E-mail"),
+        "connection": QCoreApplication.translate("TimelineWidget", "Connection"),
+        "gap": QCoreApplication.translate("TimelineWidget", "Gap"),
+        "note": QCoreApplication.translate("TimelineWidget", "Note"),
+        "decision": QCoreApplication.translate("TimelineWidget", "Decision"),
     }
     return f"{kinds.get(mark.kind, mark.kind)}: {mark.label}"

@@ -359,10 +359,6 @@ class PlayerWindow(QMainWindow):
         self.source.close()
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("PlayerWindow", text)
-
-
 def _clock(seconds: float) -> str:
     m, s = divmod(max(0.0, seconds), 60)
     return f"{int(m)}:{s:06.3f}"
@@ -373,25 +369,30 @@ def open_player(path: str, key_file: str | None = None, author: str = "",
     """Open a package in a player window; a clear message (never a traceback) on failure."""
     from ui.player.source import SourceError, open_source
 
+    title = QCoreApplication.translate("PlayerWindow", "Session player")
     try:
         source = open_source(path, key_file)
     except SourceError as exc:
-        QMessageBox.warning(parent, _tr("Session player"), source_error_text(exc.code))
+        QMessageBox.warning(parent, title, source_error_text(exc.code))
         return None
     try:
         return PlayerWindow(source, author, parent)
     except PlaybackError:
         source.close()
-        QMessageBox.warning(parent, _tr("Session player"), source_error_text("no_recording"))
+        QMessageBox.warning(parent, title, source_error_text("no_recording"))
         return None
 
 
 def source_error_text(code: str) -> str:
     texts = {
-        "not_found": _tr("There is no such package."),
-        "key_needed": _tr("This package is sealed: the reviewer's key is needed."),
-        "cannot_decrypt": _tr("The package could not be decrypted with this key."),
-        "not_a_package": _tr("This is not an evidence package."),
-        "no_recording": _tr("The package has no playable recording."),
+        "not_found": QCoreApplication.translate("PlayerWindow", "There is no such package."),
+        "key_needed": QCoreApplication.translate(
+            "PlayerWindow", "This package is sealed: the reviewer's key is needed."),
+        "cannot_decrypt": QCoreApplication.translate(
+            "PlayerWindow", "The package could not be decrypted with this key."),
+        "not_a_package": QCoreApplication.translate(
+            "PlayerWindow", "This is not an evidence package."),
+        "no_recording": QCoreApplication.translate(
+            "PlayerWindow", "The package has no playable recording."),
     }
     return texts.get(code, code)
