@@ -56,6 +56,15 @@ def _start(data_dir: Path) -> tuple[subprocess.Popen[bytes], str, dict[str, Any]
     return proc, line.split()[-1], json.loads(seed.read_text())
 
 
+def _cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) used so far by the service process (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
@@ -207,7 +216,8 @@ async def _throughput(op_list: list[Operator], seconds: float, what: str) -> dic
     start = time.perf_counter()
     await asyncio.gather(*(worker(op) for op in op_list))
     elapsed = time.perf_counter() - start
-    return {"per_s": done / elapsed, "count": done, "p50": _pct(latencies, 50),
+    return {"per_s": done / elapsed, "count": done, "requests": len(latencies),
+            "p50": _pct(latencies, 50),
             "p99": _pct(latencies, 99)}
 
 
@@ -251,21 +261,29 @@ async def run(seconds: float, keep: str | None = None) -> dict[str, Any]:
                 async def calls(op: Operator, sid: str) -> list[float]:
                     return [await op.round_trip(sid) for _ in range(ROUND_TRIPS)]
 
+                cpu0 = _cpu_s(proc.pid)
                 rtts = [ms for group in await asyncio.gather(*(calls(op, sid)
                                                                for op, sid, _ in sessions))
                         for ms in group]
+                rtt_cpu_ms = (_cpu_s(proc.pid) - cpu0) * 1000 / len(rtts)
                 for op, _, req_id in sessions:
                     await op.suspend(req_id)
                 await asyncio.sleep(0.5)
+                cpu0 = _cpu_s(proc.pid)
                 queue = await _throughput(ops, seconds, "queue")
+                cpu1 = _cpu_s(proc.pid)
                 cycle = await _throughput(ops, seconds, "next")
+                cpu2 = _cpu_s(proc.pid)
+                queue["cpu_ms"] = (cpu1 - cpu0) * 1000 / max(1, queue["requests"])
+                cycle["cpu_ms"] = (cpu2 - cpu1) * 1000 / max(1, cycle["count"])
                 for t in tasks:
                     t.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
         finally:
             proc.terminate()
             proc.wait(10)
-    return {"create_s": create_s, "rtt": rtts, "queue": queue, "cycle": cycle}
+    return {"create_s": create_s, "rtt": rtts, "rtt_cpu_ms": rtt_cpu_ms, "queue": queue,
+            "cycle": cycle}
 
 
 def main() -> int:
@@ -281,14 +299,17 @@ def main() -> int:
           f"({APPLICANTS / res['create_s']:.0f}/s)")
     print(f"  signalling round trip (offer→applicant→answer→operator, {len(rtt)} samples, "
           f"{len(SDP)}-byte SDP): p50 {statistics.median(rtt):.2f} ms, p99 {_pct(rtt, 99):.2f} ms, "
-          f"max {max(rtt):.2f} ms")
+          f"max {max(rtt):.2f} ms; service CPU {res['rtt_cpu_ms']:.2f} ms per round trip")
     q = res["queue"]
     print(f"  GET /queue ({APPLICANTS} waiting): {q['per_s']:.0f} req/s "
-          f"(p50 {q['p50']:.1f} ms, p99 {q['p99']:.1f} ms)")
+          f"(p50 {q['p50']:.1f} ms, p99 {q['p99']:.1f} ms; "
+          f"service CPU {q['cpu_ms']:.2f} ms/request)")
     c = res["cycle"]
     print(f"  assignment cycle (POST /queue/next + decision + re-consent): "
           f"{c['per_s']:.0f} cycles/s (queue/next p50 {c['p50']:.1f} ms, "
-          f"p99 {c['p99']:.1f} ms, {c['count']} cycles)")
+          f"p99 {c['p99']:.1f} ms, {c['count']} cycles; service CPU {c['cpu_ms']:.1f} ms/cycle)")
+    load = os.getloadavg()
+    print(f"  machine load average during the run: {load[0]:.1f} (figures scale with it)")
     return 0
 
 

@@ -11,7 +11,6 @@ from typing import Any
 
 from aiohttp import web
 
-from server import queue as queue_mod
 from server import security
 from server.context import DESK, Desk
 from server.errors import ApiError, not_found
@@ -170,8 +169,7 @@ def session_json(sess: CallSession, req: IdRequest, online: bool) -> dict[str, A
 async def get_queue(request: web.Request) -> web.Response:
     require(request, *CALL_STAFF)
     desk = request.app[DESK]
-    view = desk.hub.snapshot()
-    return json_response(queue_mod.as_json(view, desk.hub.online_requests()))
+    return web.Response(text=desk.hub.queue_json(), content_type="application/json")
 
 
 async def next_in_queue(request: web.Request) -> web.StreamResponse:

@@ -64,6 +64,7 @@ class Hub:
         self._sessions: dict[str, tuple[str, int]] = {}
         self._session_of: dict[str, str] = {}
         self._cached: tuple[int, float, queue_mod.QueueView] | None = None
+        self._queue_text: tuple[tuple[int, int], str] | None = None
         self._task: asyncio.Task[None] | None = None
 
     # --- lifecycle ---------------------------------------------------------------------
@@ -113,22 +114,37 @@ class Hub:
     def operators_online(self) -> int:
         return sum(1 for conns in self.operators.values() if conns)
 
+    def queue_json(self) -> str:
+        """``GET /queue`` as JSON text, serialised once per change and per second."""
+        key = (self.version, int(time.monotonic()))
+        if self._queue_text is not None and self._queue_text[0] == key:
+            return self._queue_text[1]
+        body = queue_mod.as_json(self.snapshot(), self.online_requests())
+        text = json.dumps(body, separators=(",", ":"))
+        self._queue_text = (key, text)
+        return text
+
+    async def _send_text(self, ws: web.WebSocketResponse, text: str) -> None:
+        if ws.closed:
+            return
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            await ws.send_str(text)
+
     async def push_queue(self, force_to: web.WebSocketResponse | None = None) -> None:
         view = self.snapshot()
-        online = self.online_requests()
-        body = queue_mod.as_json(view, online)
+        text = self.queue_json()
+        message = '{"type":"queue",' + text[1:]
         # operators: whenever the content changes (wait_seconds alone does not count)
-        body_no_wait = json.dumps([(w["request_id"], w["online"]) for w in body["waiting"]]
-                                  + [(a["request_id"], a["state"])
-                                     for a in body["appointments_today"]])
-        message = {"type": "queue", **body}
+        online = self.online_requests()
+        body_no_wait = json.dumps([(w.id, w.id in online) for w in view.waiting]
+                                  + [(a.id, a.state) for a in view.appointments])
         if force_to is not None:
-            await send(force_to, message)
+            await self._send_text(force_to, message)
         if body_no_wait != self._last_queue:
             self._last_queue = body_no_wait
             for ws in list(self.subscribers):
                 if ws is not force_to:
-                    await send(ws, message)
+                    await self._send_text(ws, message)
         # applicants: their own position and estimate, re-sent when either changes
         ops = self.operators_online()
         due_len = len(view.waiting)

@@ -31,7 +31,7 @@ def test_self_signed_https_prints_its_url_and_stops_cleanly(tmp_path: Path) -> N
     try:
         assert re.fullmatch(r"https://127\.0\.0\.1:\d+", desk.base_url)
         urllib3.disable_warnings()
-        r = requests.get(f"{desk.base_url}/api/v1/health", verify=False, timeout=10)  # noqa: S501
+        r = requests.get(f"{desk.base_url}/api/v1/health", verify=False, timeout=10)
         assert r.json()["status"] == "ok"
         cert = desk.data_dir / "tls" / "self-signed.crt"
         r = requests.get(f"{desk.base_url}/api/v1/health", verify=str(cert), timeout=10)

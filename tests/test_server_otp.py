@@ -7,7 +7,6 @@ import json
 import re
 import socketserver
 import threading
-import uuid
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -21,12 +20,7 @@ from tests.fixtures.desk import DeskServer, start_desk_server
 
 def _in_call(desk: DeskServer) -> dict[str, Any]:
     """A fresh request put in a session by the supervisor (an in-person start, REST only)."""
-    me = desk.api("GET", "/auth/me", "supervisore1").json()
-    if me["active_session_id"]:  # left by an earlier test on the shared service
-        r = desk.api("POST", f"/requests/{me['active_request_id']}/decision", "supervisore1",
-                     json={"decision_id": str(uuid.uuid4()), "decision": "suspended",
-                           "reason_code": "other"})
-        assert r.status_code == 200, r.text
+    desk.end_open_session("supervisore1")  # left by an earlier test on the shared service
     req = desk.create_request()
     r = desk.api("POST", f"/requests/{req['id']}/in-person", "supervisore1")
     assert r.status_code == 201, r.text

@@ -157,6 +157,7 @@ async def test_dead_applicant_is_noticed_within_5_seconds(desk_server_shared: De
                                                           ) -> None:
     desk = desk_server_shared
     req = desk.create_request()
+    desk.end_open_session("supervisore1")
     async with aiohttp.ClientSession() as http:
         op = await operator(http, desk, "supervisore1")
         app = await applicant(http, desk, req["join_token"])
@@ -179,6 +180,7 @@ async def test_dead_applicant_is_noticed_within_5_seconds(desk_server_shared: De
 async def test_operator_leaving_is_told_to_the_applicant(desk_server_shared: DeskServer) -> None:
     desk = desk_server_shared
     req = desk.create_request()
+    desk.end_open_session("supervisore1")
     async with aiohttp.ClientSession() as http:
         op = await operator(http, desk, "supervisore1")
         app = await applicant(http, desk, req["join_token"])
