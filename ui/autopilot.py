@@ -171,6 +171,7 @@ class Autopilot(QObject):
             "cores": round(cpu / wall, 3),
             "frames_shown_per_s": round((now[2] - self._hold_start[2]) / wall, 1),
             "frames_decoded_per_s": round((decoded - self._hold_decoded) / wall, 1),
+            "recording": self.c._evidence_state == "recording",
         }
         log.info("autopilot: console CPU during the call %.2f cores", cpu / wall)
         self._go("steps")
