@@ -34,6 +34,10 @@ CALL_STAFF = ("operator", "supervisor")
 
 
 def base_url(request: web.Request) -> str:
+    """Links sent to applicants: ``--public-url`` when set, else the address this request used."""
+    configured = request.app[DESK].config.public_base_url
+    if configured:
+        return configured.rstrip("/")
     return f"{request.scheme}://{request.host}"
 
 

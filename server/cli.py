@@ -95,6 +95,8 @@ def _config(args: argparse.Namespace) -> DeskConfig:
             raise SystemExit(f"recognition-desk: bad --retention {item!r} (PRODUCT=YEARS)")
         cfg.retention_years[product] = int(years)
     cfg.allowed_origins = tuple(getattr(args, "allow_origin", None) or ())
+    if getattr(args, "public_url", None):
+        cfg.public_base_url = args.public_url
     if getattr(args, "sms_gateway_url", None):
         cfg.sms_sender = "http"
         cfg.sms_gateway_url = args.sms_gateway_url
@@ -377,6 +379,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--demo", action="store_true",
                    help="expose /api/v1/dev (outboxes, clock) for demos and tests")
     s.add_argument("--allow-origin", action="append", help="extra WebSocket origin")
+    s.add_argument("--public-url", help="base of the links sent to applicants (behind a proxy)")
     s.add_argument("--seed-json", metavar="FILE",
                    help="seed the demo data once listening and write `seed --json` to FILE "
                         "(join links use the real address)")

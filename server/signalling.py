@@ -31,12 +31,14 @@ CLOSE_REPLACED = 4409
 QUEUE_TICK_S = 10.0
 
 
-def origin_allowed(request: web.Request, extra: tuple[str, ...]) -> bool:
+def origin_allowed(request: web.Request, extra: tuple[str, ...],
+                   public_url: str | None = None) -> bool:
     origin = request.headers.get("Origin")
     if origin is None:
         return True  # non-browser client
     own = f"{request.scheme}://{request.host}"
-    return origin == own or origin in extra
+    public = public_url.rstrip("/") if public_url else None
+    return origin in (own, public) or origin in extra
 
 
 async def send(ws: web.WebSocketResponse, message: dict[str, Any]) -> bool:
@@ -405,7 +407,7 @@ def _ws_response(desk: Desk) -> web.WebSocketResponse:
 
 async def operator_ws(request: web.Request) -> web.StreamResponse:
     desk = request.app[DESK]
-    if not origin_allowed(request, desk.config.allowed_origins):
+    if not origin_allowed(request, desk.config.allowed_origins, desk.config.public_base_url):
         return web.json_response({"error": "origin_not_allowed",
                                   "message": "Origin not allowed"}, status=403)
     ws = _ws_response(desk)
@@ -427,7 +429,7 @@ async def operator_ws(request: web.Request) -> web.StreamResponse:
 
 async def applicant_ws(request: web.Request) -> web.StreamResponse:
     desk = request.app[DESK]
-    if not origin_allowed(request, desk.config.allowed_origins):
+    if not origin_allowed(request, desk.config.allowed_origins, desk.config.public_base_url):
         return web.json_response({"error": "origin_not_allowed",
                                   "message": "Origin not allowed"}, status=403)
     ws = _ws_response(desk)

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -217,9 +218,9 @@ class Upload(Base):
     request_id: Mapped[str] = mapped_column(ForeignKey("requests.id"), index=True)
     operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id"))
     filename: Mapped[str] = mapped_column(String(200))
-    size: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
-    received: Mapped[int] = mapped_column(Integer, default=0)
+    received: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     package_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
 
@@ -231,7 +232,7 @@ class EvidencePackage(Base):
     request_id: Mapped[str] = mapped_column(ForeignKey("requests.id"), index=True)
     operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id"), index=True)
     filename: Mapped[str] = mapped_column(String(200))
-    size: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
     stored_path: Mapped[str] = mapped_column(String(400))
     stored_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
