@@ -81,7 +81,8 @@ class _Peer:
         self.offered_at = time.monotonic()
         self.answered = False
         self.open = False
-        self.last_pong = 0.0
+        self.last_pong = 0.0  # last control message of any kind (pongs included)
+        self.last_media = 0.0  # last decoded frame (audio comes every 20 ms)
         self.lost = False
         self.bad_messages = 0
 
@@ -712,7 +713,10 @@ class MediaEngine:
                 with contextlib.suppress(Exception):  # closing: the timeout below decides
                     peer.channel.send(json.dumps({"type": "ping", "t": int(time.time() * 1000)}))
             await asyncio.sleep(self._hb_interval)
-            if time.monotonic() - peer.last_pong > self._hb_timeout:
+            # lost = nothing heard for the timeout: no pong or other control message (a large
+            # still may hold pongs back on the ordered channel, and an SCTP retransmission can
+            # stall it for a second or more) and no media either
+            if time.monotonic() - max(peer.last_pong, peer.last_media) > self._hb_timeout:
                 self._link_lost("no pong")
                 return
 
@@ -741,7 +745,8 @@ class MediaEngine:
                 frame = await track.recv()
                 if not isinstance(frame, av.VideoFrame):
                     continue
-                self._fanout("applicant_video", frame, time.monotonic())
+                peer.last_media = time.monotonic()
+                self._fanout("applicant_video", frame, peer.last_media)
                 # aiortc's queue is unbounded: skip to the newest decoded frame
                 while queue is not None and not queue.empty():
                     newer = queue.get_nowait()
@@ -774,7 +779,8 @@ class MediaEngine:
                 frame = await track.recv()
                 if not isinstance(frame, av.AudioFrame):
                     continue
-                self._fanout("applicant_audio", frame, time.monotonic() - self._audio_offset)
+                peer.last_media = time.monotonic()
+                self._fanout("applicant_audio", frame, peer.last_media - self._audio_offset)
                 sink = self._audio_sink
                 if sink is None or peer is not self._peer:
                     continue

@@ -41,6 +41,7 @@ OTP_INSTRUCTIONS = ("read_otp", "say_otp", "otp")
 TEST_CORRUPT_STILL = "test:corrupt_next_still"
 TEST_IGNORE_STILL = "test:ignore_next_still"
 TEST_GARBAGE = "test:send_garbage"  # malformed control messages of every kind
+TEST_FREEZE = "test:freeze_media"  # media and control go silent, the desk socket stays up
 
 
 @dataclass
@@ -276,6 +277,8 @@ class SyntheticApplicant:
         if not isinstance(message, str):
             logger.warning("unexpected binary message on the control channel ignored")
             return
+        if self.state.frozen:
+            return
         msg = parse_json_message(message)
         if msg is None:
             logger.warning("malformed control message ignored")
@@ -299,6 +302,10 @@ class SyntheticApplicant:
     def _follow(self, code: str) -> None:
         if code == TEST_GARBAGE:
             self._send_garbage()
+            return
+        if code == TEST_FREEZE:
+            logger.info("test: media and control frozen on purpose")
+            self.state.frozen = True
             return
         if code in (TEST_CORRUPT_STILL, TEST_IGNORE_STILL):
             self._sabotage = code
@@ -369,7 +376,7 @@ class SyntheticApplicant:
             if not self._send_dc(begin, channel):
                 return
             for chunk in chunks:
-                while channel.bufferedAmount > 256 * 1024:
+                while channel.bufferedAmount > 64 * 1024:  # small bursts: no UDP overflow
                     await asyncio.sleep(0.01)
                 if channel.readyState != "open":
                     return
@@ -394,6 +401,8 @@ class SyntheticApplicant:
                     rtt_ms = round(s.roundTripTime * 1000, 1)
                 elif s.type == "outbound-rtp":
                     bytes_sent += int(s.bytesSent)
+            if self.state.frozen:
+                continue
             fps = self.state.measured_fps()
             limitation = "cpu" if 0 < fps < 0.8 * self.config.fps else "none"
             self._send_dc({

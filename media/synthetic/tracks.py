@@ -38,6 +38,7 @@ class SceneState:
     flash_duration: float = 0.1
     stamp: bool = True
     motion: bool = True  # hand-held camera sway (gives the encoder realistic work)
+    frozen: bool = False  # test: media and control fall silent (UDP blocked, socket alive)
     frames_sent: int = 0
     _fps_window: list[float] = field(default_factory=list)
 
@@ -96,6 +97,8 @@ class SyntheticVideoTrack(MediaStreamTrack):
     async def recv(self) -> VideoFrame:
         if self.readyState != "live":
             raise MediaStreamError
+        while self._state.frozen:
+            await asyncio.sleep(0.1)
         if self._start is None:
             self._start = self._t0 = time.time()
             self._n = 0
@@ -170,6 +173,8 @@ class SyntheticAudioTrack(MediaStreamTrack):
     async def recv(self) -> AudioFrame:
         if self.readyState != "live":
             raise MediaStreamError
+        while self._state.frozen:
+            await asyncio.sleep(0.1)
         if self._start is None:
             self._start = time.time()
             self._epoch = math.floor(self._start / 1000.0) * 1000.0
