@@ -71,6 +71,14 @@ def run(args: argparse.Namespace) -> int:
     window.show()
     if args.seek is not None:
         window.seek(args.seek)
+    import signal
+
+    from PySide6.QtCore import QTimer
+
+    signal.signal(signal.SIGINT, lambda *_: window.close())
+    ticker = QTimer(window)  # lets Python run its signal handler while Qt waits
+    ticker.start(250)
+    ticker.timeout.connect(lambda: None)
     status = int(app.exec())
     window.shutdown()
     return status
