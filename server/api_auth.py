@@ -61,7 +61,7 @@ async def login(request: web.Request) -> web.Response:
     now = cfg.clock.now()
     if op is not None and op.locked_until is not None and op.locked_until > now:
         raise _locked(op.locked_until)
-    encoded = op.password_hash if op is not None else security.DUMMY_PASSWORD_HASH
+    encoded = op.password_hash if op is not None else security.dummy_password_hash()
     ok = await asyncio.to_thread(security.verify_password, password, encoded)
     if op is None or op.disabled:
         raise ApiError(401, "invalid_credentials")

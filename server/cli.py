@@ -312,13 +312,13 @@ def cmd_seed(args: argparse.Namespace) -> int:
 
 def cmd_operator(args: argparse.Namespace) -> int:
     from server import security
-    from server.app import build_desk
     from server.errors import ApiError
+    from server.store import Store
     from server.validation import ROLES
 
     cfg = _config(args)
-    desk = build_desk(cfg)
-    store = desk.store
+    cfg.ensure_dirs()
+    store = Store(cfg.database_url)  # no web stack needed: a quick command
     now = cfg.clock.now()
     try:
         if args.action == "add":

@@ -48,8 +48,14 @@ def verify_password(password: str, encoded: str) -> bool:
     return hmac.compare_digest(got, expected)
 
 
-#: Verifying against this keeps the time of "unknown user" equal to "wrong password".
-DUMMY_PASSWORD_HASH = hash_password(secrets.token_urlsafe(12))
+_dummy: list[str] = []
+
+
+def dummy_password_hash() -> str:
+    """Verifying against this keeps the time of "unknown user" equal to "wrong password"."""
+    if not _dummy:
+        _dummy.append(hash_password(secrets.token_urlsafe(12)))
+    return _dummy[0]
 
 
 def new_token() -> str:
