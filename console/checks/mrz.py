@@ -268,7 +268,7 @@ def _check_fix(fmt: str, lines: list[str]) -> tuple[list[str], list[Repair]]:
         # fewest swaps first; the first level with exactly one candidate consistent with the
         # composite wins, a level with several is ambiguous and stops the search
         candidates: list[str] = []
-        for n_swaps in range(1, min(len(positions), 3) + 1):
+        for n_swaps in range(1, min(len(positions), MAX_SWAPS_PER_FIELD) + 1):
             level: list[str] = []
             for subset in itertools.combinations(positions, n_swaps):
                 chars = list(data)
@@ -299,6 +299,8 @@ def _check_fix(fmt: str, lines: list[str]) -> tuple[list[str], list[Repair]]:
 
 Alternatives = list[list[tuple[str, float]]]
 ALT_MARGIN = 0.12  # a runner-up is considered only when the OCR nearly preferred it
+MAX_SWAPS_PER_FIELD = 1
+MAX_CHECK_REPAIRS = 2  # more check-digit-confirmed swaps than this: too uncertain, undone
 
 
 def _alt_fix(fmt: str, lines: list[str], alts: Alternatives) -> tuple[list[str], list[Repair]]:
@@ -331,16 +333,14 @@ def _alt_fix(fmt: str, lines: list[str], alts: Alternatives) -> tuple[list[str],
         cands.sort(key=lambda f: alts[f][0][1] - alts[f][1][1])
         cands = cands[:6]
         fixed = None
-        for k in (1, 2):
-            for subset in itertools.combinations(cands, k):
-                trial = swapped(current, list(subset))
-                c = _checks(fmt, trial)
-                if c[name] and (name == "composite" or c["composite"]
-                                or not _checks(fmt, current)["composite"]):
-                    fixed = (trial, subset)
-                    break
-            if fixed:
-                break
+        # one swap per field, and only when exactly one runner-up satisfies its check digit
+        options = []
+        for f in cands:
+            trial = swapped(current, [f])
+            if _checks(fmt, trial)[name]:
+                options.append((trial, (f,)))
+        if len(options) == 1:
+            fixed = options[0]
         if fixed:
             trial, subset = fixed
             for f in subset:
@@ -370,10 +370,16 @@ def parse_mrz(lines: list[str], repair: bool = True,
     repairs: list[Repair] = []
     if repair:
         lines, repairs = _format_fix(fmt, lines)
+        formatted = list(lines)
+        more: list[Repair] = []
         if alternatives is not None and len(alternatives) == sum(len(x) for x in lines):
             lines, more = _alt_fix(fmt, lines, alternatives)
-            repairs += more
-        lines, more = _check_fix(fmt, lines)
+        lines, more2 = _check_fix(fmt, lines)
+        more += more2
+        # a check digit is a weak witness (1 in 10 passes by chance): swaps stand only when
+        # every check, the composite included, then agrees, and when they are few
+        if more and (not all(_checks(fmt, lines).values()) or len(more) > MAX_CHECK_REPAIRS):
+            lines, more = formatted, []
         repairs += more
     checks = _checks(fmt, lines)
     raw = _raw_fields(fmt, lines)

@@ -209,9 +209,24 @@ def _cells(gray: np.ndarray, box: LineBox, n: int) -> np.ndarray | None:
     y0, y1 = max(0, box.y0 - pad_y), min(gray.shape[0], box.y1 + pad_y)
     x0, x1 = max(0, box.x0 - box.height), min(gray.shape[1], box.x1 + box.height)
     crop = gray[y0:y1, x0:x1]
-    _t, ink = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
-    ink[:, : max(0, box.x0 - x0 - 3)] = 0
-    ink[:, box.x1 - x0 + 3:] = 0
+    # flat-field the line (a highlight leaves glyphs faint but still darker than their
+    # surroundings), then Otsu: faint glyphs at a glare end still pin the grid
+    bg = cv2.morphologyEx(crop, cv2.MORPH_CLOSE, cv2.getStructuringElement(
+        cv2.MORPH_RECT, (box.height | 1, box.height | 1)))
+    flat = cv2.divide(crop, bg, scale=255)
+    _t, otsu = cv2.threshold(flat, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    ink = otsu
+    lo, hi = max(0, box.x0 - x0 - 3), box.x1 - x0 + 3
+    ink[:, :lo] = 0
+    ink[:, hi:] = 0
+    on = np.nonzero(ink.any(axis=0))[0]
+    if len(on) and (on[0] - lo > box.height / 2 or hi - on[-1] > box.height / 2):
+        # the ends of the line are faint (glare): take any pixel clearly darker than paper
+        faint = cv2.morphologyEx((flat < 225).astype(np.uint8) * 255, cv2.MORPH_OPEN,
+                                 np.ones((2, 2), np.uint8))
+        ink = cv2.bitwise_or(otsu, faint)
+        ink[:, :lo] = 0
+        ink[:, hi:] = 0
     rows = ink.sum(axis=1).astype(np.float32)
     if rows.max() <= 0:
         return None
@@ -387,7 +402,10 @@ def read_mrz(img: np.ndarray, engine: Engine = "template",
     searched as it is.
     """
     gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY) if img.ndim == 3 else img
-    scale = _WORK_WIDTH / gray.shape[1]
+    # a flat document keeps its resolution (a passport page is 1476 px wide: its glyphs are
+    # as big as an ID card's); any other image is brought to a known width
+    target = min(max(gray.shape[1], _WORK_WIDTH), 1600) if rectified else _WORK_WIDTH
+    scale = target / gray.shape[1]
     if abs(scale - 1.0) > 0.05:
         gray = cv2.resize(gray, None, fx=scale, fy=scale,
                           interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
