@@ -115,3 +115,8 @@ def test_bad_request_file(files: dict[str, Path], tmp_path: Path) -> None:
     bad.write_text("[1, 2", encoding="utf-8")
     r = _run("--json", "--request", str(bad), str(files["ts"]))
     assert r.returncode == 2 and "request file" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_bad_live_face_image(files: dict[str, Path]) -> None:
+    r = _run("--json", "--face", str(files["empty"]), str(files["ts"]))
+    assert r.returncode == 2 and "empty_file" in r.stderr and "Traceback" not in r.stderr

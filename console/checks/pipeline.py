@@ -106,6 +106,8 @@ def inspect_image(img: np.ndarray, request: dict[str, object] | None = None,
         res.mrz = read
         if read.result is not None and request is not None:
             res.mrz_comparison = mrz.compare_with_request(read.result, request, today)
+    except OSError as exc:  # e.g. the tesseract engine without the tesseract program
+        res.errors.append({"code": "ocr_unavailable", "message": type(exc).__name__})
     except (cv2.error, RuntimeError, ValueError) as exc:
         res.errors.append({"code": "mrz_failed", "message": type(exc).__name__})
     try:
