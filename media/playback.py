@@ -18,6 +18,7 @@ Video gaps (lost connection) have no frames; the frame shown is the last one bef
 from __future__ import annotations
 
 import bisect
+import concurrent.futures
 import contextlib
 import logging
 import os
@@ -356,6 +357,7 @@ class PlaybackEngine:
         self._lock = threading.Lock()
         self.error: str | None = None
         self.rate = 1.0
+        self._pool = concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="playback-seek")
 
     # ------------------------------------------------------------------ caller side
     @property
@@ -396,6 +398,7 @@ class PlaybackEngine:
             if self._thread.is_alive():
                 log.error("playback thread did not stop in %.0f s", timeout)
             self._thread = None
+        self._pool.shutdown(wait=True)
 
     # ------------------------------------------------------------------ playback thread
     def _state(self, state: str) -> None:
@@ -433,8 +436,15 @@ class PlaybackEngine:
               request_id: int = 0, seek: bool = True, emit: bool = True) -> None:
         t0 = time.perf_counter()
         shown: dict[str, av.VideoFrame | None] = {}
-        for kind, dec in decoders.items():
-            shown[kind] = dec.seek(t) if seek else dec.advance_to(t)
+        if seek and len(decoders) > 1:
+            # each stream has its own container: decode them side by side (FFmpeg releases
+            # the GIL while it decodes), the seek costs the slower stream, not the sum
+            futures = {kind: self._pool.submit(dec.seek, t) for kind, dec in decoders.items()}
+            for kind, fut in futures.items():
+                shown[kind] = fut.result()
+        else:
+            for kind, dec in decoders.items():
+                shown[kind] = dec.seek(t) if seek else dec.advance_to(t)
         app = decoders.get("applicant_video")
         op = decoders.get("operator_video")
         with self._lock:
