@@ -52,7 +52,7 @@ log = logging.getLogger(__name__)
 SCRIPT_ID = "in_person"
 CF_STEP = "codice_fiscale_checked"
 DOCUMENT_VALID_STEP = "document_valid"
-FACE = "face"  # the person: kept as evidence, required by the workflow (not a script target)
+FACE = "face"  # the person: a target of the identity_document step, required before approval
 
 
 class InPersonError(ConsoleError):

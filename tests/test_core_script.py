@@ -66,6 +66,8 @@ def test_in_person_acquires_signed_form_and_cards() -> None:
     targets = {t for s in script.steps for t in s.targets}
     assert {CaptureTarget.SIGNED_FORM, CaptureTarget.DOCUMENT_FRONT,
             CaptureTarget.HEALTH_CARD} <= targets
+    # the person's photo (required before approval) is taken with the identity document
+    assert CaptureTarget.FACE in script.step("identity_document").targets
     assert not any(s.kind is StepKind.OTP for s in script.steps)
 
 
