@@ -26,7 +26,7 @@ import logging
 import os
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -52,15 +52,36 @@ def _script(product: str) -> dict[str, Any]:
 
 
 def create_request(desk_url: str, request: dict[str, Any]) -> dict[str, Any]:
-    """Register the pack's request at the desk (as a partner shop or the web form would)."""
+    """Register the pack's request at the desk (as a partner shop or the web form would).
+
+    The desk refuses to register a document that has already expired; a scenario whose card
+    expired is then registered as it was when the card was still valid (expiry a year ahead),
+    and the answer names the adjusted field in ``request_adjusted``: the card shown in the
+    call still carries its real, past expiry date, which is what the operator must catch."""
+    import copy
+
     import requests
 
-    resp = requests.post(f"{desk_url}/api/v1/requests", json=request, timeout=30)
-    if resp.status_code != 201:
-        code = resp.json().get("error", resp.status_code) if resp.content else resp.status_code
-        raise RuntimeError(f"the desk refused the scenario's request ({code})")
-    data: dict[str, Any] = resp.json()
-    return data
+    body = copy.deepcopy(request)
+    adjusted: list[str] = []
+    for _attempt in range(2):
+        resp = requests.post(f"{desk_url}/api/v1/requests", json=body, timeout=30)
+        if resp.status_code == 201:
+            data: dict[str, Any] = resp.json()
+            data["request_adjusted"] = adjusted
+            return data
+        try:
+            err = resp.json()
+        except ValueError:
+            err = {}
+        fields = err.get("fields") or {}
+        if fields.get("document.expiry_date") == "expired" and not adjusted:
+            body["document"]["expiry_date"] = date(date.today().year + 1, 3, 1).isoformat()
+            adjusted.append("document.expiry_date")
+            continue
+        raise RuntimeError(f"the desk refused the scenario's request "
+                           f"({err.get('error', resp.status_code)})")
+    raise RuntimeError("the desk refused the scenario's request")
 
 
 class TrainingChecks:
@@ -186,6 +207,7 @@ def run_scenario(pack: ScenarioPack, report: Path, force_decision: str | None = 
     out = g.to_json()
     out.update(
         forced_decision=force_decision,
+        request_adjusted=created.get("request_adjusted", []),
         checks=checks.details,
         duration_s=round(time.monotonic() - t0, 1),
         run={k: run.get(k) for k in ("otp", "stills", "video", "duration_s", "error")},
