@@ -3,6 +3,7 @@ the virtual CNS read through pcscd + vpcd, the synthetic camera."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from console.inperson import Blocker, InPersonWorkflow, SyntheticCamera
 from console.specimens import DEMO_PERSON
 from ui.inperson_window import CAPTURE_TARGETS, InPersonWindow, blocker_text, card_error_text
 
+TS_DIR = Path(__file__).resolve().parent.parent / "resources" / "translations"
 OTHER = {
     "surname": "BIANCHI",
     "given_names": "LUCA",
@@ -153,27 +155,53 @@ def test_window_mismatch_and_card_removed(
         window.close()
 
 
-def test_every_string_has_its_italian(qtbot: Any, tmp_path: Path) -> None:
+@pytest.fixture
+def italian(qapp: Any) -> Iterator[None]:
+    """The compiled Italian translations installed (as ui.i18n does), removed afterwards."""
+    from PySide6.QtCore import QCoreApplication, QTranslator
+
+    translator = QTranslator()
+    assert translator.load(str(TS_DIR / "console_it.qm"))
+    QCoreApplication.installTranslator(translator)
+    try:
+        yield
+    finally:
+        QCoreApplication.removeTranslator(translator)
+
+
+def test_every_string_has_its_italian(qtbot: Any, tmp_path: Path, italian: None) -> None:
+    """The window's strings are in the project's one translation flow: it.json → .ts → .qm."""
     import ast
+    import json
+    import xml.etree.ElementTree as ET
 
     import ui.inperson_window as mod
-    from ui.widgets.inperson_it import ITALIAN
 
     tree = ast.parse(Path(mod.__file__).read_text(encoding="utf-8"))
-    found = set()
+    found: set[tuple[str, str]] = set()
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue
         name = getattr(node.func, "attr", getattr(node.func, "id", ""))
         args = node.args
         if name == "tr" and args and isinstance(args[0], ast.Constant):
-            found.add(("InPersonWindow", args[0].value))
+            found.add(("InPersonWindow", str(args[0].value)))
         elif name == "translate" and len(args) >= 2 and isinstance(args[1], ast.Constant):
-            found.add((args[0].value, args[1].value))  # type: ignore[union-attr]
+            found.add((str(args[0].value), str(args[1].value)))  # type: ignore[attr-defined]
     assert len(found) > 60
-    assert found <= set(ITALIAN), sorted(found - set(ITALIAN))
-    for (_ctx, source), italian in ITALIAN.items():
-        assert italian and source.count("%1") == italian.count("%1")
+    table = json.loads((TS_DIR / "it.json").read_text(encoding="utf-8"))
+    missing = sorted(f"{c}|{s}" for c, s in found if f"{c}|{s}" not in table)
+    assert not missing, missing
+    ts: dict[tuple[str, str], str] = {}
+    for ctx in ET.parse(TS_DIR / "console_it.ts").iter("context"):
+        for message in ctx.iter("message"):
+            tr = message.find("translation")
+            if tr is not None and tr.get("type") is None:
+                ts[(ctx.findtext("name") or "", message.findtext("source") or "")] = tr.text or ""
+    for context, source in found:
+        italian_text = table[f"{context}|{source}"]
+        assert italian_text and source.count("%1") == italian_text.count("%1")
+        assert ts.get((context, source)) == italian_text, (context, source)
 
     wf = InPersonWorkflow(object(), work_dir=tmp_path)  # type: ignore[arg-type]
     window = InPersonWindow(wf, SyntheticCamera(), watch_cards=False, language="it")
@@ -181,15 +209,26 @@ def test_every_string_has_its_italian(qtbot: Any, tmp_path: Path) -> None:
     assert window.windowTitle() == "Identificazione di persona"
     assert window.approve_button.text() == "Approva" and not window.approve_button.isEnabled()
     assert window.blockers_list.item(0).text() == "Cerca la pratica con il codice di prenotazione"
+    assert card_error_text("card_removed").startswith("La tessera è stata estratta")
     window.close()
+
+
+def test_english_without_the_italian_translator(qtbot: Any, tmp_path: Path) -> None:
+    wf = InPersonWorkflow(object(), work_dir=tmp_path)  # type: ignore[arg-type]
     english = InPersonWindow(wf, SyntheticCamera(), watch_cards=False, language="en")
     qtbot.addWidget(english)
     assert english.windowTitle() == "In-person identification"
+    assert english.blockers_list.item(0).text() == "Look the request up by its booking code"
     english.close()
 
 
 def test_demo_window_reads_its_virtual_card(
-    qtbot: Any, partner: DeskClient, booking: dict[str, Any], virtual_card: Any, tmp_path: Path
+    qtbot: Any,
+    partner: DeskClient,
+    booking: dict[str, Any],
+    virtual_card: Any,
+    tmp_path: Path,
+    italian: None,
 ) -> None:
     from tests.fixtures.pcsc import wait_card
     from ui.inperson_window import open_demo

@@ -39,7 +39,6 @@ from console.script import StepKind
 from ui.messages import error_message, product_label, reason_label, step_status_label
 from ui.script_labels import step_title, target_label
 from ui.tasks import run_task
-from ui.widgets.inperson_it import use_italian
 
 log = logging.getLogger(__name__)
 
@@ -229,7 +228,6 @@ class InPersonWindow(QMainWindow):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        use_italian(language == "it")
         self.workflow = workflow
         self.camera = camera
         self.reader = reader
@@ -678,7 +676,9 @@ def open_demo(
     """The in-person demo (for ``recognition-console demo --in-person``): the demo identity's
     virtual CNS inserted in vpcd slot ``slot``, the synthetic camera, evidence under
     ``work_root``. ``directory`` is a signed-in ``DeskClient`` (role partner). Without pcscd the
-    window still opens and says how to start it; closing the window removes the virtual card."""
+    window still opens and says how to start it; closing the window removes the virtual card.
+    ``language`` is for the script's words and the printed form; the interface language is the
+    application's translator (``ui.i18n.install_language``), as for every window."""
     from cardreader import emulator
     from console.evidence.keys import WorkstationKey
     from console.inperson import SyntheticCamera

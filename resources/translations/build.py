@@ -6,11 +6,10 @@
    translations are kept; strings no longer used are dropped).
 2. English: the source strings are English, so every English message is filled with its source
    (plural forms included) and marked finished.
-3. pyside6-lrelease compiles both into .qm files next to them (committed with the .ts).
-
 3. Italian: an unfinished Italian message is filled from it.json ("Context|source" → text, a
-   list for plural forms) or from the Italian table another window ships
-   (ui.widgets.inperson_it.ITALIAN); translations already in console_it.ts are kept.
+   list for plural forms), the one place Italian texts are written; translations already in
+   console_it.ts are kept.
+4. pyside6-lrelease compiles both into .qm files next to them (committed with the .ts).
 
 tests/test_ui_translations.py fails while an Italian message is missing or unfinished.
 """
@@ -81,13 +80,6 @@ def _singular(source: str) -> str:
 
 def italian_sources() -> dict[str, Any]:
     table: dict[str, Any] = json.loads((HERE / "it.json").read_text(encoding="utf-8"))
-    sys.path.insert(0, str(ROOT))
-    try:
-        from ui.widgets.inperson_it import ITALIAN  # the in-person window's own table
-    except ImportError:
-        ITALIAN = {}
-    for (context, source), text in ITALIAN.items():
-        table.setdefault(f"{context}|{source}", text)
     return table
 
 
