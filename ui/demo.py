@@ -8,6 +8,8 @@
 - the console opens signed in as ``operatore1`` (TOTP computed from the seeded secret).
 
 ``--autopilot --report FILE`` then runs the whole SPID session unattended (ui.autopilot).
+``--in-person`` runs the partner's in-person check instead (ui.demo_inperson): pcscd + vpcd with
+the virtual CNS, the synthetic camera, signed in as ``partner1``; ``--autopilot`` works there too.
 These peers are demo/test programs on the real protocol; nothing here is used outside the demo.
 """
 
@@ -50,6 +52,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="autopilot: stay this many seconds in the call before the script "
                              "and report the console's CPU use (benchmark)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument("--in-person", action="store_true",
+                        help="the partner's in-person check (virtual CNS in pcscd + vpcd, "
+                             "synthetic camera) instead of the video session")
+    parser.add_argument("--card-slot", type=int, choices=(0, 1), default=0,
+                        help="--in-person: the vpcd slot for the virtual card (default 0)")
     parser.add_argument("--log-level", default="INFO")
 
 
@@ -236,6 +243,10 @@ def run(args: argparse.Namespace) -> int:
     os.environ["RECOGNITION_CONSOLE_DATA_DIR"] = str(env.folder / "console-data")
     app = create_qapp()
     try:
+        if getattr(args, "in_person", False):
+            from ui.demo_inperson import run_in_person
+
+            return run_in_person(args, env, app)
         try:
             env.start_desk()
             env.start_applicant()
