@@ -5,8 +5,10 @@ from __future__ import annotations
 import copy
 import json
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from random import Random
+from typing import Any
 
 import pytest
 
@@ -113,7 +115,7 @@ def _raw(name: str = "spid_personal") -> dict:
         (lambda d: d.update(extra=True), "extra"),
     ],
 )
-def test_broken_script_gives_a_clear_error(mutate, needle: str) -> None:
+def test_broken_script_gives_a_clear_error(mutate: Callable[[Any], object], needle: str) -> None:
     data = copy.deepcopy(_raw())
     mutate(data)
     with pytest.raises(ScriptError) as info:
