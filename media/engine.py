@@ -60,6 +60,9 @@ HEARTBEAT_TIMEOUT_S = 3.0
 QUALITY_INTERVAL_S = 1.0
 CONNECT_TIMEOUT_S = 20.0
 OFFER_FALLBACK_S = 1.5  # offer anyway if the desk did not say applicant_joined by then
+# after a link loss with the applicant still connected to the desk (no peer_left), offer again
+# by ourselves: the page or peer may never rejoin, since its signalling socket never dropped
+REOFFER_AFTER_LOSS_S = 1.0
 STILL_TIMEOUT_S = 15.0
 WS_RETRIES = 5
 # aiortc's audio jitter buffer releases a 20 ms frame when 4 more have arrived (80 ms), while
@@ -152,6 +155,7 @@ class MediaEngine:
         self._generation = 0
         self._ever_connected = False
         self._rejoin_pending = False
+        self._applicant_left = False
         self._ending = False
         self._stills: dict[str, tuple[StillAssembler, asyncio.Future[Still]]] = {}
         self._meter = QualityMeter()
@@ -433,6 +437,7 @@ class MediaEngine:
         self._ending = False
         self._ever_connected = False
         self._rejoin_pending = False
+        self._applicant_left = False
         self._meter.reset()
         self._set_state(CallState.CONNECTING)
         try:
@@ -514,6 +519,7 @@ class MediaEngine:
         if msg.get("session_id") not in (None, call["session_id"]):
             return
         if kind == "applicant_joined":
+            self._applicant_left = False
             peer = self._peer
             if (peer is not None and peer.open and not peer.lost
                     and time.monotonic() - peer.last_pong < 1.5 * self._hb_interval):
@@ -528,6 +534,7 @@ class MediaEngine:
             await self._apply_answer(msg.get("sdp"))
         elif kind == "peer_left":
             if msg.get("role", "applicant") == "applicant":
+                self._applicant_left = True
                 self._link_lost("applicant left")
         elif kind == "error":
             code = msg.get("code")
@@ -706,6 +713,15 @@ class MediaEngine:
         if self._rejoin_pending and self._peer is None and self._call is not None:
             self._rejoin_pending = False
             await self._new_peer()
+            return
+        if not self._applicant_left:
+            # the applicant is still connected to the desk: its media path died but it will not
+            # rejoin by itself, so offer a new peer connection (aiortc has no ICE restart)
+            await asyncio.sleep(REOFFER_AFTER_LOSS_S)
+            if (self._peer is None and self._call is not None and not self._ending
+                    and not self._applicant_left):
+                logger.info("re-offering after link loss (applicant still connected)")
+                await self._new_peer()
 
     async def _heartbeat(self, peer: _Peer) -> None:
         while peer is self._peer and not peer.lost:

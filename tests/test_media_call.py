@@ -211,6 +211,21 @@ def test_loopback_call_through_desk(desk_server: Any, tmp_path: Path,
         first_generation = engine.peer_generation
         seq_before = engine.frames_received
 
+        # --- a network blip: media and control stop while both desk sockets stay up. The
+        # engine notices within 5 s and, as the applicant never left the desk, offers a new peer
+        # connection by itself; the applicant answers it and frames flow again -----------------
+        blip_at = time.monotonic()
+        engine.send_instruction("test:drop_link").result(5)
+        wait_for(lambda: rec.state_time(CallState.LOST, blip_at) is not None, 10, "LOST (blip)")
+        blip_lost = rec.state_time(CallState.LOST, blip_at)
+        assert blip_lost is not None and blip_lost - blip_at <= 5.0, blip_lost - blip_at
+        wait_for(lambda: rec.state_time(CallState.CONNECTED, blip_lost) is not None, 30,
+                 "CONNECTED after the blip")
+        assert engine.peer_generation > first_generation
+        wait_for(lambda: engine.frames_received >= seq_before + 10, 30, "frames after the blip")
+        first_generation = engine.peer_generation
+        seq_before = engine.frames_received
+
         # --- the media path dies while the desk socket stays up (UDP blocked): our own
         # heartbeat finds it within 5 s (the desk has nothing to report) --------------------
         frozen_at = time.monotonic()

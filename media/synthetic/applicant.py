@@ -42,6 +42,7 @@ TEST_CORRUPT_STILL = "test:corrupt_next_still"
 TEST_IGNORE_STILL = "test:ignore_next_still"
 TEST_GARBAGE = "test:send_garbage"  # malformed control messages of every kind
 TEST_FREEZE = "test:freeze_media"  # media and control go silent, the desk socket stays up
+TEST_BLIP = "test:drop_link"  # like freeze, but only until the operator offers a new connection
 
 
 @dataclass
@@ -84,6 +85,7 @@ class SyntheticApplicant:
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._session: aiohttp.ClientSession | None = None
         self._pc: RTCPeerConnection | None = None
+        self._blip = False
         self._channel: RTCDataChannel | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._pc_tasks: set[asyncio.Task[Any]] = set()
@@ -209,6 +211,9 @@ class SyntheticApplicant:
 
     async def _answer(self, sdp: str) -> None:
         await self._close_pc()
+        if self._blip:  # the network blip is over: the new connection works
+            self._blip = False
+            self.state.frozen = False
         pc = RTCPeerConnection(rtc_configuration(self.config.ice_servers))
         self._pc = pc
 
@@ -303,9 +308,10 @@ class SyntheticApplicant:
         if code == TEST_GARBAGE:
             self._send_garbage()
             return
-        if code == TEST_FREEZE:
+        if code in (TEST_FREEZE, TEST_BLIP):
             logger.info("test: media and control frozen on purpose")
             self.state.frozen = True
+            self._blip = code == TEST_BLIP
             return
         if code in (TEST_CORRUPT_STILL, TEST_IGNORE_STILL):
             self._sabotage = code
