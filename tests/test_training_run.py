@@ -137,3 +137,49 @@ def test_shipped_scenario_run_reaches_the_expected_decision(scenario: str,
                                                             tmp_path: Path) -> None:
     rc, data, stderr = _run(tmp_path, scenario)
     _check_automated(rc, data, stderr, scenario)
+
+
+def test_pack_clips_play_as_the_camera_and_give_the_stills(tmp_path: Path) -> None:
+    """A pack with recorded clips: the whole applicant, and a clip for one scene."""
+    import dataclasses
+
+    import av
+    import cv2
+    import numpy as np
+
+    from console.training.pack import write_pack
+    from media.synthetic.scene import Step
+    from ui.training_peer import ScenarioRenderer
+
+    base = scenarios.build("clean", tmp_path)
+    (base.root / "clips").mkdir(parents=True)
+
+    def clip(name: str, grey: int) -> Path:
+        path = base.root / "clips" / f"{name}.mkv"
+        with av.open(str(path), mode="w") as out:
+            stream = out.add_stream("libx264", rate=10)
+            stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
+            for i in range(5):
+                frame = av.VideoFrame.from_ndarray(np.full((240, 320, 3), grey, np.uint8),
+                                                   format="rgb24")
+                frame.pts = i
+                for packet in stream.encode(frame):
+                    out.mux(packet)
+            for packet in stream.encode(None):
+                out.mux(packet)
+        return path
+
+    pack = dataclasses.replace(base, clips={"applicant": clip("applicant", 100),
+                                            "document_front": clip("document_front", 200)})
+    write_pack(pack)
+    loaded = load_pack(pack.root)
+    assert set(loaded.clips) == {"applicant", "document_front"}
+    r = ScenarioRenderer(800, 448, loaded.applicant, loaded.clips)
+    for step, grey in ((Step.FACE, 100), (Step.ID_FRONT, 200), (Step.ID_BACK, 100)):
+        for n in range(7):  # loops past the clip's 5 frames
+            buf = r.video_frame(step, None, n, False)
+            assert buf.shape == (448 * 3 // 2, 800)
+            luma = 16 + grey * 219 / 255  # limited-range Y of that grey
+            assert abs(float(buf[:448].mean()) - luma) < 4
+        still = cv2.imdecode(np.frombuffer(r.png(step), np.uint8), cv2.IMREAD_GRAYSCALE)
+        assert still.shape == (448, 800) and abs(float(still.mean()) - grey) < 8

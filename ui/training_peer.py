@@ -8,6 +8,11 @@ says: the documents of ``applicant.person`` (``console.specimens`` renders them,
 expired card or different surname is really printed on it, MRZ included), the live face
 ``applicant.live_face``, and from the still requests of ``third_person.from_step`` on a second
 person in the frame.
+
+A pack with recorded clips plays them instead: ``clips.applicant`` (a whole recorded applicant)
+and/or a clip per scene, named by the still target or instruction it answers (``face``,
+``document_front``, ``document_back``, ``health_card``...). The clip of the scene being shown
+loops as the camera; a still is the clip's current frame at full size.
 """
 
 from __future__ import annotations
@@ -34,12 +39,72 @@ CARD_KINDS = {Step.ID_FRONT: "cie_front", Step.ID_BACK: "cie_back", Step.TS_FRON
               Step.TS_BACK: "ts_back"}
 
 
+class ClipLoop:
+    """A recorded clip decoded frame by frame (I420 at the scene's size), looping."""
+
+    def __init__(self, path: Path, width: int, height: int) -> None:
+        import av
+
+        self.path = path
+        self.size = (width, height)
+        self._av = av
+        self._frames: Any = None
+        self._container: Any = None
+        self.last: np.ndarray | None = None
+
+    def _open(self) -> None:
+        if self._container is not None:
+            self._container.close()
+        self._container = self._av.open(str(self.path))
+        self._frames = self._container.decode(video=0)
+
+    def next(self) -> np.ndarray:
+        for _ in range(2):
+            if self._frames is None:
+                self._open()
+            try:
+                frame = next(self._frames)
+            except StopIteration:
+                self._frames = None  # loop
+                continue
+            w, h = self.size
+            self.last = np.ascontiguousarray(
+                frame.reformat(width=w, height=h, format="yuv420p").to_ndarray())
+            return self.last
+        raise ValueError(f"{self.path.name}: the clip has no video frame")
+
+    def bgr(self) -> np.ndarray:
+        buf = self.last if self.last is not None else self.next()
+        return cv2.cvtColor(buf, cv2.COLOR_YUV2BGR_I420)
+
+    def close(self) -> None:
+        if self._container is not None:
+            self._container.close()
+            self._container = None
+
+
+def clip_scenes(clips: dict[str, Path], width: int, height: int) -> dict[Step | None, ClipLoop]:
+    """Clips by the scene they show (``None``: the whole applicant, for every scene)."""
+    from media.synthetic.scene import step_for
+
+    out: dict[Step | None, ClipLoop] = {}
+    for name, path in clips.items():
+        step = None if name == "applicant" else step_for(name)
+        if step is None and name != "applicant":
+            log.warning("clip %s: not a scene name, ignored", name)
+            continue
+        out[step] = ClipLoop(Path(path), width, height)
+    return out
+
+
 class ScenarioRenderer(SceneRenderer):
     """The scene of a scenario: specimen documents of the pack's person, its live face, and
-    (when ``third_person`` is set) a second face beside the applicant."""
+    (when ``third_person`` is set) a second face beside the applicant -- or the pack's clips."""
 
-    def __init__(self, width: int, height: int, applicant: dict[str, Any]) -> None:
+    def __init__(self, width: int, height: int, applicant: dict[str, Any],
+                 clips: dict[str, Path] | None = None) -> None:
         super().__init__(width, height)
+        self.clips = clip_scenes(clips or {}, width, height)
         from console.training.scenarios import person_from_json
 
         self.person = person_from_json(dict(applicant["person"]))
@@ -104,6 +169,25 @@ class ScenarioRenderer(SceneRenderer):
     def set_third_person(self, present: bool) -> None:
         self.third_person = present
 
+    def clip_for(self, step: Step) -> ClipLoop | None:
+        return self.clips.get(step) or self.clips.get(None)
+
+    def video_frame(self, step: Step, hand: Any, frame_no: int, flash: bool,
+                    sway: tuple[int, int] = (0, 0)) -> np.ndarray:
+        clip = self.clip_for(step)
+        if clip is not None:
+            return clip.next().copy()
+        return super().video_frame(step, hand, frame_no, flash, sway)
+
+    def png(self, step: Step = Step.FACE, hand: Any = None) -> bytes:
+        clip = self.clip_for(step)
+        if clip is None:
+            return super().png(step, hand)
+        ok, encoded = cv2.imencode(".png", clip.bgr(), [cv2.IMWRITE_PNG_COMPRESSION, 1])
+        if not ok:
+            raise RuntimeError("PNG encoding failed")
+        return bytes(encoded.tobytes())
+
 
 def third_person_targets(pack_applicant: dict[str, Any], script: dict[str, Any]) -> set[str]:
     """The still targets of the script step from which the third person is in the frame, and of
@@ -121,9 +205,9 @@ def third_person_targets(pack_applicant: dict[str, Any], script: dict[str, Any])
 
 class ScenarioApplicant(SyntheticApplicant):
     def __init__(self, config: ApplicantConfig, applicant: dict[str, Any],
-                 third_targets: set[str]) -> None:
+                 third_targets: set[str], clips: dict[str, Path] | None = None) -> None:
         super().__init__(config)
-        self.renderer = ScenarioRenderer(config.width, config.height, applicant)
+        self.renderer = ScenarioRenderer(config.width, config.height, applicant, clips)
         self._third_targets = third_targets
 
     def _on_dc_message(self, channel: Any, message: str | bytes) -> None:
@@ -167,7 +251,8 @@ def main(argv: list[str] | None = None) -> int:
                              height=args.height, fps=args.fps, motion=False,
                              mobile=str(pack.request["applicant"].get("mobile", "")))
     applicant = ScenarioApplicant(config, pack.applicant,
-                                  third_person_targets(pack.applicant, script))
+                                  third_person_targets(pack.applicant, script),
+                                  dict(pack.clips))
     applicant.renderer.prepare_scenario()  # type: ignore[attr-defined]
     for step in Step:  # the video track's I420 pictures too
         applicant.renderer.i420(step)
