@@ -67,7 +67,7 @@ def test_in_person_autopilot_approves(pcscd_vpcd: tuple[str, ...], tmp_path: Pat
     assert phases[0] == "look_up" and phases[-1] == "end" and "capture:face" in phases
     # no personal data in the report; ordered shutdown
     text = json.dumps(data)
-    for personal in ("RSSMRA85D52H501P", "ROSSI", "MARIA", "1985"):
+    for personal in ("RSSMRA85D52H501P", "ROSSI", "MARIA", "1985-04-12", "12/04/1985"):
         assert personal not in text
     assert "RSSMRA85D52H501P" not in stderr
     assert "threads alive at exit: none" in stderr, stderr[-2000:]
