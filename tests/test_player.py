@@ -186,3 +186,47 @@ def test_bad_input_gets_clear_errors(tmp_path: Path) -> None:
     bad_notes.write_text("{", encoding="utf-8")
     with pytest.raises(AnnotationError):
         Annotations.load(bad_notes)
+
+
+def test_sealed_package_replayed_from_the_archive_logs_the_access(
+        tmp_path: Path, desk_server_shared, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+    """A package sealed and uploaded to the real desk service; the trainer's anonymised export
+    from the sealed file logs its access there (who, what, why)."""
+    from console.cli import main as cli_main
+    from console.evidence.cli import TokenApi
+    from console.evidence.upload import Uploader
+
+    srv = desk_server_shared
+    request = srv.create_request()
+    key = WorkstationKey.load_or_create(tmp_path / "ws")
+    folder = synthetic_package(tmp_path / "packages", key, seconds=2.0, fps=FPS, marks=(),
+                               gap=None, request_id=str(request["id"]))
+    up = Uploader(TokenApi(srv.base_url, srv.login("operatore1")["access_token"]), tmp_path,
+                  keep_sealed=True)
+    item = up.submit(folder)
+    assert up.run_pending().delivered == [item.idempotency_key]
+    up.outbox.close()
+    sealed = Path(item.payload["sealed"])
+    pid = up.results[folder.name].service_package_id
+    out = tmp_path / "class.mkv"
+    trainer = srv.login("formatore1")["access_token"]
+    capsys.readouterr()
+    rc = cli_main(["replay", str(sealed), "--key", str(Path(srv.data_dir)
+                                                       / "archive-demo-private.key"),
+                   "--export-anonymised", str(out), "--end", "0.5", "--desk", srv.base_url,
+                   "--token", trainer, "--reason", "corso operatori 2026"])
+    printed = capsys.readouterr().out
+    assert rc == 0, printed
+    assert f"access logged at the desk service for package {pid}" in printed
+    assert out.is_file()
+    sup = TokenApi(srv.base_url, srv.login("supervisore1")["access_token"])
+    _, info = sup.call("GET", f"/evidence/{pid}")
+    entries = [a for a in info["access_log"] if a["action"] == "export_anonymised"]
+    assert entries and entries[-1]["reason"] == "corso operatori 2026"
+    assert entries[-1]["operator"] == "formatore1"
+    # a wrong token: nothing decrypted, a clear message, no traceback
+    rc = cli_main(["replay", str(sealed), "--key", str(Path(srv.data_dir)
+                                                       / "archive-demo-private.key"),
+                   "--export-anonymised", str(tmp_path / "no.mkv"), "--desk", srv.base_url,
+                   "--token", "not-a-token"])
+    assert rc == 2 and not (tmp_path / "no.mkv").exists()

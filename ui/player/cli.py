@@ -4,14 +4,17 @@
     recognition-console replay PACKAGE --export-anonymised OUT.mkv [--start S] [--end S]
 
 PACKAGE is an evidence package folder, its .tar archive, or a sealed package (with --key, the
-reviewer's archive private key). Annotations are saved beside PACKAGE as
-``<PACKAGE>.annotations.json``.
+reviewer's archive private key; with --desk and --token the access is logged at the desk service
+before anything is decrypted, as `evidence open --desk` does). Annotations are saved beside
+PACKAGE as ``<PACKAGE>.annotations.json``.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -30,15 +33,52 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stream", default="applicant_video",
                         choices=("applicant_video", "operator_video"),
                         help="export: which video stream")
+    parser.add_argument("--desk", help="sealed package: log this access at the desk service")
+    parser.add_argument("--token", default=os.environ.get("RC_DESK_TOKEN"),
+                        help="bearer token for --desk (or $RC_DESK_TOKEN)")
+    parser.add_argument("--reason", default="training",
+                        help="reason recorded with the access (default: training)")
+    parser.add_argument("--ca", help="CA bundle for --desk over TLS")
     parser.add_argument("--language", choices=("it", "en"), help="interface language")
     parser.add_argument("--log-level", default="INFO")
 
 
+def log_access(args: argparse.Namespace, action: str) -> None:
+    """Record the access to a sealed package at the desk service (raises ConsoleError)."""
+    from console.evidence.cli import TokenApi, find_service_package_id
+    from console.evidence.seal import sealed_header
+
+    header = sealed_header(args.package)
+    digest = hashlib.sha256()
+    with open(args.package, "rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+    api = TokenApi(args.desk, args.token, args.ca)
+    pid = find_service_package_id(api, header, digest.hexdigest())
+    api.call("POST", f"/evidence/{pid}/access", json={"action": action, "reason": args.reason})
+    print(f"access logged at the desk service for package {pid}")
+
+
 def run(args: argparse.Namespace) -> int:
+    from console.errors import ConsoleError
+    from console.evidence.seal import is_sealed
     from ui.player.source import SourceError, open_source
 
     logging.basicConfig(level=getattr(logging, str(args.log_level).upper(), logging.INFO),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.package.is_file() and is_sealed(args.package):
+        if args.desk:
+            if not args.token:
+                print("replay: --desk needs --token (or $RC_DESK_TOKEN)", file=sys.stderr)
+                return 2
+            try:
+                log_access(args, "export_anonymised" if args.export_anonymised else "replay")
+            except (ConsoleError, OSError) as exc:
+                print(f"replay: the access could not be logged: {exc}", file=sys.stderr)
+                return 2
+        else:
+            print("note: no --desk given: this access is not logged at the service",
+                  file=sys.stderr)
     if args.export_anonymised is not None:
         from media.anonymise import AnonymiseError, export_anonymised
 

@@ -131,6 +131,7 @@ def synthetic_package(
     marks: Sequence[tuple[float, str, str]] = DEFAULT_MARKS,
     gap: tuple[float, float] | None = (6.0, 7.2),
     frame_maker: FrameMaker | None = None,
+    request_id: str = "00000000-0000-4000-8000-000000000001",
 ) -> Path:
     """A finalised, signed evidence package whose recording is generated; returns its folder.
 
@@ -139,7 +140,7 @@ def synthetic_package(
     from console.evidence import EvidencePackageBuilder
 
     builder = EvidencePackageBuilder.create(
-        root, key, request_id="00000000-0000-4000-8000-000000000001", product="spid_personal",
+        root, key, request_id=request_id, product="spid_personal",
         operator={"id": "op-1", "username": "operatore1", "display_name": "Operatore",
                   "role": "operator"}, script_id="spid_personal")
     now = [1000.0]
