@@ -26,6 +26,7 @@ from console.errors import AccountLocked, ConsoleError
 from console.models import Assignment, Operator, QueueSnapshot
 from console.quality import QualityTracker
 from ui import integration
+from ui.checks import SessionChecks
 from ui.tasks import run_task
 
 log = logging.getLogger(__name__)
@@ -137,6 +138,7 @@ class ConsoleController(QObject):
         self._preview = integration.LocalPreview()
         self.audio: Any = None
         self.engine_event.connect(self._on_engine_event, Qt.ConnectionType.QueuedConnection)
+        self.checks = SessionChecks(self)  # document and face checks beside the operator
 
     # ==== sign-in ===============================================================================
     def sign_in(self, url: str, user: str, password: str, totp: str, remember: bool) -> None:
@@ -500,6 +502,8 @@ class ConsoleController(QObject):
         if self._evidence_state == "recording":
             self.finish_evidence()
         self._evidence_state = "none"
+        self.checks.stop()
+        self.checks.reset()
         self.assignment = None
         self.session = None
         self._call_started = None
@@ -519,6 +523,7 @@ class ConsoleController(QObject):
         """Close peer connections, stop the media loop (the caller then quits Qt)."""
         self._closing = True
         self._queue_timer.stop()
+        self.checks.stop()
         if self._evidence_state == "recording":
             integration.abandon_evidence(self._evidence)
             self._evidence = None

@@ -18,10 +18,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.checks import DOCUMENT_TARGETS
 from ui.controller import ConsoleController
 from ui.decision_dialog import DecisionDialog
 from ui.messages import error_message, product_label
+from ui.supervisor_dialog import SupervisorDialog
 from ui.widgets.checklist import ScriptChecklist
+from ui.widgets.findings import FindingsPanel
 from ui.widgets.otp import OtpPanel
 from ui.widgets.quality import QualityIndicator
 from ui.widgets.video import VideoView
@@ -118,6 +121,10 @@ class SessionWindow(QWidget):
         lv.setContentsMargins(0, 0, 0, 0)
         lv.addWidget(self.remote, 1)
         lv.addLayout(controls)
+        self.findings = FindingsPanel(self)
+        self.findings.setMaximumHeight(300)
+        lv.addWidget(self.findings)
+        self.supervisor_dialog: SupervisorDialog | None = None
 
         # --- script -----------------------------------------------------------------------------
         self.checklist = ScriptChecklist(self)
@@ -175,6 +182,7 @@ class SessionWindow(QWidget):
         c.decision_failed.connect(lambda _code: self.decision_button.setEnabled(True))
         c.decision_done.connect(self._decided)
         c.decision_queued.connect(self._decided)
+        self._wire_checks()
         self._first_steps = True
         self._frame_timer = QTimer(self)
         self._frame_timer.setTimerType(Qt.TimerType.PreciseTimer)
@@ -201,6 +209,8 @@ class SessionWindow(QWidget):
         self.remote.clear(self.tr('Press "Call" to start the video call.'))
         self.local.clear(self.tr("Your camera"))
         self._first_steps = True
+        self.findings.clear()
+        self._show_features(self.c.checks.features)
         self.otp.reset()
         self.decision_button.setEnabled(True)
         self.close_button.hide()
@@ -238,11 +248,13 @@ class SessionWindow(QWidget):
             if current:
                 pass
         self._update_say()
+        self._update_live_target()
 
     @Slot()
     def _current_changed(self) -> None:
         self._update_say()
         self.step_error.clear()
+        self._update_live_target()
 
     def _update_say(self) -> None:
         session = self.c.session
@@ -385,6 +397,7 @@ class SessionWindow(QWidget):
             self.checklist.capture_failed(step_id, target, self.tr("unreadable image"))
             return
         self.checklist.set_still(step_id, target, pixmap, still.width, still.height, still.size)
+        self._update_live_target()
 
     @Slot(str, str, str)
     def _still_failed(self, step_id: str, target: str, code: str) -> None:
@@ -409,7 +422,15 @@ class SessionWindow(QWidget):
                 missing.append(step_id)
             codes = {s.step.id: s.step.code for s in session.session.steps}
             missing = [f"{m}. {step_title(codes.get(m, m))}" for m in missing]
-        return DecisionDialog(missing, self)
+        dialog = DecisionDialog(missing, self)
+        if self.c.checks.needs_second_look():
+            text = self.tr("The automated face comparison says different person: approving "
+                           "asks for a supervisor's second look.")
+            if missing:
+                text = dialog.blocked.text() + "\n" + text
+            dialog.blocked.setText(text)
+            dialog.blocked.show()
+        return dialog
 
     @Slot()
     def open_decision(self) -> None:
@@ -418,9 +439,27 @@ class SessionWindow(QWidget):
             self.submit_decision(dialog)
 
     def submit_decision(self, dialog: DecisionDialog) -> None:
-        """Send what the dialog holds (the button path and the autopilot both end here)."""
+        """Send what the dialog holds (the button path and the autopilot both end here).
+        Approving against a "different person" face result first needs a supervisor's second
+        look (ETSI TS 119 461); the decision goes out once the supervisor confirmed."""
+        decision, reason, note = dialog.decision(), dialog.reason_code(), dialog.note_text()
+        if decision == "approved" and self.c.checks.needs_second_look():
+            self.ask_second_look(lambda: self._send_decision(decision, reason, note))
+            return
+        self._send_decision(decision, reason, note)
+
+    def _send_decision(self, decision: str, reason: str, note: str) -> None:
         self.decision_button.setEnabled(False)
-        self.c.decide(dialog.decision(), dialog.reason_code(), dialog.note_text())
+        self.c.decide(decision, reason, note)
+
+    def ask_second_look(self, then: Any) -> SupervisorDialog:
+        """Open the supervisor dialog (window-modal, not blocking); ``then()`` on success."""
+        dialog = SupervisorDialog(self.c.checks, self)
+        dialog.accepted.connect(then)
+        dialog.finished.connect(lambda _r: setattr(self, "supervisor_dialog", None))
+        self.supervisor_dialog = dialog
+        dialog.open()
+        return dialog
 
     @Slot()
     def _decided(self, *_: object) -> None:
@@ -434,7 +473,53 @@ class SessionWindow(QWidget):
         self.close_button.hide()
         self.c.close_session()
 
+    # --- automated checks -------------------------------------------------------------------
+    def _wire_checks(self) -> None:
+        checks, f = self.c.checks, self.findings
+        checks.still_checked.connect(f.show_still)
+        checks.still_check_failed.connect(f.show_still_failed)
+        checks.face_checked.connect(f.show_face)
+        checks.blockers_changed.connect(lambda b: f.set_blockers(b, checks.supervisor))
+        checks.live_hints.connect(f.show_hints)
+        checks.auto_capture.connect(self._auto_capture)
+        checks.features_changed.connect(self._show_features)
+        checks.feature_updated.connect(f.update_feature)
+        f.auto_capture_toggled.connect(checks.set_auto_capture)
+        f.feature_ask.connect(checks.ask_feature)
+        f.feature_capture.connect(checks.capture_feature)
+        f.feature_verdict.connect(checks.set_feature_verdict)
+
+    @Slot(object)
+    def _show_features(self, features: list[Any]) -> None:
+        session = self.c.session
+        language = session.language if session is not None else "it"
+        self.findings.set_features(features, self.c.checks.instruction_text, language)
+
+    def live_target(self) -> tuple[str | None, str | None]:
+        """The current step and its first document still not captured yet."""
+        step_id = self.checklist.current_step_id()
+        view = self.checklist.step(step_id) if step_id else None
+        if view is None or view.status == "passed":
+            return None, None
+        for target in view.targets:
+            if target in DOCUMENT_TARGETS and not self.checklist.has_still(step_id or "", target):
+                return step_id, target
+        return None, None
+
+    def _update_live_target(self) -> None:
+        self.c.checks.set_live_target(*self.live_target())
+
+    @Slot(str, str)
+    def _auto_capture(self, step_id: str, target: str) -> None:
+        """The live analysis found the document steady, sharp and free of glare."""
+        cell = getattr(self.checklist, "_cells", {}).get(step_id)
+        button = None if cell is None else cell.buttons.get(target)
+        if button is None or not button.isEnabled() or self.checklist.has_still(step_id, target):
+            return
+        self.capture(step_id, target)
+
     def stop(self) -> None:
+        self.c.checks.stop()
         self._frame_timer.stop()
         self._clock.stop()
 

@@ -56,6 +56,348 @@
     </message>
 </context>
 <context>
+    <name>Findings</name>
+    <message>
+        <source>matches</source>
+        <translation>matches</translation>
+    </message>
+    <message>
+        <source>differs</source>
+        <translation>differs</translation>
+    </message>
+    <message>
+        <source>unreadable</source>
+        <translation>unreadable</translation>
+    </message>
+    <message>
+        <source>not in the request</source>
+        <translation>not in the request</translation>
+    </message>
+    <message>
+        <source>ok</source>
+        <translation>ok</translation>
+    </message>
+    <message>
+        <source>blurred</source>
+        <translation>blurred</translation>
+    </message>
+    <message>
+        <source>reflections</source>
+        <translation>reflections</translation>
+    </message>
+    <message>
+        <source>too dark</source>
+        <translation>too dark</translation>
+    </message>
+    <message>
+        <source>overexposed</source>
+        <translation>overexposed</translation>
+    </message>
+    <message>
+        <source>same person</source>
+        <translation>same person</translation>
+    </message>
+    <message>
+        <source>different person</source>
+        <translation>different person</translation>
+    </message>
+    <message>
+        <source>cannot say</source>
+        <translation>cannot say</translation>
+    </message>
+    <message>
+        <source>valid</source>
+        <translation>valid</translation>
+    </message>
+    <message>
+        <source>invalid</source>
+        <translation>invalid</translation>
+    </message>
+    <message>
+        <source>expired</source>
+        <translation>expired</translation>
+    </message>
+    <message>
+        <source>in force</source>
+        <translation>in force</translation>
+    </message>
+    <message>
+        <source>not ok</source>
+        <translation>not ok</translation>
+    </message>
+    <message>
+        <source>Surname</source>
+        <translation>Surname</translation>
+    </message>
+    <message>
+        <source>Given names</source>
+        <translation>Given names</translation>
+    </message>
+    <message>
+        <source>Document number</source>
+        <translation>Document number</translation>
+    </message>
+    <message>
+        <source>Birth date</source>
+        <translation>Birth date</translation>
+    </message>
+    <message>
+        <source>Sex</source>
+        <translation>Sex</translation>
+    </message>
+    <message>
+        <source>Expiry date</source>
+        <translation>Expiry date</translation>
+    </message>
+    <message>
+        <source>Nationality</source>
+        <translation>Nationality</translation>
+    </message>
+    <message>
+        <source>Codice fiscale</source>
+        <translation>Codice fiscale</translation>
+    </message>
+    <message>
+        <source>Sharpness</source>
+        <translation>Sharpness</translation>
+    </message>
+    <message>
+        <source>Glare</source>
+        <translation>Glare</translation>
+    </message>
+    <message>
+        <source>Exposure</source>
+        <translation>Exposure</translation>
+    </message>
+    <message>
+        <source>No document in view: ask to show it to the camera</source>
+        <translation>No document in view: ask to show it to the camera</translation>
+    </message>
+    <message>
+        <source>Closer: ask to bring the document nearer</source>
+        <translation>Closer: ask to bring the document nearer</translation>
+    </message>
+    <message>
+        <source>Too close: ask to move the document away a little</source>
+        <translation>Too close: ask to move the document away a little</translation>
+    </message>
+    <message>
+        <source>Ask to centre the document</source>
+        <translation>Ask to centre the document</translation>
+    </message>
+    <message>
+        <source>Hold still</source>
+        <translation>Hold still</translation>
+    </message>
+    <message>
+        <source>Tilt to avoid reflections</source>
+        <translation>Tilt to avoid reflections</translation>
+    </message>
+    <message>
+        <source>Too dark: more light needed</source>
+        <translation>Too dark: more light needed</translation>
+    </message>
+    <message>
+        <source>Too bright: less light</source>
+        <translation>Too bright: less light</translation>
+    </message>
+    <message>
+        <source>Out of focus: hold still or clean the lens</source>
+        <translation>Out of focus: hold still or clean the lens</translation>
+    </message>
+    <message>
+        <source>OCR not available</source>
+        <translation>OCR not available</translation>
+    </message>
+    <message>
+        <source>MRZ reading failed</source>
+        <translation>MRZ reading failed</translation>
+    </message>
+    <message>
+        <source>barcode reading failed</source>
+        <translation>barcode reading failed</translation>
+    </message>
+    <message>
+        <source>quality check failed</source>
+        <translation>quality check failed</translation>
+    </message>
+    <message>
+        <source>the still is not a readable image</source>
+        <translation>the still is not a readable image</translation>
+    </message>
+    <message>
+        <source>the check could not run</source>
+        <translation>the check could not run</translation>
+    </message>
+    <message>
+        <source>face models not installed</source>
+        <translation>face models not installed</translation>
+    </message>
+    <message>
+        <source>face comparison failed</source>
+        <translation>face comparison failed</translation>
+    </message>
+</context>
+<context>
+    <name>FindingsPanel</name>
+    <message>
+        <source>Auto-capture</source>
+        <translation>Auto-capture</translation>
+    </message>
+    <message>
+        <source>Ask for the still by itself when the document is steady, sharp and free of reflections</source>
+        <translation>Ask for the still by itself when the document is steady, sharp and free of reflections</translation>
+    </message>
+    <message>
+        <source>Check</source>
+        <translation>Check</translation>
+    </message>
+    <message>
+        <source>Result</source>
+        <translation>Result</translation>
+    </message>
+    <message>
+        <source>Security features to check</source>
+        <translation>Security features to check</translation>
+    </message>
+    <message>
+        <source>Automated checks: waiting for the first still.</source>
+        <translation>Automated checks: waiting for the first still.</translation>
+    </message>
+    <message>
+        <source>Still: %1</source>
+        <translation>Still: %1</translation>
+    </message>
+    <message>
+        <source>Document</source>
+        <translation>Document</translation>
+    </message>
+    <message>
+        <source>not found in the still</source>
+        <translation>not found in the still</translation>
+    </message>
+    <message>
+        <source>MRZ (%1) check digits</source>
+        <translation>MRZ (%1) check digits</translation>
+    </message>
+    <message>
+        <source>MRZ %1</source>
+        <translation>MRZ %1</translation>
+    </message>
+    <message>
+        <source>Validity</source>
+        <translation>Validity</translation>
+    </message>
+    <message>
+        <source>MRZ</source>
+        <translation>MRZ</translation>
+    </message>
+    <message>
+        <source>not found</source>
+        <translation>not found</translation>
+    </message>
+    <message>
+        <source>Codice fiscale (barcode)</source>
+        <translation>Codice fiscale (barcode)</translation>
+    </message>
+    <message>
+        <source>Codice fiscale: %1</source>
+        <translation>Codice fiscale: %1</translation>
+    </message>
+    <message>
+        <source>not read</source>
+        <translation>not read</translation>
+    </message>
+    <message>
+        <source>Error</source>
+        <translation>Error</translation>
+    </message>
+    <message>
+        <source>differs: %1</source>
+        <translation>differs: %1</translation>
+    </message>
+    <message>
+        <source>Face: document photo vs live</source>
+        <translation>Face: document photo vs live</translation>
+    </message>
+    <message>
+        <source>Automated comparison</source>
+        <translation>Automated comparison</translation>
+    </message>
+    <message>
+        <source>Similarity</source>
+        <translation>Similarity</translation>
+    </message>
+    <message>
+        <source>Document photo</source>
+        <translation>Document photo</translation>
+    </message>
+    <message>
+        <source>no face found</source>
+        <translation>no face found</translation>
+    </message>
+    <message>
+        <source>Live picture</source>
+        <translation>Live picture</translation>
+    </message>
+    <message>
+        <source>%1 faces: a third person is present</source>
+        <translation>%1 faces: a third person is present</translation>
+    </message>
+    <message>
+        <source>The automated comparison says the face is a different person. Approval needs a supervisor's second look; rejection is always possible.</source>
+        <translation>The automated comparison says the face is a different person. Approval needs a supervisor's second look; rejection is always possible.</translation>
+    </message>
+    <message>
+        <source>Face difference confirmed by supervisor %1.</source>
+        <translation>Face difference confirmed by supervisor %1.</translation>
+    </message>
+    <message>
+        <source>%1: ready to capture</source>
+        <translation>%1: ready to capture</translation>
+    </message>
+    <message>
+        <source>%1: checking the picture…</source>
+        <translation>%1: checking the picture…</translation>
+    </message>
+    <message>
+        <source> (optically variable)</source>
+        <translation> (optically variable)</translation>
+    </message>
+    <message>
+        <source>Ask</source>
+        <translation>Ask</translation>
+    </message>
+    <message>
+        <source>Show the movement to the applicant</source>
+        <translation>Show the movement to the applicant</translation>
+    </message>
+    <message>
+        <source>Capture</source>
+        <translation>Capture</translation>
+    </message>
+    <message>
+        <source>OK</source>
+        <translation>OK</translation>
+    </message>
+    <message>
+        <source>Not OK</source>
+        <translation>Not OK</translation>
+    </message>
+    <message>
+        <source>waiting…</source>
+        <translation>waiting…</translation>
+    </message>
+    <message>
+        <source>capture failed</source>
+        <translation>capture failed</translation>
+    </message>
+    <message>
+        <source>still %1×%2</source>
+        <translation>still %1×%2</translation>
+    </message>
+</context>
+<context>
     <name>InPerson</name>
     <message>
         <source>The smart-card service (pcscd) is not running. Start it with 'sudo systemctl start pcscd' (or 'sudo pcscd').</source>
@@ -1198,6 +1540,10 @@
         <source>unreadable image</source>
         <translation>unreadable image</translation>
     </message>
+    <message>
+        <source>The automated face comparison says different person: approving asks for a supervisor's second look.</source>
+        <translation>The automated face comparison says different person: approving asks for a supervisor's second look.</translation>
+    </message>
 </context>
 <context>
     <name>SettingsDialog</name>
@@ -1347,6 +1693,53 @@
     <message>
         <source>Settings…</source>
         <translation>Settings…</translation>
+    </message>
+</context>
+<context>
+    <name>SupervisorDialog</name>
+    <message>
+        <source>Supervisor's second look</source>
+        <translation>Supervisor's second look</translation>
+    </message>
+    <message>
+        <source>The automated comparison says the applicant's face and the document photo belong to different people. To approve, a supervisor must look at the call and the stills and confirm here with their own credentials.</source>
+        <translation>The automated comparison says the applicant's face and the document photo belong to different people. To approve, a supervisor must look at the call and the stills and confirm here with their own credentials.</translation>
+    </message>
+    <message>
+        <source>6 digits</source>
+        <translation>6 digits</translation>
+    </message>
+    <message>
+        <source>Supervisor</source>
+        <translation>Supervisor</translation>
+    </message>
+    <message>
+        <source>Password</source>
+        <translation>Password</translation>
+    </message>
+    <message>
+        <source>Authenticator code</source>
+        <translation>Authenticator code</translation>
+    </message>
+    <message>
+        <source>Confirm and approve</source>
+        <translation>Confirm and approve</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Cancel</translation>
+    </message>
+    <message>
+        <source>Fill in the supervisor, the password and the code.</source>
+        <translation>Fill in the supervisor, the password and the code.</translation>
+    </message>
+    <message>
+        <source>This account is not a supervisor.</source>
+        <translation>This account is not a supervisor.</translation>
+    </message>
+    <message>
+        <source>The second look must be by another person.</source>
+        <translation>The second look must be by another person.</translation>
     </message>
 </context>
 <context>

@@ -56,6 +56,348 @@
     </message>
 </context>
 <context>
+    <name>Findings</name>
+    <message>
+        <source>matches</source>
+        <translation>corrisponde</translation>
+    </message>
+    <message>
+        <source>differs</source>
+        <translation>diverso</translation>
+    </message>
+    <message>
+        <source>unreadable</source>
+        <translation>illeggibile</translation>
+    </message>
+    <message>
+        <source>not in the request</source>
+        <translation>non nella richiesta</translation>
+    </message>
+    <message>
+        <source>ok</source>
+        <translation>ok</translation>
+    </message>
+    <message>
+        <source>blurred</source>
+        <translation>sfocata</translation>
+    </message>
+    <message>
+        <source>reflections</source>
+        <translation>riflessi</translation>
+    </message>
+    <message>
+        <source>too dark</source>
+        <translation>troppo scura</translation>
+    </message>
+    <message>
+        <source>overexposed</source>
+        <translation>sovraesposta</translation>
+    </message>
+    <message>
+        <source>same person</source>
+        <translation>stessa persona</translation>
+    </message>
+    <message>
+        <source>different person</source>
+        <translation>persona diversa</translation>
+    </message>
+    <message>
+        <source>cannot say</source>
+        <translation>non determinabile</translation>
+    </message>
+    <message>
+        <source>valid</source>
+        <translation>valido</translation>
+    </message>
+    <message>
+        <source>invalid</source>
+        <translation>non valido</translation>
+    </message>
+    <message>
+        <source>expired</source>
+        <translation>scaduto</translation>
+    </message>
+    <message>
+        <source>in force</source>
+        <translation>in corso di validità</translation>
+    </message>
+    <message>
+        <source>not ok</source>
+        <translation>non ok</translation>
+    </message>
+    <message>
+        <source>Surname</source>
+        <translation>Cognome</translation>
+    </message>
+    <message>
+        <source>Given names</source>
+        <translation>Nomi</translation>
+    </message>
+    <message>
+        <source>Document number</source>
+        <translation>Numero del documento</translation>
+    </message>
+    <message>
+        <source>Birth date</source>
+        <translation>Data di nascita</translation>
+    </message>
+    <message>
+        <source>Sex</source>
+        <translation>Sesso</translation>
+    </message>
+    <message>
+        <source>Expiry date</source>
+        <translation>Data di scadenza</translation>
+    </message>
+    <message>
+        <source>Nationality</source>
+        <translation>Cittadinanza</translation>
+    </message>
+    <message>
+        <source>Codice fiscale</source>
+        <translation>Codice fiscale</translation>
+    </message>
+    <message>
+        <source>Sharpness</source>
+        <translation>Nitidezza</translation>
+    </message>
+    <message>
+        <source>Glare</source>
+        <translation>Riflessi</translation>
+    </message>
+    <message>
+        <source>Exposure</source>
+        <translation>Esposizione</translation>
+    </message>
+    <message>
+        <source>No document in view: ask to show it to the camera</source>
+        <translation>Nessun documento inquadrato: chiedi di mostrarlo alla telecamera</translation>
+    </message>
+    <message>
+        <source>Closer: ask to bring the document nearer</source>
+        <translation>Avvicina: chiedi di avvicinare il documento</translation>
+    </message>
+    <message>
+        <source>Too close: ask to move the document away a little</source>
+        <translation>Troppo vicino: chiedi di allontanare un po' il documento</translation>
+    </message>
+    <message>
+        <source>Ask to centre the document</source>
+        <translation>Chiedi di centrare il documento</translation>
+    </message>
+    <message>
+        <source>Hold still</source>
+        <translation>Tieni fermo</translation>
+    </message>
+    <message>
+        <source>Tilt to avoid reflections</source>
+        <translation>Inclina per evitare riflessi</translation>
+    </message>
+    <message>
+        <source>Too dark: more light needed</source>
+        <translation>Troppo scuro: serve più luce</translation>
+    </message>
+    <message>
+        <source>Too bright: less light</source>
+        <translation>Troppo chiaro: meno luce</translation>
+    </message>
+    <message>
+        <source>Out of focus: hold still or clean the lens</source>
+        <translation>Fuori fuoco: tieni fermo o pulisci l'obiettivo</translation>
+    </message>
+    <message>
+        <source>OCR not available</source>
+        <translation>OCR non disponibile</translation>
+    </message>
+    <message>
+        <source>MRZ reading failed</source>
+        <translation>lettura MRZ non riuscita</translation>
+    </message>
+    <message>
+        <source>barcode reading failed</source>
+        <translation>lettura del codice a barre non riuscita</translation>
+    </message>
+    <message>
+        <source>quality check failed</source>
+        <translation>controllo qualità non riuscito</translation>
+    </message>
+    <message>
+        <source>the still is not a readable image</source>
+        <translation>la foto non è un'immagine leggibile</translation>
+    </message>
+    <message>
+        <source>the check could not run</source>
+        <translation>il controllo non è stato eseguito</translation>
+    </message>
+    <message>
+        <source>face models not installed</source>
+        <translation>modelli per i volti non installati</translation>
+    </message>
+    <message>
+        <source>face comparison failed</source>
+        <translation>confronto dei volti non riuscito</translation>
+    </message>
+</context>
+<context>
+    <name>FindingsPanel</name>
+    <message>
+        <source>Auto-capture</source>
+        <translation>Scatto automatico</translation>
+    </message>
+    <message>
+        <source>Ask for the still by itself when the document is steady, sharp and free of reflections</source>
+        <translation>Chiede la foto da solo quando il documento è fermo, nitido e senza riflessi</translation>
+    </message>
+    <message>
+        <source>Check</source>
+        <translation>Controllo</translation>
+    </message>
+    <message>
+        <source>Result</source>
+        <translation>Esito</translation>
+    </message>
+    <message>
+        <source>Security features to check</source>
+        <translation>Elementi di sicurezza da verificare</translation>
+    </message>
+    <message>
+        <source>Automated checks: waiting for the first still.</source>
+        <translation>Controlli automatici: in attesa della prima foto.</translation>
+    </message>
+    <message>
+        <source>Still: %1</source>
+        <translation>Foto: %1</translation>
+    </message>
+    <message>
+        <source>Document</source>
+        <translation>Documento</translation>
+    </message>
+    <message>
+        <source>not found in the still</source>
+        <translation>non trovato nella foto</translation>
+    </message>
+    <message>
+        <source>MRZ (%1) check digits</source>
+        <translation>Cifre di controllo MRZ (%1)</translation>
+    </message>
+    <message>
+        <source>MRZ %1</source>
+        <translation>MRZ %1</translation>
+    </message>
+    <message>
+        <source>Validity</source>
+        <translation>Validità</translation>
+    </message>
+    <message>
+        <source>MRZ</source>
+        <translation>MRZ</translation>
+    </message>
+    <message>
+        <source>not found</source>
+        <translation>non trovata</translation>
+    </message>
+    <message>
+        <source>Codice fiscale (barcode)</source>
+        <translation>Codice fiscale (codice a barre)</translation>
+    </message>
+    <message>
+        <source>Codice fiscale: %1</source>
+        <translation>Codice fiscale: %1</translation>
+    </message>
+    <message>
+        <source>not read</source>
+        <translation>non letto</translation>
+    </message>
+    <message>
+        <source>Error</source>
+        <translation>Errore</translation>
+    </message>
+    <message>
+        <source>differs: %1</source>
+        <translation>diverso: %1</translation>
+    </message>
+    <message>
+        <source>Face: document photo vs live</source>
+        <translation>Volto: foto del documento e ripresa dal vivo</translation>
+    </message>
+    <message>
+        <source>Automated comparison</source>
+        <translation>Confronto automatico</translation>
+    </message>
+    <message>
+        <source>Similarity</source>
+        <translation>Somiglianza</translation>
+    </message>
+    <message>
+        <source>Document photo</source>
+        <translation>Foto del documento</translation>
+    </message>
+    <message>
+        <source>no face found</source>
+        <translation>nessun volto trovato</translation>
+    </message>
+    <message>
+        <source>Live picture</source>
+        <translation>Ripresa dal vivo</translation>
+    </message>
+    <message>
+        <source>%1 faces: a third person is present</source>
+        <translation>%1 volti: è presente una terza persona</translation>
+    </message>
+    <message>
+        <source>The automated comparison says the face is a different person. Approval needs a supervisor's second look; rejection is always possible.</source>
+        <translation>Il confronto automatico indica che il volto è di un'altra persona. Per approvare serve la seconda verifica di un supervisore; il rifiuto è sempre possibile.</translation>
+    </message>
+    <message>
+        <source>Face difference confirmed by supervisor %1.</source>
+        <translation>Differenza del volto verificata dal supervisore %1.</translation>
+    </message>
+    <message>
+        <source>%1: ready to capture</source>
+        <translation>%1: pronto per lo scatto</translation>
+    </message>
+    <message>
+        <source>%1: checking the picture…</source>
+        <translation>%1: controllo dell'immagine…</translation>
+    </message>
+    <message>
+        <source> (optically variable)</source>
+        <translation> (otticamente variabile)</translation>
+    </message>
+    <message>
+        <source>Ask</source>
+        <translation>Chiedi</translation>
+    </message>
+    <message>
+        <source>Show the movement to the applicant</source>
+        <translation>Mostra il movimento al richiedente</translation>
+    </message>
+    <message>
+        <source>Capture</source>
+        <translation>Scatta</translation>
+    </message>
+    <message>
+        <source>OK</source>
+        <translation>OK</translation>
+    </message>
+    <message>
+        <source>Not OK</source>
+        <translation>Non OK</translation>
+    </message>
+    <message>
+        <source>waiting…</source>
+        <translation>in attesa…</translation>
+    </message>
+    <message>
+        <source>capture failed</source>
+        <translation>scatto non riuscito</translation>
+    </message>
+    <message>
+        <source>still %1×%2</source>
+        <translation>foto %1×%2</translation>
+    </message>
+</context>
+<context>
     <name>InPerson</name>
     <message>
         <source>The smart-card service (pcscd) is not running. Start it with 'sudo systemctl start pcscd' (or 'sudo pcscd').</source>
@@ -1204,6 +1546,10 @@
         <source>unreadable image</source>
         <translation>immagine illeggibile</translation>
     </message>
+    <message>
+        <source>The automated face comparison says different person: approving asks for a supervisor's second look.</source>
+        <translation>Il confronto automatico dei volti indica una persona diversa: l'approvazione richiede la seconda verifica di un supervisore.</translation>
+    </message>
 </context>
 <context>
     <name>SettingsDialog</name>
@@ -1353,6 +1699,53 @@
     <message>
         <source>Settings…</source>
         <translation>Impostazioni…</translation>
+    </message>
+</context>
+<context>
+    <name>SupervisorDialog</name>
+    <message>
+        <source>Supervisor's second look</source>
+        <translation>Seconda verifica del supervisore</translation>
+    </message>
+    <message>
+        <source>The automated comparison says the applicant's face and the document photo belong to different people. To approve, a supervisor must look at the call and the stills and confirm here with their own credentials.</source>
+        <translation>Il confronto automatico indica che il volto del richiedente e la foto del documento appartengono a persone diverse. Per approvare, un supervisore deve esaminare la chiamata e le foto e confermare qui con le proprie credenziali.</translation>
+    </message>
+    <message>
+        <source>6 digits</source>
+        <translation>6 cifre</translation>
+    </message>
+    <message>
+        <source>Supervisor</source>
+        <translation>Supervisore</translation>
+    </message>
+    <message>
+        <source>Password</source>
+        <translation>Password</translation>
+    </message>
+    <message>
+        <source>Authenticator code</source>
+        <translation>Codice dell'autenticatore</translation>
+    </message>
+    <message>
+        <source>Confirm and approve</source>
+        <translation>Conferma e approva</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Annulla</translation>
+    </message>
+    <message>
+        <source>Fill in the supervisor, the password and the code.</source>
+        <translation>Inserisci il supervisore, la password e il codice.</translation>
+    </message>
+    <message>
+        <source>This account is not a supervisor.</source>
+        <translation>Questo account non è un supervisore.</translation>
+    </message>
+    <message>
+        <source>The second look must be by another person.</source>
+        <translation>La seconda verifica deve essere fatta da un'altra persona.</translation>
     </message>
 </context>
 <context>
