@@ -264,7 +264,7 @@ def test_open_is_logged_at_the_service(desk: Desk, tmp_path: Path,
     capsys.readouterr()
     rc = cli_main(["open", str(sealed), "--key", str(desk.archive_private_key),
                    "--out", str(tmp_path / "review"), "--desk", desk.url,
-                   "--token", desk.supervisor_token, "--reason", "judicial request 42/2026"])
+                   f"--token={desk.supervisor_token}", "--reason", "judicial request 42/2026"])
     out = capsys.readouterr().out
     assert rc == 0, out
     assert f"access logged at the desk service for package {pid}" in out

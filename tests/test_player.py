@@ -214,7 +214,7 @@ def test_sealed_package_replayed_from_the_archive_logs_the_access(
     rc = cli_main(["replay", str(sealed), "--key", str(Path(srv.data_dir)
                                                        / "archive-demo-private.key"),
                    "--export-anonymised", str(out), "--end", "0.5", "--desk", srv.base_url,
-                   "--token", trainer, "--reason", "corso operatori 2026"])
+                   f"--token={trainer}", "--reason", "corso operatori 2026"])
     printed = capsys.readouterr().out
     assert rc == 0, printed
     assert f"access logged at the desk service for package {pid}" in printed
