@@ -471,12 +471,22 @@ class Recorder:
                         markers: list[dict[str, Any]]) -> None:
         if not markers:
             return
-        end_ms = int(self._duration_s * 1000) + 1
-        chapters = []
+        # FFmpeg's Matroska reader keeps a chapter only if it starts after the previous one
+        # (except at 0), so markers in the same millisecond would vanish from the chapter list:
+        # starts are made strictly increasing (+1 ms each); the sidecar timeline keeps the
+        # exact offsets.
+        starts: list[int] = []
         ordered = sorted(markers, key=lambda m: m["offset_s"])
-        for i, m in enumerate(ordered):
+        for m in ordered:
             start = int(m["offset_s"] * 1000)
-            nxt = int(ordered[i + 1]["offset_s"] * 1000) if i + 1 < len(ordered) else end_ms
+            if starts and start <= starts[-1]:
+                start = starts[-1] + 1
+            starts.append(start)
+        end_ms = max(int(self._duration_s * 1000) + 1, starts[-1] + 1)
+        chapters = []
+        for i, m in enumerate(ordered):
+            start = starts[i]
+            nxt = starts[i + 1] if i + 1 < len(ordered) else end_ms
             chapters.append({
                 "id": i + 1,
                 "start": start,

@@ -323,3 +323,21 @@ def test_jittered_arrivals_keep_sender_timing(tmp_path: Path) -> None:
     assert len(times) == 100
     errors = [abs(t - (i / 25 + base_delay)) for i, t in enumerate(times)]
     assert max(errors[3:]) <= 0.002, max(errors)
+
+
+def test_markers_in_the_same_millisecond_all_become_chapters(tmp_path: Path) -> None:
+    """FFmpeg's Matroska reader drops a chapter that starts where the previous one did."""
+    clock = [1000.0]
+    rec = Recorder(tmp_path / "same-ms.mkv", video_sizes={"applicant_video": (160, 90),
+                                                          "operator_video": (160, 90)},
+                   clock=lambda: clock[0])
+    rec.start()
+    for i in range(10):
+        rec.submit("applicant_video", np.zeros((90, 160, 3), np.uint8), 1000.0 + i / 25)
+    for label in ("a", "b", "c"):
+        rec.mark("step", label, ts=1000.2)  # three markers in the same millisecond
+    rec.mark("decision", "rejected", ts=1000.2)
+    rec.stop()
+    with av.open(str(tmp_path / "same-ms.mkv")) as c:
+        titles = [ch["metadata"]["title"] for ch in c.chapters()]
+    assert titles == ["step:a", "step:b", "step:c", "decision:rejected"]
