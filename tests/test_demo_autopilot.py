@@ -42,6 +42,8 @@ def _check_report(data: dict) -> None:
     # the evidence package (recording, stills, events) was sealed and kept next to the report
     assert data["evidence"] and Path(data["evidence"]).is_file()
     assert Path(data["evidence"]).stat().st_size > 100_000
+    # the automated checks' findings and per-still results come with the report
+    assert isinstance(data["findings"], list) and data["checks"]
 
 
 def test_autopilot_with_synthetic_applicant_exits_clean(tmp_path: Path) -> None:
@@ -56,6 +58,16 @@ def test_autopilot_with_synthetic_applicant_exits_clean(tmp_path: Path) -> None:
     # ordered shutdown: exit 0 and no thread left behind
     assert "threads alive at exit: none" in stderr, stderr[-2000:]
     assert "Traceback" not in stderr
+    # the checks saw with the operator: the MRZ of the clean demo card matches the request,
+    # the codice fiscale barcode too, the face on the card is the applicant's; nothing found
+    checks = {c["target"]: c for c in data["checks"]}
+    back = checks["document_back"]
+    assert back["mrz_valid"] is True and back["expired"] is False
+    assert back["fields"] and set(back["fields"].values()) == {"match"}
+    assert checks["health_card"]["codice_fiscale"]["fields"]["value"] == "match"
+    assert checks["face"]["face"]["decision"] == "same"
+    assert data["findings"] == []
+    assert len(data["security_features"]) >= 3
 
 
 @pytest.mark.chromium

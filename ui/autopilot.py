@@ -248,6 +248,9 @@ class Autopilot(QObject):
             self.substate = "press"  # e.g. the still was still landing: press again
 
     def _phase_decide(self) -> None:
+        checks = getattr(self.c, "checks", None)
+        if checks is not None and checks.busy and time.monotonic() - self.phase_since < 60:
+            return  # the still and face checks are still running: decide on their findings
         session_window = self.window.session
         dialog = session_window.decision_dialog()
         dialog.set_decision("approved")
@@ -312,6 +315,9 @@ class Autopilot(QObject):
                 for s in c.stats.stills
             ],
             "latency_ms": c.stats.latency(),
+            "findings": c.checks.findings() if hasattr(c, "checks") else [],
+            "checks": c.checks.report() if hasattr(c, "checks") else [],
+            "security_features": c.checks.features_report() if hasattr(c, "checks") else [],
             "evidence": self.evidence,
             "cpu": self.cpu,
             "applicant": getattr(self.env, "applicant_kind", "synthetic"),

@@ -110,7 +110,7 @@ def inspect_still(target: str, img: np.ndarray, request: dict[str, Any],
     out = StillCheck(target, card_found=res.card is not None)
     if res.quality is not None:
         out.quality = quality_verdicts(res.quality)
-    if res.mrz is not None and res.mrz.result is not None:
+    if res.mrz is not None and res.mrz.result is not None and target != "health_card":
         comp = res.mrz_comparison or {}
         raw = comp.get("fields")
         fields: dict[str, Any] = raw if isinstance(raw, dict) else {}
@@ -126,13 +126,47 @@ def inspect_still(target: str, img: np.ndarray, request: dict[str, Any],
     return out, res.card
 
 
+def _document_photo(front: np.ndarray, card: Any) -> np.ndarray | None:
+    """The document's photo zone when the card rectification missed it: the front still shows
+    the card photo and often the applicant too, so with two or more faces the smallest one is
+    the card's; a single face counts only when it lies inside the detected card."""
+    from console.checks import faces
+
+    found = faces.detect_faces(front, upsample=1)
+    if not found:
+        return None
+    if len(found) == 1:
+        if card is None:
+            return None
+        x0, y0, x1, y1 = found[0].box
+        centre = (float((x0 + x1) / 2), float((y0 + y1) / 2))
+        quad = np.asarray(card.corners, np.float32).reshape(-1, 1, 2)
+        if cv2.pointPolygonTest(quad, centre, False) < 0:
+            return None
+        face = found[0]
+    else:
+        face = min(found, key=lambda f: f.size)
+    x0, y0, x1, y1 = face.box
+    m = int(0.6 * max(x1 - x0, y1 - y0))
+    h, w = front.shape[:2]
+    return front[max(0, y0 - m):min(h, y1 + m), max(0, x0 - m):min(w, x1 + m)].copy()
+
+
 def compare_faces(front: np.ndarray, card: Any, live: np.ndarray) -> dict[str, Any]:
     """Worker: document photo (the rectified card when found) against the live face still."""
     from console.checks import card as cardmod
     from console.checks import faces
 
-    doc = cardmod.rectify(front, card.corners, card.format) if card is not None else front
-    fc = faces.compare_faces(doc, live)
+    doc = cardmod.rectify(front, card.corners, card.format) if card is not None else None
+    fc = faces.compare_faces(doc, live) if doc is not None else None
+    if fc is None or fc.document_face is None:
+        photo = _document_photo(front, card)
+        if photo is not None:
+            fc = faces.compare_faces(photo, live)
+    if fc is None:
+        live_faces = faces.detect_faces(live)
+        fc = faces.FaceComparison(None, "unknown", None, live_faces[0] if live_faces else None,
+                                  len(live_faces))
     return {
         "decision": fc.decision,
         "distance": None if fc.distance is None else round(fc.distance, 4),
@@ -339,7 +373,7 @@ class SessionChecks(QObject):
             check = self.results.get(target)
             if check is None:
                 continue
-            if check.mrz is not None:
+            if check.mrz is not None and check.mrz["valid"]:  # names have no check digit
                 for name in MRZ_FIELDS:
                     if check.mrz["fields"].get(name) == "differ" and name != "expiry_date":
                         out.append(f"data_mismatch:{name}")
