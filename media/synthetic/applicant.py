@@ -42,6 +42,7 @@ TEST_CORRUPT_STILL = "test:corrupt_next_still"
 TEST_IGNORE_STILL = "test:ignore_next_still"
 TEST_GARBAGE = "test:send_garbage"  # malformed control messages of every kind
 TEST_FREEZE = "test:freeze_media"  # media and control go silent, the desk socket stays up
+CLOSE_TIMEOUT_S = 3.0  # each closing step of a shutdown is bounded
 TEST_BLIP = "test:drop_link"  # like freeze, but only until the operator offers a new connection
 
 
@@ -264,8 +265,9 @@ class SyntheticApplicant:
         self._channel = None
         pc, self._pc = self._pc, None
         if pc is not None:
+            # aiortc's close() can wait forever on a transport that is already half gone
             with contextlib.suppress(Exception):
-                await pc.close()
+                await asyncio.wait_for(pc.close(), CLOSE_TIMEOUT_S)
 
     async def _shutdown(self) -> None:
         for task in list(self._tasks):
@@ -273,9 +275,10 @@ class SyntheticApplicant:
         await self._close_pc()
         if self._ws is not None:
             with contextlib.suppress(Exception):
-                await self._ws.close()
+                await asyncio.wait_for(self._ws.close(), CLOSE_TIMEOUT_S)
         if self._session is not None:
-            await self._session.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._session.close(), CLOSE_TIMEOUT_S)
 
     # --- data channel --------------------------------------------------------------------
     def _on_dc_message(self, channel: RTCDataChannel, message: str | bytes) -> None:
