@@ -334,7 +334,7 @@ def test_a_broken_still_is_a_clear_finding_not_a_crash(qtbot: Any, window: Sessi
     with qtbot.waitSignal(w.c.checks.still_check_failed, timeout=10_000):
         w.c.still_ready.emit("i", "document_back", broken)
     assert not w.c.checks.busy
-    root = w.findings.tree.topLevelItem(0)
+    root = w.findings.tree.topLevelItem(0)  # the only still checked
     assert root is not None and root.child(0) is not None
     assert root.child(0).text(1) == "the still is not a readable image"  # type: ignore[union-attr]
     (event,) = _events(w, "check_failed")

@@ -119,11 +119,10 @@ class SessionWindow(QWidget):
         left = QWidget(self)
         lv = QVBoxLayout(left)
         lv.setContentsMargins(0, 0, 0, 0)
-        lv.addWidget(self.remote, 1)
+        lv.addWidget(self.remote, 3)
         lv.addLayout(controls)
         self.findings = FindingsPanel(self)
-        self.findings.setMaximumHeight(300)
-        lv.addWidget(self.findings)
+        lv.addWidget(self.findings, 2)
         self.supervisor_dialog: SupervisorDialog | None = None
 
         # --- script -----------------------------------------------------------------------------

@@ -269,6 +269,10 @@
         <translation>Still: %1</translation>
     </message>
     <message>
+        <source>Picture quality</source>
+        <translation>Picture quality</translation>
+    </message>
+    <message>
         <source>Document</source>
         <translation>Document</translation>
     </message>

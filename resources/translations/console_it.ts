@@ -269,6 +269,10 @@
         <translation>Foto: %1</translation>
     </message>
     <message>
+        <source>Picture quality</source>
+        <translation>Qualità dell'immagine</translation>
+    </message>
+    <message>
         <source>Document</source>
         <translation>Documento</translation>
     </message>

@@ -174,9 +174,9 @@ class FindingsPanel(QWidget):
         item = self._roots.get(key)
         if item is None:
             item = QTreeWidgetItem(self.tree, [title, ""])
-            order = ["document_front", "document_back", "health_card", "face"]
+            order = ["face", "document_front", "document_back", "health_card"]
             self._roots[key] = item
-            # keep the documents in the script's order
+            # the face first (the ETSI rule), then the documents in the script's order
             items = sorted(self._roots.items(),
                            key=lambda kv: order.index(kv[0]) if kv[0] in order else 9)
             for i, (_k, it) in enumerate(items):
@@ -202,8 +202,15 @@ class FindingsPanel(QWidget):
         root = self._root(target, self.tr("Still: %1").replace("%1", target_label(target)))
         summary = []
         if check.quality is not None:
+            codes = [check.quality[k] for k in ("sharpness", "glare", "exposure")]
+            bad = [c for c in codes if c != "ok"]
+            quality = self._row(root, self.tr("Picture quality"), bad[0] if bad else "ok",
+                                "quality")
+            if len(bad) > 1:
+                quality.setText(1, ", ".join(verdict_label(c) for c in bad))
             for key in ("sharpness", "glare", "exposure"):
-                self._row(root, field_label(key), check.quality[key], f"quality.{key}")
+                self._row(quality, field_label(key), check.quality[key], f"quality.{key}")
+            quality.setExpanded(False)
         if not check.card_found:
             QTreeWidgetItem(root, [self.tr("Document"), self.tr("not found in the still")])
         if check.mrz is not None:
@@ -276,15 +283,21 @@ class FindingsPanel(QWidget):
             self.banner.hide()
 
     def _rows(self, key: str) -> list[QTreeWidgetItem]:
-        found = []
+        found: list[QTreeWidgetItem] = []
+
+        def walk(item: QTreeWidgetItem) -> None:
+            for j in range(item.childCount()):
+                child = item.child(j)
+                if child is None:
+                    continue
+                if child.data(0, Qt.ItemDataRole.UserRole) == key:
+                    found.append(child)
+                walk(child)
+
         for i in range(self.tree.topLevelItemCount()):
             root = self.tree.topLevelItem(i)
-            if root is None:
-                continue
-            for j in range(root.childCount()):
-                child = root.child(j)
-                if child is not None and child.data(0, Qt.ItemDataRole.UserRole) == key:
-                    found.append(child)
+            if root is not None:
+                walk(root)
         return found
 
     def verdict(self, key: str) -> str | None:
