@@ -107,8 +107,22 @@ def main(argv: list[str] | None = None) -> int:
 async def _run(applicant: SyntheticApplicant) -> int:
     task = asyncio.ensure_future(applicant.run())
     loop = asyncio.get_running_loop()
+
+    def recancel() -> None:
+        # a cancellation delivered while aiortc is closing a transport can be swallowed there
+        # (the task then goes on waiting on the desk socket): cancel again until it ends
+        if not task.done():
+            task.cancel()
+            loop.call_later(0.5, recancel)
+
+    def terminate() -> None:
+        recancel()
+        # a graceful end normally takes well under a second; should some await inside aiortc
+        # never return, log what is stuck and leave anyway: a terminated peer must go
+        loop.call_later(EXIT_DEADLINE_S, _force_exit)
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, task.cancel)
+        loop.add_signal_handler(sig, terminate)
     try:
         reason = await task
     except asyncio.CancelledError:
@@ -118,6 +132,22 @@ async def _run(applicant: SyntheticApplicant) -> int:
         return 2
     logger.info("synthetic applicant finished: %s", reason)
     return {"ended": 0, "cancelled": 0, "auth": 3}.get(reason, 4)
+
+
+EXIT_DEADLINE_S = 8.0
+
+
+def _force_exit() -> None:
+    stuck = [t for t in asyncio.all_tasks() if not t.done()]
+    logger.warning("shutdown still waiting after %.0f s on %d task(s); leaving anyway",
+                   EXIT_DEADLINE_S, len(stuck))
+    for t in stuck:
+        frames = t.get_stack(limit=3)
+        where = ", ".join(f"{f.f_code.co_filename.rsplit('/', 1)[-1]}:{f.f_lineno}"
+                          for f in frames)
+        logger.warning("  stuck task %s at %s", t.get_coro(), where or "?")
+    logging.shutdown()
+    os._exit(0)
 
 
 if __name__ == "__main__":

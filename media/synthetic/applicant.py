@@ -529,10 +529,15 @@ class ApplicantThread:
             self._loop.call_soon_threadsafe(fn)
 
     def stop(self, timeout: float = 10.0) -> None:
-        if self._task is not None and not self._loop.is_closed():
-            with contextlib.suppress(RuntimeError):
-                self._loop.call_soon_threadsafe(self._task.cancel)
-        self._thread.join(timeout)
+        # cancel again every half second: a cancellation delivered while aiortc closes a
+        # transport can be swallowed there (see media.synthetic.__main__)
+        deadline = time.monotonic() + timeout
+        while self._thread.is_alive() and time.monotonic() < deadline:
+            task = self._task
+            if task is not None and not self._loop.is_closed():
+                with contextlib.suppress(RuntimeError):
+                    self._loop.call_soon_threadsafe(task.cancel)
+            self._thread.join(min(0.5, max(0.0, deadline - time.monotonic())))
 
     @property
     def alive(self) -> bool:
