@@ -139,6 +139,19 @@ def test_shipped_scenario_run_reaches_the_expected_decision(scenario: str,
     _check_automated(rc, data, stderr, scenario)
 
 
+@pytest.mark.slow
+def test_forced_approval_against_a_different_face_needs_the_second_look(
+        tmp_path: Path) -> None:
+    """ETSI TS 119 461: approving against a "different person" result takes a supervisor's
+    second look; the run still ends, and forcing the approval is graded wrong."""
+    rc, data, stderr = _run(tmp_path, "face-mismatch", "--force-decision", "approve")
+    assert rc == 0, stderr[-3000:]
+    assert data["decision"] == "approved" and data["expected_decision"] == "rejected"
+    assert data["supervisor_second_look"] is True
+    assert "face_mismatch" in data["findings"]
+    assert data["correct"] is False
+
+
 def test_pack_clips_play_as_the_camera_and_give_the_stills(tmp_path: Path) -> None:
     """A pack with recorded clips: the whole applicant, and a clip for one scene."""
     import dataclasses

@@ -207,6 +207,7 @@ def run_scenario(pack: ScenarioPack, report: Path, force_decision: str | None = 
     out = g.to_json()
     out.update(
         forced_decision=force_decision,
+        supervisor_second_look=pilot.second_look,
         request_adjusted=created.get("request_adjusted", []),
         checks=checks.details,
         duration_s=round(time.monotonic() - t0, 1),
@@ -225,6 +226,7 @@ def _training_pilot(shell: Any, env: Any, report: Path, timeout_s: float,
 
     class TrainingPilot(Autopilot):
         decision_taken: tuple[str, str] | None = None
+        second_look = False
 
         def _phase_decide(self) -> None:
             chosen = checks.decide()
@@ -238,6 +240,17 @@ def _training_pilot(shell: Any, env: Any, report: Path, timeout_s: float,
                 dialog.note.setPlainText("training run")
             self.decision_taken = (dialog.decision(), dialog.reason_code())
             session_window.submit_decision(dialog)
+            second_look = getattr(session_window, "supervisor_dialog", None)
+            if second_look is not None:
+                # approving against a "different person" face result needs a supervisor's
+                # second look (ETSI TS 119 461); in a training run the trainer is that
+                # supervisor, and the report says the approval went through a second look
+                sup = self.env.operator("supervisore1")
+                second_look.user.setText(sup["username"])
+                second_look.password.setText(sup["password"])
+                second_look.totp.setText(self.env.totp_now("supervisore1"))
+                second_look.confirm_button.click()
+                self.second_look = True
             self._go("wait_decision")
 
     return TrainingPilot(shell, env, report, timeout_s=timeout_s)
