@@ -200,7 +200,25 @@ async def _serve(cfg: DeskConfig, host: str, port: int, ssl_ctx: ssl.SSLContext 
     await runner.cleanup()
 
 
+def _exit_with_parent() -> None:
+    """Linux: get SIGTERM when the process that started us dies (an embedding console, a test
+    run), so no service is left behind. Set here, after exec, never in a pre-exec hook: running
+    Python between fork and exec in a threaded parent can deadlock."""
+    parent = os.getppid()
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        logger.warning("--exit-with-parent is not supported on this system")
+        return
+    if os.getppid() != parent:  # the parent died before the prctl took effect
+        sys.exit(0)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
+    if args.exit_with_parent:
+        _exit_with_parent()
     cfg = _config(args)
     host = args.host
     ssl_ctx: ssl.SSLContext | None = None
@@ -378,6 +396,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="HTTPS with a self-signed certificate kept in the data dir")
     s.add_argument("--demo", action="store_true",
                    help="expose /api/v1/dev (outboxes, clock) for demos and tests")
+    s.add_argument("--exit-with-parent", action="store_true",
+                   help="stop when the process that started the service dies (Linux)")
     s.add_argument("--allow-origin", action="append", help="extra WebSocket origin")
     s.add_argument("--public-url", help="base of the links sent to applicants (behind a proxy)")
     s.add_argument("--seed-json", metavar="FILE",
