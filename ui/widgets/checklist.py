@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, QSize, Qt, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -144,8 +144,17 @@ class ScriptChecklist(QWidget):
         header.setSectionResizeMode(self.COL_MARK, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(self.COL_TITLE, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(self.COL_TIME, QHeaderView.ResizeMode.ResizeToContents)
-        # long titles wrap (by hand: QTreeView does not re-measure wrapped rows on resize)
-        header.sectionResized.connect(self._rewrap)
+        # long titles wrap (by hand: QTreeView does not re-measure wrapped rows on resize).
+        # Re-wrapping changes row heights; were the scroll bar to come and go with them, the
+        # title column would shrink and grow for ever (seen: a teardown spinning in _rewrap):
+        # the scroll bar stays, and re-wrapping runs once per settled title width.
+        self.tree.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
+        self._wrapped_width = -1
+        self._rewrap_timer = QTimer(self)
+        self._rewrap_timer.setSingleShot(True)
+        self._rewrap_timer.setInterval(0)
+        self._rewrap_timer.timeout.connect(self._rewrap)
+        header.sectionResized.connect(self._title_resized)
         self.tree.installEventFilter(self)
         self.hint = QLabel(
             self.tr("↑/↓ move · Space/Enter passed · F failed · S skip · C capture"), self
@@ -213,8 +222,17 @@ class ScriptChecklist(QWidget):
         else:
             item.setForeground(self.COL_TITLE, QBrush(QColor(_COLORS["pending"])))
 
+    @Slot(int, int, int)
+    def _title_resized(self, index: int, _old: int, _new: int) -> None:
+        if index == self.COL_TITLE:
+            self._rewrap_timer.start()
+
     @Slot()
-    def _rewrap(self, *_: object) -> None:
+    def _rewrap(self) -> None:
+        width = self.tree.header().sectionSize(self.COL_TITLE)
+        if width == self._wrapped_width:
+            return
+        self._wrapped_width = width
         for step in list(self._steps.values()):
             self.update_step(step)
 
