@@ -12,38 +12,13 @@ from __future__ import annotations
 
 import argparse
 import random
-import shutil
 import statistics
-import subprocess
 import threading
 import time
 
 from cardreader import emulator
-from cardreader.errors import CardError
 from cardreader.pcsc import CardEvent, CardEventKind, CardWatcher, PcscContext, read_from
-
-
-def _pcscd_up() -> bool:
-    try:
-        with PcscContext() as ctx:
-            return emulator.READER_NAMES[0] in ctx.readers()
-    except CardError:
-        return False
-
-
-def _start_pcscd() -> subprocess.Popen[bytes] | None:
-    if _pcscd_up():
-        return None
-    exe = shutil.which("pcscd") or "/usr/sbin/pcscd"
-    proc = subprocess.Popen(
-        [exe, "--foreground", "--auto-exit"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    deadline = time.monotonic() + 10
-    while not _pcscd_up():
-        if time.monotonic() > deadline or proc.poll() is not None:
-            raise SystemExit("pcscd with vpcd could not be started (root needed?)")
-        time.sleep(0.1)
-    return proc
+from cardreader.pcscd import PcscdUnavailable, ensure_pcscd
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -57,16 +32,15 @@ def main() -> int:
     ap.add_argument("--slot", type=int, default=0)
     ap.add_argument("--no-ui", action="store_true", help="skip the in-person window rounds")
     args = ap.parse_args()
-    proc = _start_pcscd()
     try:
+        use = ensure_pcscd()  # the same start-up the demo and the tests use
+    except PcscdUnavailable as exc:
+        raise SystemExit(f"bench_card: {exc}") from None
+    with use:
         rc = _bench(args.rounds, args.slot)
         if not args.no_ui:
             rc = rc or _bench_ui(max(5, args.rounds // 2), args.slot)
         return rc
-    finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(10)
 
 
 def _bench(rounds: int, slot: int) -> int:
