@@ -20,14 +20,14 @@ from aiohttp import web
 
 from server.context import DESK, Desk
 from server.errors import ApiError, not_found
+from server.policy import TRAINER_ACCESS_ACTIONS, Scope, caller, check_request, principal
 from server.store import EvidencePackage, IdRequest, Operator
 from server.validation import Fields, is_uuid, iso, parse_date, parse_datetime
-from server.web_util import json_response, read_body, read_object, require
+from server.web_util import json_response, read_body, read_object
 
 logger = logging.getLogger(__name__)
 
-UPLOADERS = ("operator", "partner", "supervisor")
-READERS = ("supervisor", "trainer")
+UPLOAD_KINDS = ("package", "recording")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _KEY = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
 _FILENAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._ -]{0,199}$")
@@ -62,11 +62,12 @@ async def archive_key(request: web.Request) -> web.Response:
 
 
 async def open_upload(request: web.Request) -> web.Response:
-    op = require(request, *UPLOADERS)
+    op = caller(request)
     desk = request.app[DESK]
     body = await read_object(request)
     f = Fields()
-    f.unknown(body, {"upload_key", "request_id", "filename", "size", "sha256"})
+    f.unknown(body, {"upload_key", "request_id", "filename", "size", "sha256", "kind"})
+    kind = f.enum(body, "kind", "kind", UPLOAD_KINDS, required=False) or "package"
     key = f.string(body, "upload_key", "upload_key", max_len=128, pattern=_KEY)
     req_id = body.get("request_id")
     if req_id is None:
@@ -89,10 +90,15 @@ async def open_upload(request: web.Request) -> web.Response:
     if f.errors:
         raise ApiError(422, "validation_failed", fields=f.errors)
     assert key and filename and isinstance(size, int) and isinstance(sha, str)
-    up, created = desk.store.open_upload(key, str(req_id), op.id, filename, size, sha.lower(),
-                                         desk.config.clock.now())
+    req_id = str(req_id).lower()
+    sess = check_request(desk, principal(request), req_id)
+    if sess is None:
+        raise ApiError(409, "no_session", "evidence belongs to a session")
+    up, created = desk.store.open_upload(key, req_id, op.id, filename, size, sha.lower(),
+                                         desk.config.clock.now(), kind=kind,
+                                         session_id=sess.id)
     if created:
-        part_path(desk, up.id).touch()
+        part_path(desk, up.id).touch(mode=0o600)
         logger.info("upload %s opened for request %s (%d bytes)", up.id, up.request_id, size)
     out = {"upload_id": up.id, "received": up.received, "complete": up.package_id is not None}
     if up.package_id:
@@ -117,7 +123,6 @@ def _write_at(path: Path, offset: int, data: bytes) -> None:
 
 
 async def put_chunk(request: web.Request) -> web.Response:
-    require(request, *UPLOADERS)
     desk = request.app[DESK]
     upload_id = _upload_id(request)
     raw_offset = request.query.get("offset", "")
@@ -162,12 +167,16 @@ def _sha256_file(path: Path, size: int) -> str:
 
 
 def package_json(pkg: EvidencePackage, req: IdRequest | None = None,
-                 op: Operator | None = None) -> dict[str, Any]:
+                 op: Operator | None = None, anonymised: bool = False) -> dict[str, Any]:
     out: dict[str, Any] = {
         "package_id": pkg.id, "request_id": pkg.request_id, "filename": pkg.filename,
         "size": pkg.size, "sha256": pkg.sha256, "stored_at": iso(pkg.stored_at),
         "retention_until": iso(pkg.retention_until),
     }
+    if anonymised:
+        if req is not None:
+            out["product"] = req.product
+        return out
     if req is not None:
         out["codice_fiscale"] = req.codice_fiscale
         out["product"] = req.product
@@ -177,7 +186,6 @@ def package_json(pkg: EvidencePackage, req: IdRequest | None = None,
 
 
 async def complete_upload(request: web.Request) -> web.Response:
-    require(request, *UPLOADERS)
     desk = request.app[DESK]
     upload_id = _upload_id(request)
     async with _lock(upload_id):
@@ -232,7 +240,7 @@ def _date_param(request: web.Request, name: str, fields: dict[str, str]) -> date
 
 
 async def search(request: web.Request) -> web.Response:
-    require(request, *READERS)
+    anonymised = principal(request).scope is Scope.ANONYMISED
     desk = request.app[DESK]
     fields: dict[str, str] = {}
     date_from = _date_param(request, "date_from", fields)
@@ -246,12 +254,14 @@ async def search(request: web.Request) -> web.Response:
     operator = request.query.get("operator") or None
     if operator is not None and len(operator) > 64:
         fields["operator"] = "too_long"
+    if anonymised and (cf or operator):
+        raise ApiError(403, "forbidden", "trainers search anonymised packages by request only")
     if fields:
         raise ApiError(422, "validation_failed", fields=fields)
     if date_to is not None and request.query.get("date_to", "").count("T") == 0:
         date_to = add_days(date_to, 1)  # a date is inclusive
     rows = desk.store.search_packages(req_id, cf, operator, date_from, date_to)
-    return json_response({"packages": [package_json(p, r, o) for p, r, o in rows]})
+    return json_response({"packages": [package_json(p, r, o, anonymised) for p, r, o in rows]})
 
 
 def add_days(dt: datetime, days: int) -> datetime:
@@ -272,7 +282,6 @@ def _reason(value: Any) -> str:
 
 
 async def package_info(request: web.Request) -> web.Response:
-    require(request, *READERS)
     desk = request.app[DESK]
     pkg = desk.store.package(_package_id(request))
     if pkg is None or pkg.deleted_at is not None:
@@ -283,7 +292,7 @@ async def package_info(request: web.Request) -> web.Response:
 
 
 async def content(request: web.Request) -> web.StreamResponse:
-    op = require(request, *READERS)
+    op = caller(request)
     desk = request.app[DESK]
     pkg = desk.store.package(_package_id(request))
     if pkg is None or pkg.deleted_at is not None:
@@ -302,7 +311,7 @@ async def content(request: web.Request) -> web.StreamResponse:
 
 
 async def log_access(request: web.Request) -> web.Response:
-    op = require(request, "operator", "partner", "trainer", "supervisor")
+    op = caller(request)
     desk = request.app[DESK]
     pkg_id = _package_id(request)
     body = await read_object(request)
@@ -313,12 +322,15 @@ async def log_access(request: web.Request) -> web.Response:
     if f.errors or action is None:
         raise ApiError(422, "validation_failed", fields=f.errors)
     reason = _reason(body.get("reason"))
+    if principal(request).scope is Scope.ANONYMISED and action not in TRAINER_ACCESS_ACTIONS:
+        raise ApiError(403, "forbidden", "trainers record replays of anonymised copies only",
+                       allowed=list(TRAINER_ACCESS_ACTIONS))
     row = desk.store.log_access(pkg_id, op.id, action, reason, desk.config.clock.now())
     return json_response({"access_id": row.id, "at": iso(row.at)}, 201)
 
 
 async def delete_package(request: web.Request) -> web.Response:
-    op = require(request, "supervisor")
+    op = caller(request)
     desk = request.app[DESK]
     reason = _reason(request.query.get("reason", "retention expired"))
     pkg = desk.store.delete_package(_package_id(request), op.id, reason,

@@ -12,10 +12,13 @@ from typing import Any
 from aiohttp import web
 
 from server import security
+from server.config import CAPTURE_TARGETS
 from server.context import DESK, Desk
 from server.errors import ApiError, not_found
+from server.policy import Scope, caller, principal
+from server.public_url import service_base_url
 from server.sms import SendError
-from server.store import CallSession, Decision, IdRequest, Transition
+from server.store import ApprovalRules, CallSession, Decision, IdRequest, Transition
 from server.validation import (
     DECISIONS,
     REASON_CODES,
@@ -24,21 +27,17 @@ from server.validation import (
     iso,
     validate_new_request,
 )
-from server.web_util import json_response, read_object, require
+from server.web_util import json_response, read_object
 
 logger = logging.getLogger(__name__)
 
-STAFF = ("operator", "partner", "supervisor")
 _SIX_DIGITS = re.compile(r"^[0-9]{6}$")
-CALL_STAFF = ("operator", "supervisor")
 
 
 def base_url(request: web.Request) -> str:
-    """Links sent to applicants: ``--public-url`` when set, else the address this request used."""
-    configured = request.app[DESK].config.public_base_url
-    if configured:
-        return configured.rstrip("/")
-    return f"{request.scheme}://{request.host}"
+    """Links sent to applicants: the configured public URL, never the request's Host header
+    (``server.public_url``)."""
+    return service_base_url(request, request.app[DESK].config.public_base_url)
 
 
 def request_json(req: IdRequest) -> dict[str, Any]:
@@ -109,11 +108,10 @@ def _req_id(request: web.Request) -> str:
     raw = request.match_info["request_id"]
     if not is_uuid(raw):
         raise not_found("request_not_found")
-    return raw
+    return raw.lower()
 
 
 async def get_request(request: web.Request) -> web.Response:
-    require(request, *STAFF)
     desk = request.app[DESK]
     req, history, decision, sess = desk.store.request_details(_req_id(request))
     return json_response({
@@ -125,7 +123,6 @@ async def get_request(request: web.Request) -> web.Response:
 
 
 async def find_requests(request: web.Request) -> web.Response:
-    op = require(request, *STAFF)
     desk = request.app[DESK]
     code = request.query.get("booking_code")
     state = request.query.get("state")
@@ -135,8 +132,6 @@ async def find_requests(request: web.Request) -> web.Response:
             raise ApiError(422, "validation_failed", fields={"booking_code": "invalid_format"})
         rows = desk.store.find_requests(booking_code=norm)
     elif state is not None:
-        if op.role != "supervisor":
-            raise ApiError(403, "forbidden", "listing by state is for supervisors")
         if state not in ("registered", "waiting", "in_call", "approved", "rejected",
                          "suspended"):
             raise ApiError(422, "validation_failed", fields={"state": "invalid_value"})
@@ -147,7 +142,6 @@ async def find_requests(request: web.Request) -> web.Response:
 
 
 async def new_join_link(request: web.Request) -> web.Response:
-    require(request, *STAFF)
     desk = request.app[DESK]
     req_id = _req_id(request)
     current = desk.store.request(req_id)
@@ -171,13 +165,12 @@ def session_json(sess: CallSession, req: IdRequest, online: bool) -> dict[str, A
 
 
 async def get_queue(request: web.Request) -> web.Response:
-    require(request, *CALL_STAFF)
     desk = request.app[DESK]
     return web.Response(text=desk.hub.queue_json(), content_type="application/json")
 
 
 async def next_in_queue(request: web.Request) -> web.StreamResponse:
-    op = require(request, *CALL_STAFF)
+    op = caller(request)
     desk = request.app[DESK]
     if desk.store.active_session_of_operator(op.id) is not None:
         raise ApiError(409, "session_in_progress", "decide the current session first")
@@ -196,8 +189,10 @@ async def next_in_queue(request: web.Request) -> web.StreamResponse:
 
 
 async def start_in_person(request: web.Request) -> web.Response:
-    op = require(request, "partner", "supervisor")
+    op = caller(request)
     desk = request.app[DESK]
+    if not op.point_id:
+        raise ApiError(403, "no_point", "this partner account belongs to no InfoCert Point")
     req_id = _req_id(request)
     req = desk.store.request(req_id)
     if req is None:
@@ -214,7 +209,7 @@ async def start_in_person(request: web.Request) -> web.Response:
 
 
 async def decide(request: web.Request) -> web.Response:
-    op = require(request, "operator", "partner", "supervisor")
+    op = caller(request)
     desk = request.app[DESK]
     req_id = _req_id(request)
     body = await read_object(request)
@@ -237,7 +232,8 @@ async def decide(request: web.Request) -> web.Response:
     assert decision is not None and reason is not None
     row, created = desk.store.decide(str(decision_id).lower(), req_id, op, decision, reason,
                                      note, desk.config.clock.now(),
-                                     may_override=op.role == "supervisor")
+                                     may_override=principal(request).scope is not Scope.OWN_SESSION,
+                                     rules=approval_rules(desk))
     if created:
         logger.info("request %s decided %s (%s) by operator %d", req_id, decision, reason, op.id)
         await desk.hub.request_ended(req_id, row.decision)
@@ -245,44 +241,68 @@ async def decide(request: web.Request) -> web.Response:
                           "decision_id": row.decision_id})
 
 
+async def approval_check(request: web.Request) -> web.Response:
+    """What the service still has to record before it accepts an approval (the console asks
+    before it sends one, and shows the list)."""
+    desk = request.app[DESK]
+    missing = desk.store.approval_readiness(_req_id(request), approval_rules(desk))
+    return json_response({"ready": not missing, "missing": missing})
+
+
 # --- OTP by SMS -----------------------------------------------------------------------------
 
-def _in_call_request(desk: Desk, req_id: str) -> IdRequest:
+def approval_rules(desk: Desk) -> ApprovalRules:
+    cfg = desk.config
+    return ApprovalRules(captures=cfg.required_captures,
+                         email_products=cfg.email_required_products)
+
+
+def _open_session(desk: Desk, req_id: str) -> CallSession:
+    """The request's open video session (the policy already checked it is the caller's)."""
     req = desk.store.request(req_id)
     if req is None:
         raise not_found("request_not_found")
     if req.state != "in_call":
         raise ApiError(409, "not_in_call", "codes are sent during the call", state=req.state)
-    return req
+    sess = desk.store.active_session_of_request(req_id)
+    if sess is None:
+        raise ApiError(409, "not_in_call", "no session is open", state=req.state)
+    return sess
 
 
 async def send_otp(request: web.Request) -> web.Response:
-    require(request, *CALL_STAFF)
     desk = request.app[DESK]
     cfg = desk.config
-    req = _in_call_request(desk, _req_id(request))
+    req_id = _req_id(request)
+    sess = _open_session(desk, req_id)
+    req = desk.store.request(req_id)
+    assert req is not None
     code = security.new_otp_code()
     salt = secrets.token_bytes(16)
     code_hash = await asyncio.to_thread(security.otp_hash, code, salt, desk.pepper)
     now = cfg.clock.now()
-    otp = desk.store.create_otp(req.id, code_hash, salt.hex(), now, cfg.otp_ttl,
-                                cfg.otp_resend_after)
+    otp = desk.store.reserve_otp(req.id, sess.id, code_hash, salt.hex(), now, cfg.otp_ttl,
+                                 cfg.otp_resend_after, cfg.otp_max_codes)
     body = (f"InfoCert: il tuo codice di verifica è {code}. "
             f"Valido {int(cfg.otp_ttl.total_seconds() // 60)} minuti. Non condividerlo.")
     try:
         await desk.sms.send(req.mobile, body, iso(now) or "")
     except SendError as exc:
-        desk.store.discard_otp(otp.id)
+        desk.store.otp_send_failed(otp.id, exc.code, cfg.clock.now())
         raise ApiError(502, "sms_failed", "the SMS could not be sent", reason=exc.code) from exc
     del code, body
+    desk.store.activate_otp(otp.id, cfg.clock.now())
     logger.info("request %s: OTP %s sent", req.id, otp.id)
+    fresh = desk.store.request(req.id)
+    wrong = fresh.otp_wrong if fresh else 0
     return json_response({"otp_id": otp.id, "expires_at": iso(otp.expires_at),
-                          "attempts_left": cfg.otp_attempts,
+                          "attempts_left": min(cfg.otp_attempts, cfg.otp_max_wrong - wrong),
+                          "codes_left": max(0, cfg.otp_max_codes - (fresh.otp_codes
+                                                                    if fresh else 0)),
                           "resend_after": iso(now + cfg.otp_resend_after)}, 201)
 
 
 async def verify_otp(request: web.Request) -> web.Response:
-    require(request, *CALL_STAFF)
     desk = request.app[DESK]
     cfg = desk.config
     req_id = _req_id(request)
@@ -292,39 +312,104 @@ async def verify_otp(request: web.Request) -> web.Response:
     code = f.string(body, "code", "code", max_len=6, min_len=6, pattern=_SIX_DIGITS)
     if f.errors or code is None:
         raise ApiError(422, "validation_failed", fields=f.errors)
-    if desk.store.request(req_id) is None:
-        raise not_found("request_not_found")
+    sess = _open_session(desk, req_id)
     otp = desk.store.current_otp(req_id)
-    if otp is None:
-        raise ApiError(404, "no_otp", "no code was sent for this request")
+    if otp is None or otp.session_id != sess.id:
+        raise ApiError(404, "no_otp", "no code was sent in this session")
     now = cfg.clock.now()
 
-    def answer(verified: bool, used: int, expired: bool = False) -> web.Response:
-        left = max(0, cfg.otp_attempts - used)
-        return json_response({"verified": verified, "attempts_left": left,
-                              "exhausted": (not verified) and left == 0, "expired": expired})
+    def answer(verified: bool, used: int, wrong: int, expired: bool = False,
+               suspended: bool = False) -> web.Response:
+        left = max(0, min(cfg.otp_attempts - used, cfg.otp_max_wrong - wrong))
+        return json_response({"verified": verified, "attempts_left": 0 if verified else left,
+                              "exhausted": (not verified) and left == 0, "expired": expired,
+                              "suspended": suspended})
 
+    req = desk.store.request(req_id)
+    wrong_before = req.otp_wrong if req else cfg.otp_max_wrong
     if otp.verified_at is not None:
-        return answer(True, otp.attempts_used)
-    if otp.attempts_used >= cfg.otp_attempts:
-        return answer(False, otp.attempts_used)
+        return answer(True, otp.attempts_used, wrong_before)
     if otp.expires_at <= now:
-        return answer(False, otp.attempts_used, expired=True)
+        return answer(False, otp.attempts_used, wrong_before, expired=True)
     ok = await asyncio.to_thread(security.otp_matches, code, bytes.fromhex(otp.salt),
                                  desk.pepper, otp.code_hash)
-    updated = desk.store.otp_attempt(otp.id, ok, cfg.otp_attempts, now)
-    if updated is None:  # a concurrent attempt used the last try
+    counted = desk.store.otp_attempt(otp.id, ok, cfg.otp_attempts, cfg.otp_max_wrong, now)
+    if counted is None:  # no guess left, or a concurrent guess used the last one
         fresh = desk.store.current_otp(req_id)
-        used = fresh.attempts_used if fresh else cfg.otp_attempts
-        return answer(bool(fresh and fresh.verified_at), used)
+        req = desk.store.request(req_id)
+        return answer(bool(fresh and fresh.verified_at), cfg.otp_attempts,
+                      req.otp_wrong if req else cfg.otp_max_wrong)
+    updated, wrong, suspended = counted
     logger.info("request %s: OTP attempt %s", req_id, "ok" if ok else "wrong")
-    return answer(ok, updated.attempts_used)
+    if suspended:
+        logger.warning("request %s suspended: too many wrong codes", req_id)
+        await desk.hub.request_ended(req_id, "suspended")
+    return answer(ok, updated.attempts_used, wrong, suspended=suspended)
+
+
+# --- what the service records during a session ----------------------------------------------
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+INPERSON_CHECKS = ("card_read", "document_check", "signed_form")
+
+
+def _sha_field(f: Fields, body: dict[str, Any], required: bool) -> str | None:
+    sha = body.get("sha256")
+    if sha is None:
+        if required:
+            f.add("sha256", "required")
+        return None
+    if not isinstance(sha, str) or not _SHA256.match(sha):
+        f.add("sha256", "invalid_format")
+        return None
+    return sha
+
+
+async def record_capture(request: web.Request) -> web.Response:
+    """A still the console captured: target and SHA-256 (the image stays in the package)."""
+    desk = request.app[DESK]
+    req_id = _req_id(request)
+    body = await read_object(request)
+    f = Fields()
+    f.unknown(body, {"target", "sha256", "size"})
+    target = f.enum(body, "target", "target", CAPTURE_TARGETS)
+    sha = _sha_field(f, body, required=True)
+    size = body.get("size")
+    if size is not None and (isinstance(size, bool) or not isinstance(size, int)
+                             or not 0 < size <= 64 * 1024 * 1024):
+        f.add("size", "out_of_range")
+    if f.errors:
+        raise ApiError(422, "validation_failed", fields=f.errors)
+    sess = desk.store.record_session_fact(req_id, "capture",
+                                          {"target": target, "sha256": sha, "size": size},
+                                          desk.config.clock.now())
+    return json_response({"recorded": True, "session_id": sess.id, "target": target}, 201)
+
+
+async def record_inperson_check(request: web.Request) -> web.Response:
+    """The partner's card read, document checks or signed form, with their outcome."""
+    desk = request.app[DESK]
+    req_id = _req_id(request)
+    body = await read_object(request)
+    f = Fields()
+    f.unknown(body, {"check", "result", "sha256"})
+    check = f.enum(body, "check", "check", INPERSON_CHECKS)
+    result = f.enum(body, "result", "result", ("ok", "failed"))
+    sha = _sha_field(f, body, required=False)
+    if f.errors:
+        raise ApiError(422, "validation_failed", fields=f.errors)
+    sess = desk.store.active_session_of_request(req_id)
+    if sess is None or sess.channel != "in_person":
+        raise ApiError(409, "not_in_person", "no in-person check is open on this request")
+    desk.store.record_session_fact(req_id, "inperson_check",
+                                   {"check": check, "result": result, "sha256": sha},
+                                   desk.config.clock.now())
+    return json_response({"recorded": True, "session_id": sess.id, "check": check}, 201)
 
 
 # --- e-mail verification --------------------------------------------------------------------
 
 async def send_email_verification(request: web.Request) -> web.Response:
-    require(request, *CALL_STAFF)
     desk = request.app[DESK]
     cfg = desk.config
     req = desk.store.request(_req_id(request))
@@ -352,7 +437,6 @@ async def send_email_verification(request: web.Request) -> web.Response:
 
 
 async def email_verification_status(request: web.Request) -> web.Response:
-    require(request, *CALL_STAFF)
     desk = request.app[DESK]
     req_id = _req_id(request)
     if desk.store.request(req_id) is None:
@@ -372,6 +456,9 @@ def setup(app: web.Application, prefix: str) -> None:
     r.add_post(f"{prefix}/requests/{{request_id}}/join-link", new_join_link)
     r.add_post(f"{prefix}/requests/{{request_id}}/in-person", start_in_person)
     r.add_post(f"{prefix}/requests/{{request_id}}/decision", decide)
+    r.add_get(f"{prefix}/requests/{{request_id}}/approval-check", approval_check)
+    r.add_post(f"{prefix}/requests/{{request_id}}/captures", record_capture)
+    r.add_post(f"{prefix}/requests/{{request_id}}/in-person-checks", record_inperson_check)
     r.add_post(f"{prefix}/requests/{{request_id}}/otp", send_otp)
     r.add_post(f"{prefix}/requests/{{request_id}}/otp/verify", verify_otp)
     r.add_post(f"{prefix}/requests/{{request_id}}/email-verification", send_email_verification)

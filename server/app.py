@@ -14,9 +14,21 @@ from pathlib import Path
 
 from aiohttp import web
 
-from server import api_auth, api_dev, api_evidence, api_requests, archive, pages, signalling
+from server import (
+    api_auth,
+    api_dev,
+    api_evidence,
+    api_requests,
+    api_workstations,
+    archive,
+    pages,
+    policy,
+    ratelimit,
+    signalling,
+)
 from server.config import DeskConfig
-from server.context import DESK, Desk, load_pepper
+from server.context import DESK, Desk, load_pepper, load_totp_key, seal_totp_secrets
+from server.files import secure_data_dir
 from server.mailer import EmailSender, LocalEmailOutbox, SmtpSender
 from server.openapi import openapi_document
 from server.signalling import Hub
@@ -53,9 +65,18 @@ def make_email_sender(config: DeskConfig) -> EmailSender:
 def build_desk(config: DeskConfig) -> Desk:
     """Everything but the web application: the store, senders, keys. Used by the CLI too."""
     config.ensure_dirs()
-    desk = Desk(config=config, store=Store(config.database_url),
+    secure_data_dir(config.data_dir, config.database_url)  # 0700/0600, before SQLite opens it
+    totp_key = load_totp_key(config)  # ConfigError outside demo mode without a configured key
+    store = Store(config.database_url)
+    try:
+        seal_totp_secrets(store, totp_key)
+    except BaseException:
+        store.close()
+        raise
+    desk = Desk(config=config, store=store,
                 sms=make_sms_sender(config), email=make_email_sender(config),
-                archive=archive.load_or_create(config.data_dir), pepper=load_pepper(config))
+                archive=archive.load_or_create(config.data_dir), pepper=load_pepper(config),
+                totp_key=totp_key)
     desk.hub = Hub(desk)
     return desk
 
@@ -72,19 +93,26 @@ async def openapi_json(request: web.Request) -> web.Response:
 
 def create_app(config: DeskConfig) -> web.Application:
     desk = build_desk(config)
-    app = web.Application(middlewares=[headers_middleware, error_middleware],
+    app = web.Application(middlewares=[headers_middleware, error_middleware,
+                                       ratelimit.rate_limit_middleware,
+                                       policy.policy_middleware],
                           client_max_size=config.max_chunk_size + _SLACK)
     app[DESK] = desk
+    ratelimit.setup(app, config)
     app.router.add_get("/api/openapi.json", openapi_json)
     app.router.add_get(f"{API}/health", health)
     api_auth.setup(app, API)
     api_requests.setup(app, API)
     api_evidence.setup(app, API)
+    api_workstations.setup(app, API)
     if config.demo:
         api_dev.setup(app, API)
     app.router.add_get("/ws/operator", signalling.operator_ws)
     app.router.add_get("/ws/applicant/{join_token}", signalling.applicant_ws)
     pages.setup(app)
+    missing = policy.unrouted(app)
+    if missing:
+        raise RuntimeError(f"routes without an entry in the role table: {missing}")
 
     async def on_startup(_app: web.Application) -> None:
         desk.hub.start()

@@ -17,6 +17,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
+from server.files import write_private
+
 logger = logging.getLogger(__name__)
 
 PRIVATE_NAME = "archive-demo-private.key"
@@ -59,8 +61,8 @@ def load_or_create(data_dir: Path) -> ArchiveKey:
         pub = priv.public_key()
         logger.warning("created a DEMO archive key pair in the data dir; not for production")
     if not pub_path.exists():
-        pub_path.write_bytes(pub.public_bytes(serialization.Encoding.PEM,
-                                              serialization.PublicFormat.SubjectPublicKeyInfo))
+        write_private(pub_path, pub.public_bytes(serialization.Encoding.PEM,
+                                                 serialization.PublicFormat.SubjectPublicKeyInfo))
     raw = _raw(pub)
     return ArchiveKey(key_id=hashlib.sha256(raw).hexdigest()[:16], public_raw=raw)
 

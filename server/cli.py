@@ -21,17 +21,31 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from server.config import PRODUCTS, DeskConfig, db_url_from_arg, default_data_dir
+from server.config import (
+    PRODUCTS,
+    ConfigError,
+    DeskConfig,
+    db_url_from_arg,
+    default_data_dir,
+    parse_rate_limits,
+)
+from server.files import make_private_dir, restrict_umask, secure_data_dir, write_private
+from server.public_url import ENV_PUBLIC_URL, parse_origin, parse_public_url
 
 logger = logging.getLogger(__name__)
 
 DEMO_PASSWORD = "Demo-Operatore-2026!"  # noqa: S105 - published demo credential (PROTOCOL.md)
-DEMO_OPERATORS = (
-    ("operatore1", "Operatore Uno", "operator"),
-    ("supervisore1", "Supervisore Uno", "supervisor"),
-    ("partner1", "Partner Uno", "partner"),
-    ("formatore1", "Formatore Uno", "trainer"),
+#: (username, display name, role, InfoCert Point of a partner)
+DEMO_OPERATORS: tuple[tuple[str, str, str, str | None], ...] = (
+    ("operatore1", "Operatore Uno", "operator", None),
+    ("supervisore1", "Supervisore Uno", "supervisor", None),
+    ("partner1", "Partner Uno", "partner", "IC-ROMA-0001"),
+    ("formatore1", "Formatore Uno", "trainer", None),
+    ("operatore2", "Operatore Due", "operator", None),
+    ("partner2", "Partner Due", "partner", "IC-MILANO-0002"),
+    ("admin1", "Amministratore Uno", "admin", None),
 )
 LOOPBACK_NAMES = ("localhost",)
 
@@ -94,9 +108,16 @@ def _config(args: argparse.Namespace) -> DeskConfig:
         if product not in PRODUCTS or not years.isdigit():
             raise SystemExit(f"recognition-desk: bad --retention {item!r} (PRODUCT=YEARS)")
         cfg.retention_years[product] = int(years)
+    required = getattr(args, "require_email", None) or []
+    unknown = [p for p in required if p not in PRODUCTS]
+    if unknown:
+        raise SystemExit(f"recognition-desk: bad --require-email {unknown[0]!r} "
+                         f"(one of {', '.join(PRODUCTS)})")
+    cfg.email_required_products = tuple(required)
     cfg.allowed_origins = tuple(getattr(args, "allow_origin", None) or ())
-    if getattr(args, "public_url", None):
-        cfg.public_base_url = args.public_url
+    public_url = getattr(args, "public_url", None) or os.environ.get(ENV_PUBLIC_URL)
+    if public_url:
+        cfg.public_base_url = public_url
     if getattr(args, "sms_gateway_url", None):
         cfg.sms_sender = "http"
         cfg.sms_gateway_url = args.sms_gateway_url
@@ -111,7 +132,46 @@ def _config(args: argparse.Namespace) -> DeskConfig:
         cfg.smtp_password = os.environ.get("RECOGNITION_DESK_SMTP_PASSWORD")
         if args.mail_from:
             cfg.mail_from = args.mail_from
+    _accounts_config(cfg, args)
     return cfg
+
+
+ENV_TOTP_KEY = "RECOGNITION_DESK_TOTP_KEY"
+ENV_RATE_LIMITS = "RECOGNITION_DESK_RATE_LIMITS"
+
+
+def _accounts_config(cfg: DeskConfig, args: argparse.Namespace) -> None:
+    """TOTP key, sign-in age, rate limits, trusted proxies (docs/SECURITY.md)."""
+    from server.security import parse_totp_key
+
+    key_file = getattr(args, "totp_key_file", None)
+    try:
+        text = Path(key_file).read_text(encoding="ascii") if key_file \
+            else os.environ.get(ENV_TOTP_KEY)
+        if text:
+            cfg.totp_key = parse_totp_key(text)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        where = "--totp-key-file" if key_file else ENV_TOTP_KEY
+        raise SystemExit(f"recognition-desk: {where}: {exc}") from None
+    hours = getattr(args, "session_max_age", None)
+    if hours is not None:
+        if not hours > 0:
+            raise SystemExit("recognition-desk: --session-max-age takes a positive number of "
+                             "hours")
+        cfg.session_max_age = timedelta(hours=hours)
+    try:
+        parse_rate_limits(os.environ.get(ENV_RATE_LIMITS, ""), cfg.rate_limits)
+        parse_rate_limits(getattr(args, "rate_limit", None) or [], cfg.rate_limits)
+    except ConfigError as exc:
+        raise SystemExit(f"recognition-desk: {exc}") from None
+    proxies = tuple(getattr(args, "trusted_proxy", None) or ())
+    for item in proxies:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise SystemExit(f"recognition-desk: bad --trusted-proxy {item!r} (an address or a "
+                             "network such as 10.0.0.0/8)") from None
+    cfg.trusted_proxies = proxies
 
 
 def _is_loopback(host: str) -> bool:
@@ -130,7 +190,7 @@ def _self_signed(data_dir: Path, host: str) -> tuple[Path, Path]:
     from cryptography.x509.oid import NameOID
 
     tls = data_dir / "tls"
-    tls.mkdir(parents=True, exist_ok=True)
+    make_private_dir(tls)
     cert_path, key_path = tls / "self-signed.crt", tls / "self-signed.key"
     if cert_path.exists() and key_path.exists():
         return cert_path, key_path
@@ -154,7 +214,7 @@ def _self_signed(data_dir: Path, host: str) -> tuple[Path, Path]:
         fh.write(key.private_bytes(serialization.Encoding.PEM,
                                    serialization.PrivateFormat.PKCS8,
                                    serialization.NoEncryption()))
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    write_private(cert_path, cert.public_bytes(serialization.Encoding.PEM))
     return cert_path, key_path
 
 
@@ -182,13 +242,13 @@ async def _serve(cfg: DeskConfig, host: str, port: int, ssl_ctx: ssl.SSLContext 
     shown = "127.0.0.1" if host == "localhost" else host
     if ":" in shown:
         shown = f"[{shown}]"
-    if seed_json is not None:
+    if not cfg.public_base_url:  # demo mode (serve requires it otherwise): this address
+        cfg.public_base_url = f"{scheme}://{shown}:{bound}"
+    if seed_json is not None:  # passwords and TOTP secrets: written 0600
         from server.context import DESK
 
-        data = seed_data(app[DESK], f"{scheme}://{shown}:{bound}")
-        tmp = seed_json.with_suffix(seed_json.suffix + ".tmp")
-        tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-        tmp.replace(seed_json)
+        data = seed_data(app[DESK], cfg.public_base_url)
+        write_private(seed_json, json.dumps(data, ensure_ascii=False).encode("utf-8"))
     print(f"listening on {scheme}://{shown}:{bound}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -216,11 +276,51 @@ def _exit_with_parent() -> None:
         sys.exit(0)
 
 
+def _refusal(cfg: DeskConfig) -> str | None:
+    """Why ``serve`` must not start with this configuration (None: it may)."""
+    from server.context import load_totp_key
+
+    if not cfg.demo:
+        try:
+            load_totp_key(cfg)  # outside demo mode only a configured key
+        except ConfigError as exc:
+            return str(exc)
+        if cfg.sms_sender == "outbox":
+            return ("no SMS gateway configured: the local SMS outbox is for --demo only. "
+                    "Use --sms-gateway-url URL.")
+        if cfg.email_sender == "outbox":
+            return ("no SMTP relay configured: the local e-mail outbox is for --demo only. "
+                    "Use --smtp-host HOST.")
+        if not cfg.public_base_url:
+            return (f"no public URL: give --public-url https://HOST (or {ENV_PUBLIC_URL}). "
+                    "Links sent to applicants are built from it, never from the Host header.")
+    gateway = urlsplit(cfg.sms_gateway_url or "")
+    if cfg.sms_sender == "http" and gateway.scheme != "https" and not _is_loopback(
+            gateway.hostname or ""):
+        return "the SMS gateway URL must be https:// (its credentials and the codes travel)"
+    if cfg.public_base_url:
+        try:
+            cfg.public_base_url = parse_public_url(cfg.public_base_url,
+                                                   require_https=not cfg.demo)
+        except ValueError as exc:
+            return f"bad public URL: {exc}"
+    try:
+        cfg.allowed_origins = tuple(parse_origin(o) for o in cfg.allowed_origins)
+    except ValueError as exc:
+        return f"bad --allow-origin: {exc}"
+    return None
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     if args.exit_with_parent:
         _exit_with_parent()
     cfg = _config(args)
     host = args.host
+    if cfg.demo and not _is_loopback(host):
+        print(f"recognition-desk: refusing --demo on {host}: demo mode exposes the outboxes "
+              "(real codes) and the clock under /api/v1/dev and is allowed on loopback only "
+              "(127.0.0.1, ::1, localhost).", file=sys.stderr)
+        return 2
     ssl_ctx: ssl.SSLContext | None = None
     if args.tls_cert or args.tls_key:
         if not (args.tls_cert and args.tls_key):
@@ -244,12 +344,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
               "(127.0.0.1, ::1, localhost). Use --tls-cert/--tls-key or --self-signed.",
               file=sys.stderr)
         return 2
+    refusal = _refusal(cfg)
+    if refusal is not None:
+        print(f"recognition-desk: refusing to start: {refusal}", file=sys.stderr)
+        return 2
     port = args.port if args.port is not None else (8443 if ssl_ctx else 8080)
     if cfg.demo:
         logger.warning("demo mode: outboxes and the clock are exposed under /api/v1/dev")
     try:
         asyncio.run(_serve(cfg, host, port, ssl_ctx,
                            Path(args.seed_json) if args.seed_json else None))
+    except ConfigError as exc:  # e.g. a TOTP key that does not open the database's secrets
+        print(f"recognition-desk: refusing to start: {exc}", file=sys.stderr)
+        return 2
     except OSError as exc:
         print(f"recognition-desk: cannot listen on {host}:{port}: {exc.strerror}",
               file=sys.stderr)
@@ -270,18 +377,23 @@ def seed_data(desk: Any, base_url: str) -> dict[str, Any]:
     base = base_url.rstrip("/")
     ops_out: list[dict[str, Any]] = []
     pw_hash = security.hash_password(DEMO_PASSWORD)
-    for username, display, role in DEMO_OPERATORS:
+    for username, display, role, point in DEMO_OPERATORS:
         op = store.operator_by_username(username)
         if op is None:
+            sealed = security.seal_totp_secret(desk.totp_key, security.new_totp_secret(),
+                                               username)
             op = store.create_operator(username, display, role, pw_hash, now,
-                                       totp_secret=security.new_totp_secret())
+                                       totp_secret=sealed, point_id=point)
         if op.totp_secret is None:
-            secret = security.new_totp_secret()
-            store.set_totp_secret(op.id, secret)
+            store.set_totp_secret(op.id, security.seal_totp_secret(
+                desk.totp_key, security.new_totp_secret(), op.username))
             op = store.operator(op.id) or op
+        assert op.totp_secret is not None
         ops_out.append({"id": op.id, "username": op.username, "password": DEMO_PASSWORD,
                         "role": op.role, "display_name": op.display_name,
-                        "totp_secret": op.totp_secret})
+                        "point_id": op.point_id,
+                        "totp_secret": security.open_totp_secret(desk.totp_key, op.totp_secret,
+                                                                 op.username)})
     reqs_out: list[dict[str, Any]] = []
     for values in demo_applicants(now):
         values = _fix_cf(values)
@@ -306,8 +418,12 @@ def seed_data(desk: Any, base_url: str) -> dict[str, Any]:
 
 def cmd_seed(args: argparse.Namespace) -> int:
     from server.app import build_desk
+    from server.context import load_totp_key
 
     cfg = _config(args)
+    cfg.ensure_dirs()
+    if cfg.totp_key is None:  # the published demo accounts: the demo rule (key in the data dir)
+        cfg.totp_key = load_totp_key(cfg, demo=True)
     desk = build_desk(cfg)
     data = seed_data(desk, args.base_url)
     desk.store.close()
@@ -328,6 +444,16 @@ def cmd_seed(args: argparse.Namespace) -> int:
     return 0
 
 
+def _operator_totp_key(cfg: DeskConfig, store: Any) -> bytes:
+    """The configured TOTP key, or the data dir's one where ``serve --demo`` or ``seed`` made
+    it; checked against the secrets already stored (ConfigError)."""
+    from server.context import DEMO_TOTP_KEY_FILE, load_totp_key, seal_totp_secrets
+
+    key = load_totp_key(cfg, demo=(cfg.data_dir / DEMO_TOTP_KEY_FILE).exists())
+    seal_totp_secrets(store, key)
+    return key
+
+
 def cmd_operator(args: argparse.Namespace) -> int:
     from server import security
     from server.errors import ApiError
@@ -336,6 +462,7 @@ def cmd_operator(args: argparse.Namespace) -> int:
 
     cfg = _config(args)
     cfg.ensure_dirs()
+    secure_data_dir(cfg.data_dir, cfg.database_url)
     store = Store(cfg.database_url)  # no web stack needed: a quick command
     now = cfg.clock.now()
     try:
@@ -344,17 +471,24 @@ def cmd_operator(args: argparse.Namespace) -> int:
                 print(f"recognition-desk: role must be one of {', '.join(ROLES)}",
                       file=sys.stderr)
                 return 2
+            if (args.role == "partner") != bool(args.point):
+                print("recognition-desk: a partner needs --point (the InfoCert Point), "
+                      "other roles take none", file=sys.stderr)
+                return 2
             password = sys.stdin.readline().rstrip("\n") if args.password_stdin \
                 else secrets.token_urlsafe(12)
             if len(password) < 12:
                 print("recognition-desk: password must have at least 12 characters",
                       file=sys.stderr)
                 return 2
+            key = _operator_totp_key(cfg, store)
             secret = security.new_totp_secret()
             op = store.create_operator(args.username, args.display_name or args.username,
                                        args.role, security.hash_password(password), now,
-                                       totp_secret=secret)
-            out = {"id": op.id, "username": op.username, "role": op.role,
+                                       totp_secret=security.seal_totp_secret(key, secret,
+                                                                             args.username),
+                                       point_id=args.point)
+            out = {"id": op.id, "username": op.username, "role": op.role, "point_id": op.point_id,
                    "totp_secret": secret, "otpauth_uri": security.totp_uri(secret, op.username)}
             if not args.password_stdin:
                 out["password"] = password
@@ -373,6 +507,9 @@ def cmd_operator(args: argparse.Namespace) -> int:
     except ApiError as exc:
         print(f"recognition-desk: {exc.code}", file=sys.stderr)
         return 1
+    except ConfigError as exc:
+        print(f"recognition-desk: {exc}", file=sys.stderr)
+        return 2
     finally:
         store.close()
 
@@ -380,6 +517,9 @@ def cmd_operator(args: argparse.Namespace) -> int:
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", help="SQLite file or SQLAlchemy URL (default: <data dir>/desk.sqlite3)")
     p.add_argument("--data-dir", help=f"data directory (default: {default_data_dir()})")
+    p.add_argument("--totp-key-file", metavar="FILE",
+                   help=f"key of the TOTP secrets at rest: base64 of 32 random bytes (or "
+                        f"{ENV_TOTP_KEY}); keep it off the data dir and its backups")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -399,11 +539,23 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--exit-with-parent", action="store_true",
                    help="stop when the process that started the service dies (Linux)")
     s.add_argument("--allow-origin", action="append", help="extra WebSocket origin")
-    s.add_argument("--public-url", help="base of the links sent to applicants (behind a proxy)")
+    s.add_argument("--public-url",
+                   help="https base of the links sent to applicants and the origin of their "
+                        f"WebSockets (default: ${ENV_PUBLIC_URL}; required without --demo, "
+                        "which defaults to the listening address)")
     s.add_argument("--seed-json", metavar="FILE",
                    help="seed the demo data once listening and write `seed --json` to FILE "
                         "(join links use the real address)")
     s.add_argument("--retention", action="append", metavar="PRODUCT=YEARS")
+    s.add_argument("--session-max-age", type=float, metavar="HOURS",
+                   help="absolute lifetime of a sign-in, refreshes included (default 12)")
+    s.add_argument("--rate-limit", action="append", metavar="RULE=COUNT/SECONDS",
+                   help="change a rate limit (login.ip, login.account, register.ip, otp.ip, "
+                        f"otp.request, join.ip, join.link; * for all); also {ENV_RATE_LIMITS}")
+    s.add_argument("--trusted-proxy", action="append", metavar="ADDRESS[/PREFIX]",
+                   help="a reverse proxy whose X-Forwarded-For names the client")
+    s.add_argument("--require-email", action="append", metavar="PRODUCT",
+                   help="approvals of PRODUCT need the applicant's e-mail address confirmed")
     s.add_argument("--sms-gateway-url", help="send SMS through this HTTP gateway; credentials "
                    "from RECOGNITION_DESK_SMS_USER/_PASSWORD or _TOKEN")
     s.add_argument("--smtp-host", help="send e-mail through this SMTP relay; credentials from "
@@ -422,6 +574,7 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("action", choices=("add", "disable", "enable"))
     o.add_argument("username")
     o.add_argument("--role", default="operator")
+    o.add_argument("--point", help="the InfoCert Point of a partner (e.g. IC-ROMA-0001)")
     o.add_argument("--display-name")
     o.add_argument("--password-stdin", action="store_true")
     o.add_argument("--json", action="store_true")
@@ -431,6 +584,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    restrict_umask()  # everything the service creates (SQLite's -wal/-shm too) is 0600/0700
     logging.basicConfig(level=getattr(logging, str(args.log_level).upper(), logging.INFO),
                         stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -19,6 +19,66 @@ PRODUCTS = ("spid_personal", "spid_professional", "digital_signature", "cns")
 DEFAULT_RETENTION_YEARS: dict[str, int] = {p: 20 for p in PRODUCTS}
 
 
+_ID_DOC = ("document_front", "document_back", "face")
+DEFAULT_REQUIRED_CAPTURES: dict[str, tuple[str, ...]] = {
+    "spid_personal": (*_ID_DOC, "health_card"),
+    "spid_professional": (*_ID_DOC, "health_card"),
+    "digital_signature": _ID_DOC,
+    "cns": (*_ID_DOC, "health_card"),
+}
+CAPTURE_TARGETS = ("document_front", "document_back", "health_card", "face", "signed_form")
+
+
+class ConfigError(Exception):
+    """A configuration the service refuses to start with (the message says what to change)."""
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """A token bucket: ``count`` requests at once, refilled at ``count`` per ``seconds``."""
+
+    count: int
+    seconds: float
+
+    @property
+    def rate(self) -> float:
+        return self.count / self.seconds
+
+
+#: Defaults per rule (``serve --rate-limit RULE=COUNT/SECONDS`` changes one; ``*`` all).
+DEFAULT_RATE_LIMITS: dict[str, RateLimit] = {
+    "login.ip": RateLimit(30, 300),
+    "login.account": RateLimit(10, 300),
+    "register.ip": RateLimit(10, 600),
+    "otp.ip": RateLimit(60, 60),
+    "otp.request": RateLimit(10, 60),
+    "join.ip": RateLimit(60, 60),
+    "join.link": RateLimit(30, 60),
+}
+
+
+def parse_rate_limits(specs: list[str] | tuple[str, ...] | str,
+                      into: dict[str, RateLimit]) -> None:
+    """Apply ``RULE=COUNT/SECONDS`` items (a list, or one string separated by spaces/commas)."""
+    items = specs.replace(",", " ").split() if isinstance(specs, str) else list(specs)
+    for item in items:
+        name, _, value = item.partition("=")
+        count, _, seconds = value.partition("/")
+        try:
+            limit = RateLimit(int(count), float(seconds))
+        except ValueError:
+            limit = None
+        if limit is None or limit.count < 1 or not limit.seconds > 0:
+            raise ConfigError(f"bad rate limit {item!r} (RULE=COUNT/SECONDS, e.g. "
+                              "login.ip=30/300)")
+        names = list(into) if name == "*" else [name]
+        for n in names:
+            if n not in DEFAULT_RATE_LIMITS:
+                raise ConfigError(f"unknown rate limit rule {n!r} (known: "
+                                  f"{', '.join(DEFAULT_RATE_LIMITS)}, or *)")
+            into[n] = limit
+
+
 def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("recognition-desk", "InfoCert"))
 
@@ -47,11 +107,29 @@ class DeskConfig:
     allowed_origins: tuple[str, ...] = ()
     access_token_ttl: timedelta = timedelta(minutes=15)
     refresh_token_ttl: timedelta = timedelta(hours=12)
+    #: absolute lifetime of a sign-in: refreshing never extends its tokens past login + this
+    session_max_age: timedelta = timedelta(hours=12)
+    #: AES-256-GCM key sealing the TOTP secrets in the database (32 bytes, from
+    #: RECOGNITION_DESK_TOTP_KEY or --totp-key-file; never beside the database). ``None``:
+    #: demo mode keeps one in the data dir, anything else refuses to start.
+    totp_key: bytes | None = field(default=None, repr=False)
+    #: token buckets, rule -> limit (server/ratelimit.py: which routes and keys each rule covers)
+    rate_limits: dict[str, RateLimit] = field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
+    #: reverse proxies (addresses or networks) whose X-Forwarded-For names the client
+    trusted_proxies: tuple[str, ...] = ()
     lockout: timedelta = timedelta(minutes=15)
     max_password_failures: int = 5
     max_totp_failures: int = 3
     otp_ttl: timedelta = timedelta(minutes=5)
     otp_attempts: int = 3
+    #: codes per request, and wrong guesses across all codes of a request (then: suspended)
+    otp_max_codes: int = 5
+    otp_max_wrong: int = 3
+    #: products whose approval needs the e-mail address confirmed (serve --require-email)
+    email_required_products: tuple[str, ...] = ()
+    #: capture targets the service must have recorded before a remote approval, per product
+    required_captures: dict[str, tuple[str, ...]] = field(
+        default_factory=lambda: dict(DEFAULT_REQUIRED_CAPTURES))
     otp_resend_after: timedelta = timedelta(seconds=30)
     email_link_ttl: timedelta = timedelta(hours=24)
     join_link_ttl: timedelta = timedelta(days=7)
@@ -79,7 +157,9 @@ class DeskConfig:
     smtp_password: str | None = None
     smtp_starttls: bool = True
     mail_from: str = "identificazione@example.test"
-    #: Base URL printed in links when no request is at hand (seed); requests use their Host.
+    #: Base of the links sent to applicants and the origin WebSockets may come from
+    #: (``--public-url``); never taken from a request's Host header. ``serve`` requires it
+    #: outside demo mode and defaults it to the listening address in demo mode.
     public_base_url: str | None = None
     clock: Clock = field(default_factory=Clock)
 
@@ -90,8 +170,8 @@ class DeskConfig:
         return f"sqlite:///{self.data_dir / 'desk.sqlite3'}"
 
     def ensure_dirs(self) -> None:
-        for sub in ("", "outbox", "evidence", "uploads"):
-            (self.data_dir / sub).mkdir(parents=True, exist_ok=True)
+        for sub in ("", "outbox", "evidence", "uploads"):  # private: server.files
+            (self.data_dir / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
 
 
 def db_url_from_arg(value: str | None) -> str | None:

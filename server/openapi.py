@@ -8,7 +8,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from server.config import PRODUCTS
+from server.config import CAPTURE_TARGETS, PRODUCTS
 from server.validation import DECISIONS, DOCUMENT_TYPES, REASON_CODES, ROLES
 
 API = "/api/v1"
@@ -24,7 +24,8 @@ _ERRORS = {
     413: "Body too large",
     422: "Validation failed; `fields` maps each field to an error code",
     423: "Account locked; `locked_until` says until when",
-    429: "Too soon; `retry_after` seconds",
+    429: "Too many requests (`rate_limited`, `limit` names the rule) or too soon; "
+         "`retry_after` seconds, also as the `Retry-After` header",
     502: "The SMS/e-mail gateway failed; nothing was stored",
     503: "Try again",
 }
@@ -79,6 +80,11 @@ def op(summary: str, tag: str, ok: dict[int, Any], errors: tuple[int, ...] = (),
     return out
 
 
+def optional_body(operation: dict[str, Any]) -> dict[str, Any]:
+    operation["requestBody"]["required"] = False
+    return operation
+
+
 def path_param(name: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "schema": schema or {"type": "string"}}
 
@@ -99,7 +105,7 @@ SCHEMAS: dict[str, Any] = {
                     ["id", "username", "display_name", "role"]),
     "TokenPair": obj({"access_token": {"type": "string"}, "refresh_token": {"type": "string"},
                       "token_type": {"const": "Bearer"}, "expires_in": {"type": "integer"},
-                      "operator": ref("Operator")},
+                      "session_expires_at": DT, "operator": ref("Operator")},
                      ["access_token", "refresh_token", "expires_in", "operator"]),
     "Applicant": obj({
         "surname": {"type": "string", "minLength": 1, "maxLength": 100},
@@ -165,6 +171,20 @@ SCHEMAS: dict[str, Any] = {
                     "codice_fiscale": {"type": "string"}, "product": {"type": "string"},
                     "operator": {"type": "string"}},
                    ["package_id", "request_id", "sha256", "retention_until"]),
+    # the evidence trust store (server/api_workstations.py); key_id = SHA-256 hex of the raw key
+    "WorkstationKey": obj({
+        "key_id": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+        "algorithm": {"const": "Ed25519"},
+        "public_key": {"type": "string", "contentEncoding": "base64",
+                       "description": "the 32 raw Ed25519 public key bytes"},
+        "workstation": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,64}$"},
+        "not_before": NDT, "not_after": NDT, "revoked_at": NDT, "enrolled_at": DT},
+        ["key_id", "algorithm", "public_key", "workstation", "not_before", "not_after",
+         "revoked_at"]),
+    "TrustStore": obj({"format": {"const": "recognition-desk/workstation-keys"},
+                       "version": {"const": 1}, "generated_at": DT,
+                       "keys": {"type": "array", "items": ref("WorkstationKey")}},
+                      ["format", "version", "keys"]),
 }
 
 _STAFF_ERR = (401, 403, 404)
@@ -187,7 +207,7 @@ def _paths(demo: bool) -> dict[str, Any]:
             "status": {"const": "ok"}, "time": DT, "demo": {"type": "boolean"}},
             ["status", "time"])}, auth=False)},
         f"{API}/auth/login": {"post": op(
-            "Login", "auth", {200: ref("TokenPair")}, (400, 401, 403, 413, 422, 423),
+            "Login", "auth", {200: ref("TokenPair")}, (400, 401, 403, 413, 422, 423, 429),
             body=obj({"username": {"type": "string"}, "password": {"type": "string"},
                       "totp": {"type": "string", "pattern": "^[0-9]{6}$"}},
                      ["username", "password", "totp"], additional=False), auth=False)},
@@ -212,18 +232,23 @@ def _paths(demo: bool) -> dict[str, Any]:
                            ["username", "display_name", "role", "password"],
                            additional=False)),
         },
-        f"{API}/operators/{{operator_id}}/totp": {"post": op(
+        f"{API}/operators/{{operator_id}}/totp": {"post": optional_body(op(
             "Enrol TOTP", "operators", {201: obj({"otpauth_uri": {"type": "string"},
                                                   "qr_svg": {"type": "string"}},
                                                  ["otpauth_uri", "qr_svg"])},
-            _STAFF_ERR, params=oid)},
+            (400, *_STAFF_ERR, 413, 422, 423), params=oid,
+            body=obj({"password": {"type": "string"}, "totp": {"type": "string"}},
+                     additional=False)) | {"description": (
+                "For one's own account the body must carry the current password and a current "
+                "code (wrong ones count towards the lockout); an administrator enrolling "
+                "another account sends none, and that account's sign-ins end.")})},
         f"{API}/operators/{{operator_id}}/disable": {"post": op(
             "Disable operator", "operators", {200: ok_op}, _STAFF_ERR, params=oid)},
         f"{API}/operators/{{operator_id}}/enable": {"post": op(
             "Enable operator", "operators", {200: ok_op}, _STAFF_ERR, params=oid)},
         f"{API}/requests": {
             "post": op("Register request", "requests", {201: ref("Created")},
-                       (400, 413, 422, 503), body=ref("NewRequest"), auth=False),
+                       (400, 413, 422, 429, 503), body=ref("NewRequest"), auth=False),
             "get": op("Find requests", "requests", {200: obj({
                 "requests": {"type": "array", "items": ref("Request")}})}, (401, 403, 422),
                 params=[query("booking_code"), query("state", {"enum": STATES})]),
@@ -254,9 +279,33 @@ def _paths(demo: bool) -> dict[str, Any]:
                                             "exhausted": {"type": "boolean"},
                                             "expired": {"type": "boolean"}},
                                            ["verified", "attempts_left", "exhausted"])},
-            (400, *_STAFF_ERR, 413, 422),
+            (400, *_STAFF_ERR, 413, 422, 429),
             body=obj({"code": {"type": "string", "pattern": "^[0-9]{6}$"}}, ["code"],
                      additional=False), params=rid)},
+        f"{API}/requests/{{request_id}}/approval-check": {"get": op(
+            "What an approval still needs", "requests", {200: obj({
+                "ready": {"type": "boolean"},
+                "missing": {"type": "array", "items": {"type": "string"}}},
+                ["ready", "missing"])},
+            (*_STAFF_ERR, 409), params=rid)},
+        f"{API}/requests/{{request_id}}/captures": {"post": op(
+            "Record a capture of the open session", "requests", {201: obj({
+                "recorded": {"type": "boolean"}, "session_id": UUID,
+                "target": {"enum": list(CAPTURE_TARGETS)}})},
+            (400, *_STAFF_ERR, 409, 413, 422),
+            body=obj({"target": {"enum": list(CAPTURE_TARGETS)},
+                      "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                      "size": {"type": "integer", "minimum": 1}}, ["target", "sha256"],
+                     additional=False), params=rid)},
+        f"{API}/requests/{{request_id}}/in-person-checks": {"post": op(
+            "Record an in-person check (card read, document checks, signed form)", "requests",
+            {201: obj({"recorded": {"type": "boolean"}, "session_id": UUID,
+                       "check": {"enum": ["card_read", "document_check", "signed_form"]}})},
+            (400, *_STAFF_ERR, 409, 413, 422),
+            body=obj({"check": {"enum": ["card_read", "document_check", "signed_form"]},
+                      "result": {"enum": ["ok", "failed"]},
+                      "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"}},
+                     ["check", "result"], additional=False), params=rid)},
         f"{API}/requests/{{request_id}}/email-verification": {
             "post": op("Send e-mail verification", "otp", {201: obj({
                 "sent_at": DT, "expires_at": DT, "confirmed": {"type": "boolean"}})},
@@ -269,6 +318,30 @@ def _paths(demo: bool) -> dict[str, Any]:
         f"{API}/queue/next": {"post": op(
             "Next applicant (random among waiting and due)", "queue",
             {200: ref("Session"), 204: None}, (401, 403, 409), op_id="queue_next")},
+        f"{API}/workstation-keys": {
+            "post": op("Enrol a workstation signing key", "workstation-keys",
+                       {201: ref("WorkstationKey")}, (400, 401, 403, 409, 413, 422),
+                       body=obj({
+                           "workstation": {"type": "string",
+                                           "pattern": "^[A-Za-z0-9._-]{1,64}$"},
+                           "public_key": {"type": "string", "contentEncoding": "base64",
+                                          "description": "the 32 raw Ed25519 public key "
+                                                         "bytes"},
+                           "not_before": DT, "not_after": DT,
+                           "key_id": {"type": "string", "pattern": "^[0-9a-f]{64}$",
+                                      "description": "optional: checked against the key"},
+                           "algorithm": {"const": "Ed25519"}},
+                           ["workstation", "public_key"], additional=False),
+                       op_id="enrol_workstation_key"),
+            "get": op("Workstation keys (the evidence trust store)", "workstation-keys",
+                      {200: ref("TrustStore")}, (401, 403), op_id="workstation_keys"),
+        },
+        f"{API}/workstation-keys/{{key_id}}/revoke": {"post": op(
+            "Revoke a workstation signing key", "workstation-keys",
+            {200: ref("WorkstationKey")}, (400, *_STAFF_ERR, 413, 422),
+            body={"required": False, **_json(obj({"revoked_at": DT}, additional=False))},
+            params=[path_param("key_id", {"type": "string", "pattern": "^[0-9a-f]{64}$"})],
+            op_id="revoke_workstation_key")},
         f"{API}/archive-key": {"get": op("Archive key", "evidence", {200: obj({
             "key_id": {"type": "string"}, "algorithm": {"const": "X25519"},
             "public_key": {"type": "string", "contentEncoding": "base64"}},
@@ -281,6 +354,7 @@ def _paths(demo: bool) -> dict[str, Any]:
                        "complete": {"type": "boolean"}}, ["upload_id", "received"])},
             (400, *_STAFF_ERR, 409, 413, 422),
             body=obj({"upload_key": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{8,128}$"},
+                      "kind": {"enum": ["package", "recording"]},
                       "request_id": UUID, "filename": {"type": "string"},
                       "size": {"type": "integer", "minimum": 1},
                       "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"}},

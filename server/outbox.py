@@ -9,9 +9,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import threading
 from pathlib import Path
 from typing import Any
+
+from server.files import make_private_dir, open_private
 
 logger = logging.getLogger(__name__)
 
@@ -24,8 +27,9 @@ class JsonlOutbox:
     def append(self, record: dict[str, Any]) -> None:
         line = json.dumps(record, ensure_ascii=False) + "\n"
         with self._lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a+b") as fh:
+            make_private_dir(self.path.parent)
+            fd = open_private(self.path, os.O_RDWR | os.O_APPEND)  # codes: 0600
+            with os.fdopen(fd, "a+b") as fh:
                 # after a crash mid-line, start on a fresh line: the torn one stays unreadable
                 if fh.tell() > 0:
                     fh.seek(-1, 2)

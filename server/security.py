@@ -10,6 +10,8 @@ from datetime import datetime
 
 import pyotp
 import segno
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 _SCRYPT_N = 2**14
 _SCRYPT_R = 8
@@ -108,6 +110,56 @@ def totp_match_step(secret: str, code: str, now: datetime, after_step: int) -> i
         if hmac.compare_digest(totp.generate_otp(step), code):
             return step
     return None
+
+
+# --- TOTP secrets at rest (AES-256-GCM, key from the configuration) -----------------------
+
+#: prefix of a sealed TOTP secret; a stored value without it is a legacy plaintext secret
+SEALED_PREFIX = "v1:"
+TOTP_KEY_BYTES = 32
+
+
+def new_totp_key() -> bytes:
+    return secrets.token_bytes(TOTP_KEY_BYTES)
+
+
+def parse_totp_key(text: str) -> bytes:
+    """The key from its base64 text (``RECOGNITION_DESK_TOTP_KEY``, ``--totp-key-file``)."""
+    try:
+        key = base64.b64decode(text.strip(), validate=True)
+    except ValueError as exc:
+        raise ValueError("the TOTP key is not valid base64") from exc
+    if len(key) != TOTP_KEY_BYTES:
+        raise ValueError(f"the TOTP key must be {TOTP_KEY_BYTES} bytes (base64 of 32 random "
+                         f"bytes), not {len(key)}")
+    return key
+
+
+def _totp_aad(username: str) -> bytes:
+    # binds the ciphertext to its account: a sealed secret copied onto another row won't open
+    return f"recognition-desk totp v1 {username}".encode()
+
+
+def is_sealed(stored: str) -> bool:
+    return stored.startswith(SEALED_PREFIX)
+
+
+def seal_totp_secret(key: bytes, secret: str, username: str) -> str:
+    nonce = secrets.token_bytes(12)
+    ct = AESGCM(key).encrypt(nonce, secret.encode("ascii"), _totp_aad(username))
+    return SEALED_PREFIX + base64.urlsafe_b64encode(nonce + ct).decode("ascii")
+
+
+def open_totp_secret(key: bytes, stored: str, username: str) -> str:
+    """The base32 secret of a sealed value; ValueError when the key or account does not match."""
+    if not is_sealed(stored):
+        raise ValueError("not a sealed TOTP secret")
+    try:
+        raw = base64.urlsafe_b64decode(stored[len(SEALED_PREFIX):].encode("ascii"))
+        plain = AESGCM(key).decrypt(raw[:12], raw[12:], _totp_aad(username))
+    except (InvalidTag, ValueError) as exc:
+        raise ValueError("the TOTP secret does not open with this key") from exc
+    return plain.decode("ascii")
 
 
 # --- one-time codes sent by SMS ------------------------------------------------------------

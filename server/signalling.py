@@ -1,7 +1,9 @@
 """WebSocket signalling: operators and applicants, offer/answer relay, waiting-room updates.
 
-Close codes: 4400 message failed its schema (reason says which rule), 4401 bad credentials or
-join link, 4409 replaced by a newer connection of the same applicant. Heartbeat: aiohttp pings
+Close codes: 4400 message failed its schema or nests deeper than 32 levels (reason says which
+rule), 1009 message larger than the limit (reason says it), 4401 bad credentials or join link,
+signed out, account disabled or sign-in expired, 4409 replaced by a newer connection of the same
+applicant. Heartbeat: aiohttp pings
 every ``heartbeat_s`` (2 s) and drops a peer whose pong is 2 s late, so a vanished peer is
 noticed within 4 s and the other side gets ``peer_left``.
 """
@@ -13,15 +15,19 @@ import contextlib
 import json
 import logging
 import time
+from datetime import datetime
 from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from server import policy, ws_schemas
 from server import queue as queue_mod
-from server import ws_schemas
 from server.context import DESK, Desk
+from server.errors import ApiError
+from server.public_url import origin_of, service_base_url
 from server.security import token_hash
 from server.store import CallSession, IdRequest, Operator
+from server.web_util import MAX_JSON_DEPTH, JsonTooDeep, loads_limited
 
 logger = logging.getLogger(__name__)
 
@@ -32,13 +38,18 @@ QUEUE_TICK_S = 10.0
 
 
 def origin_allowed(request: web.Request, extra: tuple[str, ...],
-                   public_url: str | None = None) -> bool:
+                   public_url: str | None = None, *, required: bool = False) -> bool:
+    """The ``Origin`` is the service's public URL's (never derived from the Host header) or one
+    of ``extra`` (``--allow-origin``). No Origin at all: refused when ``required`` (the
+    applicant's socket: browsers always send one), allowed otherwise (the console)."""
     origin = request.headers.get("Origin")
     if origin is None:
-        return True  # non-browser client
-    own = f"{request.scheme}://{request.host}"
-    public = public_url.rstrip("/") if public_url else None
-    return origin in (own, public) or origin in extra
+        return not required
+    seen = origin_of(origin)
+    if seen is None:
+        return False
+    allowed = {origin_of(service_base_url(request, public_url)), *map(origin_of, extra)}
+    return seen in allowed
 
 
 async def send(ws: web.WebSocketResponse, message: dict[str, Any]) -> bool:
@@ -55,6 +66,11 @@ class Hub:
     def __init__(self, desk: Desk) -> None:
         self.desk = desk
         self.operators: dict[int, set[web.WebSocketResponse]] = {}
+        #: each operator connection's token family (logout closes the family's sockets)
+        self.families: dict[web.WebSocketResponse, str] = {}
+        #: when each operator connection's sign-in ends (closed then: session_max_age)
+        self.deadlines: dict[web.WebSocketResponse, datetime] = {}
+        self.roles: dict[int, str] = {}
         self.operator_names: dict[int, str] = {}
         self.subscribers: set[web.WebSocketResponse] = set()
         self.applicants: dict[str, web.WebSocketResponse] = {}
@@ -106,15 +122,27 @@ class Hub:
             self._dirty.clear()
             await asyncio.sleep(0.02)  # coalesce bursts of changes
             try:
+                await self.close_expired()
                 await self.push_queue()
             except Exception:
                 logger.exception("queue update failed")
+
+    async def close_expired(self) -> None:
+        """Close the sockets whose sign-in has reached its absolute end (checked every tick)."""
+        now = self.desk.config.clock.now()
+        for ws, end in list(self.deadlines.items()):
+            if end <= now:
+                self.deadlines.pop(ws, None)
+                with contextlib.suppress(Exception):
+                    await ws.close(code=CLOSE_UNAUTHORIZED, message=b"session expired")
 
     def online_requests(self) -> set[str]:
         return set(self.applicants)
 
     def operators_online(self) -> int:
-        return sum(1 for conns in self.operators.values() if conns)
+        """Operators who can take calls (a supervisor or partner connected does not count)."""
+        return sum(1 for op_id, conns in self.operators.items()
+                   if conns and policy.allowed(self.roles.get(op_id, ""), "queue.next"))
 
     def queue_json(self) -> str:
         """``GET /queue`` as JSON text, serialised once per change and per second."""
@@ -230,10 +258,17 @@ class Hub:
             with contextlib.suppress(Exception):
                 await ws.close(code=WSCloseCode.OK, message=b"ended")
 
-    async def operator_disabled(self, op_id: int) -> None:
+    async def operator_disabled(self, op_id: int, reason: bytes = b"account disabled") -> None:
         for ws in list(self.operators.get(op_id, ())):
             with contextlib.suppress(Exception):
-                await ws.close(code=CLOSE_UNAUTHORIZED, message=b"account disabled")
+                await ws.close(code=CLOSE_UNAUTHORIZED, message=reason)
+
+    async def family_revoked(self, family: str) -> None:
+        """Sign-out: the sockets opened with that sign-in's tokens close at once."""
+        for ws, fam in list(self.families.items()):
+            if fam == family:
+                with contextlib.suppress(Exception):
+                    await ws.close(code=CLOSE_UNAUTHORIZED, message=b"signed out")
 
     # --- connections -------------------------------------------------------------------
 
@@ -246,7 +281,10 @@ class Hub:
         async for msg in ws:
             if msg.type == WSMsgType.TEXT:
                 try:
-                    data = json.loads(msg.data)
+                    data = loads_limited(msg.data)
+                except JsonTooDeep:
+                    await self._reject(ws, f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+                    return
                 except ValueError:
                     await self._reject(ws, "invalid JSON")
                     return
@@ -262,9 +300,14 @@ class Hub:
                 logger.info("ws %s error: %s", role, ws.exception().__class__.__name__)
                 return
 
-    async def operator_connection(self, ws: web.WebSocketResponse, op: Operator) -> None:
+    async def operator_connection(self, ws: web.WebSocketResponse, op: Operator,
+                                  family: str = "", deadline: datetime | None = None) -> None:
         conns = self.operators.setdefault(op.id, set())
         conns.add(ws)
+        self.families[ws] = family
+        if deadline is not None:
+            self.deadlines[ws] = deadline
+        self.roles[op.id] = op.role
         self.operator_names[op.id] = op.display_name
         logger.info("operator %d connected (%d connections)", op.id, len(conns))
         self.queue_changed()
@@ -278,6 +321,8 @@ class Hub:
         finally:
             conns.discard(ws)
             self.subscribers.discard(ws)
+            self.families.pop(ws, None)
+            self.deadlines.pop(ws, None)
             if not conns:
                 self.operators.pop(op.id, None)
                 sess = store.active_session_of_operator(op.id)
@@ -291,6 +336,10 @@ class Hub:
     async def _operator_message(self, ws: web.WebSocketResponse, op: Operator,
                                 data: dict[str, Any]) -> None:
         kind = data["type"]
+        action = "ws.subscribe_queue" if kind == "subscribe_queue" else "ws.signal"
+        if policy.allowed(op.role, action) is None:
+            await send(ws, {"type": "error", "code": "forbidden", "message": kind})
+            return
         if kind == "subscribe_queue":
             self.subscribers.add(ws)
             await self.push_queue(force_to=ws)
@@ -396,8 +445,16 @@ class DeskWebSocket(web.WebSocketResponse):
 
     def __init__(self, *, pong_timeout: float, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.max_message = int(kwargs.get("max_msg_size", 0))
         if hasattr(self, "_pong_heartbeat"):
             self._pong_heartbeat = pong_timeout
+
+    async def close(self, *, code: int = WSCloseCode.OK, message: bytes = b"",
+                    drain: bool = True) -> bool:
+        # aiohttp closes an oversized message with 1009 and no reason: say what the limit is
+        if code == WSCloseCode.MESSAGE_TOO_BIG and not message:
+            message = f"message too large (at most {self.max_message} bytes)".encode()
+        return await super().close(code=code, message=message, drain=drain)
 
 
 def _ws_response(desk: Desk) -> web.WebSocketResponse:
@@ -412,24 +469,20 @@ async def operator_ws(request: web.Request) -> web.StreamResponse:
                                   "message": "Origin not allowed"}, status=403)
     ws = _ws_response(desk)
     await ws.prepare(request)
-    token = ""
-    auth = request.headers.get("Authorization", "")
-    if auth.startswith("Bearer "):
-        token = auth[7:].strip()
-    elif "token" in request.query:
-        token = request.query["token"]
-    found = desk.store.token_owner(token_hash(token), "access", desk.config.clock.now()) \
-        if token else None
-    if found is None:
+    token = policy.bearer(request) or request.query.get("token") or None
+    try:
+        op, family = policy.authenticate(desk, token)
+    except ApiError:
         await ws.close(code=CLOSE_UNAUTHORIZED, message=b"unauthorized")
         return ws
-    await desk.hub.operator_connection(ws, found[0])
+    await desk.hub.operator_connection(ws, op, family, desk.store.family_deadline(family))
     return ws
 
 
 async def applicant_ws(request: web.Request) -> web.StreamResponse:
     desk = request.app[DESK]
-    if not origin_allowed(request, desk.config.allowed_origins, desk.config.public_base_url):
+    if not origin_allowed(request, desk.config.allowed_origins, desk.config.public_base_url,
+                          required=True):
         return web.json_response({"error": "origin_not_allowed",
                                   "message": "Origin not allowed"}, status=403)
     ws = _ws_response(desk)

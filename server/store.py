@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import secrets
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -28,6 +28,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
+    case,
     create_engine,
     event,
     func,
@@ -87,8 +89,11 @@ class Operator(Base):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(128))
     role: Mapped[str] = mapped_column(String(16))
+    #: the InfoCert Point a partner works at (None for every other role)
+    point_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
     password_hash: Mapped[str] = mapped_column(String(256))
-    totp_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: sealed with the configured TOTP key (security.seal_totp_secret), never the base32 secret
+    totp_secret: Mapped[str | None] = mapped_column(String(200), nullable=True)
     last_totp_step: Mapped[int] = mapped_column(Integer, default=0)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     failed_passwords: Mapped[int] = mapped_column(Integer, default=0)
@@ -105,6 +110,19 @@ class AuthToken(Base):
     family: Mapped[str] = mapped_column(String(36), index=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: end of the sign-in this token belongs to (login + session_max_age; refresh keeps it)
+    session_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+@dataclass(frozen=True)
+class Refreshed:
+    """What ``consume_refresh`` found: the operator and family, or why not (``error``)."""
+
+    operator: Operator | None
+    family: str | None
+    session_expires_at: datetime | None
+    #: None, invalid_refresh_token, refresh_reused (the family is revoked), session_expired
+    error: str | None = None
 
 
 class IdRequest(Base):
@@ -131,6 +149,9 @@ class IdRequest(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: SMS codes sent (or tried) for this request, and wrong guesses across all of them
+    otp_codes: Mapped[int] = mapped_column(Integer, default=0)
+    otp_wrong: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class JoinLink(Base):
@@ -172,6 +193,8 @@ class CallSession(Base):
     request_id: Mapped[str] = mapped_column(ForeignKey("requests.id"), index=True)
     operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id"), index=True)
     channel: Mapped[str] = mapped_column(String(16))  # video | in_person
+    #: the InfoCert Point of an in-person check (the partner's, when it started)
+    point_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
@@ -189,16 +212,21 @@ class Decision(Base):
 
 
 class Otp(Base):
+    """One SMS code. ``status``: pending (being sent), active (sent, the current one),
+    superseded (a newer one was sent before this was verified), failed (the SMS never left)."""
+
     __tablename__ = "otps"
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=_uuid)
     request_id: Mapped[str] = mapped_column(ForeignKey("requests.id"), index=True)
+    session_id: Mapped[str | None] = mapped_column(ForeignKey("sessions.id"), nullable=True,
+                                                   index=True)
+    status: Mapped[str] = mapped_column(String(12), default="pending")
     code_hash: Mapped[str] = mapped_column(String(64))
     salt: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     attempts_used: Mapped[int] = mapped_column(Integer, default=0)
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    superseded: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class EmailVerification(Base):
@@ -217,6 +245,9 @@ class Upload(Base):
     upload_key: Mapped[str] = mapped_column(String(128), unique=True)
     request_id: Mapped[str] = mapped_column(ForeignKey("requests.id"), index=True)
     operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id"))
+    #: the session whose evidence this is, and what it holds: package | recording
+    session_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    kind: Mapped[str] = mapped_column(String(16), default="package")
     filename: Mapped[str] = mapped_column(String(200))
     size: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
@@ -250,6 +281,22 @@ class EvidenceAccess(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class WorkstationKey(Base):
+    """An enrolled workstation signing key (Ed25519, public half): the evidence trust store."""
+
+    __tablename__ = "workstation_keys"
+    #: SHA-256 hex of the 32 raw public key bytes
+    key_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    public_key: Mapped[str] = mapped_column(String(44), unique=True)  # base64 of 32 raw bytes
+    workstation: Mapped[str] = mapped_column(String(64), index=True)
+    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    not_after: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    enrolled_by: Mapped[int | None] = mapped_column(ForeignKey("operators.id"), nullable=True)
+    revoked_by: Mapped[int | None] = mapped_column(ForeignKey("operators.id"), nullable=True)
+
+
 @dataclass(frozen=True)
 class QueueEntry:
     """The columns the waiting room needs (no personal data, no ORM object)."""
@@ -260,6 +307,16 @@ class QueueEntry:
     waiting_since: datetime | None
     appointment_at: datetime | None
     booking_code: str
+
+
+@dataclass(frozen=True)
+class ApprovalRules:
+    """What an approval needs besides consent, a verified SMS code and the recording."""
+
+    #: product -> capture targets the service must have recorded for the session
+    captures: Mapping[str, tuple[str, ...]]
+    #: products whose approval needs the e-mail address confirmed
+    email_products: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -299,10 +356,12 @@ class Store:
     # --- operators ---------------------------------------------------------------------
 
     def create_operator(self, username: str, display_name: str, role: str, password_hash: str,
-                        now: datetime, totp_secret: str | None = None) -> Operator:
+                        now: datetime, totp_secret: str | None = None,
+                        point_id: str | None = None) -> Operator:
         try:
             with self.tx() as s:
                 op = Operator(username=username, display_name=display_name, role=role,
+                              point_id=point_id,
                               password_hash=password_hash, totp_secret=totp_secret,
                               created_at=now, last_totp_step=0, disabled=False,
                               failed_passwords=0, failed_totps=0)
@@ -353,42 +412,98 @@ class Store:
 
     def login_failure(self, op_id: int, kind: str, now: datetime, limit: int,
                       lock_for: timedelta) -> datetime | None:
-        """Count a wrong password/TOTP; returns the lock deadline when this failure locks."""
-        with self.tx() as s:
-            op = s.get(Operator, op_id)
-            if op is None:
-                return None
-            if kind == "password":
-                op.failed_passwords += 1
-                count = op.failed_passwords
-            else:
-                op.failed_totps += 1
-                count = op.failed_totps
-            if count >= limit:
-                op.locked_until = now + lock_for
-                op.failed_passwords = 0
-                op.failed_totps = 0
-                return op.locked_until
-            return None
+        """Count a wrong password/TOTP; the lock deadline when the account is (now) locked.
 
-    def login_success(self, op_id: int, totp_step: int) -> bool:
-        """Reset counters and consume the TOTP step; False if that step was used meanwhile."""
+        Atomic under concurrency, on SQLite and PostgreSQL alike: the first statement is the
+        increment itself (``failed = failed + 1 ... RETURNING``), which takes the row's write
+        lock, so parallel failures are serialised and each is counted exactly once. A failure
+        while a lock holds reports that lock and is not counted towards the next one."""
+        col = Operator.failed_passwords if kind == "password" else Operator.failed_totps
+        locked = and_(Operator.locked_until.is_not(None), Operator.locked_until > now)
+        with self.tx() as s:
+            row = s.execute(update(Operator).where(Operator.id == op_id)
+                            .values({col: case((locked, col), else_=col + 1)})
+                            .returning(col, Operator.locked_until)).first()
+            if row is None:
+                return None
+            count, locked_until = row
+            if locked_until is not None and locked_until > now:
+                return locked_until  # type: ignore[no-any-return]
+            if count < limit:
+                return None
+            until = now + lock_for
+            s.execute(update(Operator).where(Operator.id == op_id)
+                      .values(locked_until=until, failed_passwords=0, failed_totps=0))
+            return until
+
+    def login_success(self, op_id: int, totp_step: int, now: datetime) -> tuple[bool,
+                                                                              datetime | None]:
+        """Consume the TOTP step and reset the counters, unless the account is locked or
+        disabled or the step was used meanwhile, decided in the same statement: a lock set by
+        parallel failures while this attempt was being verified is never cleared by it.
+
+        Returns (signed in, the lock deadline when a lock refused it)."""
         with self.tx() as s:
             res = s.execute(update(Operator)
-                            .where(Operator.id == op_id, Operator.last_totp_step < totp_step)
+                            .where(Operator.id == op_id, Operator.last_totp_step < totp_step,
+                                   Operator.disabled.is_(False),
+                                   or_(Operator.locked_until.is_(None),
+                                       Operator.locked_until <= now))
                             .values(last_totp_step=totp_step, failed_passwords=0,
                                     failed_totps=0, locked_until=None))
-            return bool(res.rowcount)  # type: ignore[attr-defined]
+            if res.rowcount:  # type: ignore[attr-defined]
+                return True, None
+            op = s.get(Operator, op_id)
+            if op is not None and op.locked_until is not None and op.locked_until > now:
+                return False, op.locked_until
+            return False, None
 
     def issue_tokens(self, op_id: int, access_hash: str, refresh_hash: str, now: datetime,
                      access_ttl: timedelta, refresh_ttl: timedelta,
-                     family: str | None = None) -> None:
+                     family: str | None = None,
+                     session_expires_at: datetime | None = None) -> datetime:
+        """A token pair; neither outlives ``session_expires_at`` (the sign-in's end, which a new
+        family sets to ``now + refresh_ttl`` when not given). Returns the access expiry."""
         fam = family or _uuid()
+        end = session_expires_at or now + refresh_ttl
+        access_end = min(now + access_ttl, end)
         with self.tx() as s:
             s.add(AuthToken(token_hash=access_hash, operator_id=op_id, kind="access",
-                            family=fam, expires_at=now + access_ttl))
+                            family=fam, expires_at=access_end, session_expires_at=end))
             s.add(AuthToken(token_hash=refresh_hash, operator_id=op_id, kind="refresh",
-                            family=fam, expires_at=now + refresh_ttl))
+                            family=fam, expires_at=min(now + refresh_ttl, end),
+                            session_expires_at=end))
+        return access_end
+
+    def family_deadline(self, family: str) -> datetime | None:
+        """When the sign-in of a token family ends (None for tokens issued before it existed)."""
+        with self.tx() as s:
+            return s.scalars(select(AuthToken.session_expires_at)
+                             .where(AuthToken.family == family)
+                             .order_by(AuthToken.expires_at.desc())).first()
+
+    def revoke_operator_tokens(self, op_id: int, now: datetime) -> None:
+        """Every sign-in of the account ends (its second factor changed, its device lost)."""
+        with self.tx() as s:
+            s.execute(update(AuthToken).where(AuthToken.operator_id == op_id,
+                                              AuthToken.revoked_at.is_(None))
+                      .values(revoked_at=now))
+
+    def totp_rows(self) -> list[tuple[int, str, str]]:
+        """(id, username, stored TOTP value) of every enrolled account."""
+        with self.tx() as s:
+            rows = s.execute(select(Operator.id, Operator.username, Operator.totp_secret)
+                             .where(Operator.totp_secret.is_not(None))
+                             .order_by(Operator.id)).all()
+            return [(r[0], r[1], r[2]) for r in rows if r[2] is not None]
+
+    def replace_totp_value(self, op_id: int, old: str, new: str) -> bool:
+        """Re-encode a stored secret (sealing a legacy plaintext one), keeping its last step."""
+        with self.tx() as s:
+            res = s.execute(update(Operator).where(Operator.id == op_id,
+                                                   Operator.totp_secret == old)
+                            .values(totp_secret=new))
+            return bool(res.rowcount)  # type: ignore[attr-defined]
 
     def token_owner(self, token_hash: str, kind: str, now: datetime
                     ) -> tuple[Operator, AuthToken] | None:
@@ -403,27 +518,32 @@ class Store:
                 return None
             return op, tok
 
-    def consume_refresh(self, token_hash: str, now: datetime) -> tuple[Operator, str] | None:
-        """Revoke a refresh token (rotation) and the access tokens of its family."""
+    def consume_refresh(self, token_hash: str, now: datetime) -> Refreshed:
+        """Revoke a refresh token (rotation) and the access tokens of its family.
+
+        A rotated token presented again (``refresh_reused``: stolen, or replayed) revokes the
+        whole family; so does a sign-in past its absolute end (``session_expired``)."""
         with self.tx() as s:
             tok = s.get(AuthToken, token_hash)
             if tok is None or tok.kind != "refresh":
-                return None
-            if tok.revoked_at is not None:
-                # reuse of a rotated refresh token: revoke the whole family
-                s.execute(update(AuthToken).where(AuthToken.family == tok.family,
-                                                  AuthToken.revoked_at.is_(None))
-                          .values(revoked_at=now))
-                return None
-            if tok.expires_at <= now:
-                return None
-            op = s.get(Operator, tok.operator_id)
-            if op is None or op.disabled:
-                return None
-            s.execute(update(AuthToken).where(AuthToken.family == tok.family,
+                return Refreshed(None, None, None, "invalid_refresh_token")
+            family, end = tok.family, tok.session_expires_at
+            revoke = (update(AuthToken).where(AuthToken.family == family,
                                               AuthToken.revoked_at.is_(None))
                       .values(revoked_at=now))
-            return op, tok.family
+            if tok.revoked_at is not None:
+                s.execute(revoke)
+                return Refreshed(None, family, end, "refresh_reused")
+            if end is None or end <= now:
+                s.execute(revoke)
+                return Refreshed(None, family, end, "session_expired")
+            if tok.expires_at <= now:
+                return Refreshed(None, family, end, "invalid_refresh_token")
+            op = s.get(Operator, tok.operator_id)
+            if op is None or op.disabled:
+                return Refreshed(None, family, end, "invalid_refresh_token")
+            s.execute(revoke)
+            return Refreshed(op, family, end)
 
     def revoke_family(self, family: str, now: datetime) -> None:
         with self.tx() as s:
@@ -594,6 +714,13 @@ class Store:
             return s.scalars(select(CallSession).where(CallSession.request_id == req_id,
                                                        CallSession.ended_at.is_(None))).first()
 
+    def latest_session(self, req_id: str) -> CallSession | None:
+        """The request's most recent session, open or ended (whose work it is)."""
+        with self.tx() as s:
+            return s.scalars(select(CallSession).where(CallSession.request_id == req_id)
+                             .order_by(CallSession.started_at.desc(),
+                                       CallSession.id.desc())).first()
+
     def session(self, session_id: str) -> CallSession | None:
         with self.tx() as s:
             return s.get(CallSession, session_id)
@@ -630,16 +757,30 @@ class Store:
                                  reason="in_person" if channel == "in_person" else "assigned",
                                  at=now))
                 sess = CallSession(id=_uuid(), request_id=req_id, operator_id=op.id,
-                                   channel=channel, started_at=now)
+                                   channel=channel, started_at=now,
+                                   point_id=op.point_id if channel == "in_person" else None)
                 s.add(sess)
                 s.flush()
                 s.refresh(req)
                 return sess, req
         return None
 
+    def approval_readiness(self, req_id: str, rules: ApprovalRules) -> list[str]:
+        """What approving the request's open session still needs (empty: it may be approved).
+        409 ``no_active_session`` when no session is open."""
+        with self.tx() as s:
+            req = s.get(IdRequest, req_id)
+            if req is None:
+                raise not_found("request_not_found")
+            sess = s.scalars(select(CallSession).where(CallSession.request_id == req_id,
+                                                       CallSession.ended_at.is_(None))).first()
+            if sess is None or req.state != "in_call":
+                raise conflict("no_active_session", state=req.state)
+            return self.approval_missing(s, req, sess, rules)
+
     def decide(self, decision_id: str, req_id: str, op: Operator, decision: str,
-               reason_code: str, note: str, now: datetime, may_override: bool
-               ) -> tuple[Decision, bool]:
+               reason_code: str, note: str, now: datetime, may_override: bool,
+               rules: ApprovalRules | None = None) -> tuple[Decision, bool]:
         """Record a decision; returns (decision, created). Same decision_id → same answer."""
         with self.tx() as s:
             existing = s.get(Decision, decision_id)
@@ -658,6 +799,11 @@ class Store:
                 raise conflict("no_active_session", state=req.state)
             if sess.operator_id != op.id and not may_override:
                 raise ApiError(403, "not_your_session")
+            if decision == "approved" and rules is not None:
+                missing = self.approval_missing(s, req, sess, rules)
+                if missing:
+                    raise ApiError(409, "approval_refused", "the service has not recorded "
+                                   "everything an approval needs", missing=missing)
             self._transition(s, req, decision, f"operator:{op.username}",
                              f"{reason_code}", now)
             sess.ended_at = now
@@ -673,43 +819,170 @@ class Store:
 
     # --- OTP and e-mail ----------------------------------------------------------------
 
-    def create_otp(self, req_id: str, code_hash: str, salt_hex: str, now: datetime,
-                   ttl: timedelta, resend_after: timedelta) -> Otp:
+    def reserve_otp(self, req_id: str, session_id: str, code_hash: str, salt_hex: str,
+                    now: datetime, ttl: timedelta, resend_after: timedelta,
+                    max_codes: int) -> Otp:
+        """Count one more code for the request (atomically, at most ``max_codes``) and store it
+        as *pending*: the current code stays valid until this one has really been sent."""
         with self.tx() as s:
-            last = s.scalars(select(Otp).where(Otp.request_id == req_id)
+            res = s.execute(update(IdRequest)
+                            .where(IdRequest.id == req_id, IdRequest.state == "in_call",
+                                   IdRequest.otp_codes < max_codes)
+                            .values(otp_codes=IdRequest.otp_codes + 1))
+            if not res.rowcount:  # type: ignore[attr-defined]
+                req = s.get(IdRequest, req_id)
+                if req is None:
+                    raise not_found("request_not_found")
+                if req.state != "in_call":
+                    raise conflict("not_in_call", "codes are sent during the call",
+                                   state=req.state)
+                raise ApiError(429, "otp_codes_exhausted",
+                               f"no more than {max_codes} codes per request")
+            verified = s.scalars(select(Otp.id).where(Otp.session_id == session_id,
+                                                      Otp.verified_at.is_not(None))).first()
+            if verified is not None:
+                raise conflict("otp_already_verified", "a code was already verified")
+            last = s.scalars(select(Otp).where(Otp.request_id == req_id,
+                                               Otp.status.in_(("pending", "active")))
                              .order_by(Otp.created_at.desc())).first()
             if last is not None and last.created_at + resend_after > now:
                 wait = (last.created_at + resend_after - now).total_seconds()
                 raise ApiError(429, "resend_too_soon", retry_after=max(1, int(wait + 0.999)))
-            s.execute(update(Otp).where(Otp.request_id == req_id).values(superseded=True))
-            otp = Otp(id=_uuid(), request_id=req_id, code_hash=code_hash, salt=salt_hex,
-                      created_at=now, expires_at=now + ttl, attempts_used=0, superseded=False)
+            otp = Otp(id=_uuid(), request_id=req_id, session_id=session_id, status="pending",
+                      code_hash=code_hash, salt=salt_hex, created_at=now, expires_at=now + ttl,
+                      attempts_used=0)
             s.add(otp)
-            s.add(RequestEvent(request_id=req_id, kind="otp_sent", data={"otp_id": otp.id},
-                               at=now))
             return otp
+
+    def activate_otp(self, otp_id: str, now: datetime) -> None:
+        """The SMS left: this code becomes the current one, an unverified older one lapses."""
+        with self.tx() as s:
+            otp = s.get(Otp, otp_id)
+            if otp is None:
+                raise not_found("otp_not_found")
+            s.execute(update(Otp).where(Otp.request_id == otp.request_id, Otp.id != otp_id,
+                                        Otp.status == "active", Otp.verified_at.is_(None))
+                      .values(status="superseded"))
+            otp.status = "active"
+            s.add(RequestEvent(request_id=otp.request_id, kind="otp_sent",
+                               data={"otp_id": otp_id, "session_id": otp.session_id}, at=now))
+
+    def otp_send_failed(self, otp_id: str, reason: str, now: datetime) -> None:
+        """The SMS could not be sent: the code is void, the earlier one stays; history grows."""
+        with self.tx() as s:
+            otp = s.get(Otp, otp_id)
+            if otp is None:
+                return
+            otp.status = "failed"
+            s.add(RequestEvent(request_id=otp.request_id, kind="otp_send_failed",
+                               data={"otp_id": otp_id, "reason": reason[:64]}, at=now))
 
     def current_otp(self, req_id: str) -> Otp | None:
         with self.tx() as s:
             return s.scalars(select(Otp).where(Otp.request_id == req_id,
-                                               Otp.superseded.is_(False))
+                                               Otp.status == "active")
                              .order_by(Otp.created_at.desc())).first()
 
-    def otp_attempt(self, otp_id: str, ok: bool, max_attempts: int, now: datetime
-                    ) -> Otp | None:
-        """Count one attempt atomically; None when the attempts were already used up."""
+    def otp_attempt(self, otp_id: str, ok: bool, max_attempts: int, max_wrong: int,
+                    now: datetime) -> tuple[Otp, int, bool] | None:
+        """Count one guess atomically: (code, wrong guesses on the request, suspended now).
+
+        None when no guess is left (on this code or on the request) or the code is no longer
+        the current one. The last allowed wrong guess suspends the request and ends its session.
+        """
+        class _NoGuess(Exception):
+            pass
+
+        try:
+            with self.tx() as s:
+                room = select(IdRequest.id).where(IdRequest.otp_wrong < max_wrong,
+                                                  IdRequest.state == "in_call")
+                res = s.execute(update(Otp).where(Otp.id == otp_id, Otp.status == "active",
+                                                  Otp.verified_at.is_(None),
+                                                  Otp.attempts_used < max_attempts,
+                                                  Otp.request_id.in_(room))
+                                .values(attempts_used=Otp.attempts_used + 1,
+                                        verified_at=now if ok else None))
+                if not res.rowcount:  # type: ignore[attr-defined]
+                    raise _NoGuess
+                otp = s.get(Otp, otp_id)
+                req = s.get(IdRequest, otp.request_id) if otp is not None else None
+                if otp is None or req is None:
+                    raise _NoGuess
+                suspended = False
+                if not ok:
+                    s.execute(update(IdRequest).where(IdRequest.id == req.id)
+                              .values(otp_wrong=IdRequest.otp_wrong + 1))
+                    s.refresh(req)
+                    if req.otp_wrong >= max_wrong:
+                        self._transition(s, req, "suspended", "system", "otp_failed", now)
+                        s.execute(update(CallSession)
+                                  .where(CallSession.request_id == req.id,
+                                         CallSession.ended_at.is_(None))
+                                  .values(ended_at=now))
+                        s.add(RequestEvent(request_id=req.id, kind="otp_locked",
+                                           data={"wrong_guesses": req.otp_wrong}, at=now))
+                        suspended = True
+                s.add(RequestEvent(request_id=otp.request_id,
+                                   kind="otp_verified" if ok else "otp_wrong",
+                                   data={"otp_id": otp_id, "session_id": otp.session_id},
+                                   at=now))
+                return otp, req.otp_wrong, suspended
+        except _NoGuess:
+            return None
+
+    # --- what the service itself recorded during a session ------------------------------
+
+    def record_session_fact(self, req_id: str, kind: str, data: dict[str, Any],
+                            now: datetime) -> CallSession:
+        """An event of the request's open session (a capture, an in-person check)."""
         with self.tx() as s:
-            res = s.execute(update(Otp).where(Otp.id == otp_id, Otp.verified_at.is_(None),
-                                              Otp.attempts_used < max_attempts)
-                            .values(attempts_used=Otp.attempts_used + 1,
-                                    verified_at=now if ok else None))
-            otp = s.get(Otp, otp_id)
-            if not res.rowcount or otp is None:  # type: ignore[attr-defined]
-                return None
-            s.add(RequestEvent(request_id=otp.request_id,
-                               kind="otp_verified" if ok else "otp_wrong",
-                               data={"otp_id": otp_id}, at=now))
-            return otp
+            sess = s.scalars(select(CallSession).where(CallSession.request_id == req_id,
+                                                       CallSession.ended_at.is_(None))).first()
+            if sess is None:
+                raise conflict("no_active_session", "no session is open on this request")
+            s.add(RequestEvent(request_id=req_id, kind=kind,
+                               data={**data, "session_id": sess.id}, at=now))
+            return sess
+
+    def _session_facts(self, s: Session, req_id: str, session_id: str) -> list[RequestEvent]:
+        rows = s.scalars(select(RequestEvent).where(RequestEvent.request_id == req_id)
+                         .order_by(RequestEvent.id))
+        return [e for e in rows if (e.data or {}).get("session_id") == session_id
+                or e.kind == "consent"]
+
+    def approval_missing(self, s: Session, req: IdRequest, sess: CallSession,
+                         rules: ApprovalRules) -> list[str]:
+        """What the service has not recorded that approving this session needs."""
+        facts = self._session_facts(s, req.id, sess.id)
+        kinds = {e.kind for e in facts}
+        captured = {str(e.data.get("target")) for e in facts if e.kind == "capture"}
+        missing: list[str] = []
+        if sess.channel == "in_person":
+            checks = {str(e.data.get("check")) for e in facts
+                      if e.kind == "inperson_check" and e.data.get("result") == "ok"}
+            if not checks & {"card_read", "document_check"}:
+                missing.append("card_read_or_document_check")
+            if "signed_form" not in checks and "signed_form" not in captured:
+                missing.append("signed_form")
+            return missing
+        if "consent" not in kinds:
+            missing.append("consent")
+        verified = s.scalars(select(Otp.id).where(Otp.session_id == sess.id,
+                                                  Otp.verified_at.is_not(None))).first()
+        if verified is None:
+            missing.append("otp_verified")
+        if req.product in rules.email_products and req.email_confirmed_at is None:
+            missing.append("email_confirmed")
+        for target in rules.captures.get(req.product, ()):
+            if target not in captured:
+                missing.append(f"capture:{target}")
+        recording = s.scalars(select(Upload.id).where(Upload.session_id == sess.id,
+                                                      Upload.kind == "recording",
+                                                      Upload.package_id.is_not(None))).first()
+        if recording is None:
+            missing.append("recording_uploaded")
+        return missing
 
     def create_email_verification(self, req_id: str, token_hash_: str, now: datetime,
                                   ttl: timedelta) -> EmailVerification:
@@ -743,7 +1016,8 @@ class Store:
     # --- evidence ----------------------------------------------------------------------
 
     def open_upload(self, upload_key: str, req_id: str, op_id: int, filename: str, size: int,
-                    sha256: str, now: datetime) -> tuple[Upload, bool]:
+                    sha256: str, now: datetime, kind: str = "package",
+                    session_id: str | None = None) -> tuple[Upload, bool]:
         with self.tx() as s:
             up = s.scalars(select(Upload).where(Upload.upload_key == upload_key)).first()
             if up is not None:
@@ -754,7 +1028,8 @@ class Store:
             if s.get(IdRequest, req_id) is None:
                 raise not_found("request_not_found")
             up = Upload(id=_uuid(), upload_key=upload_key, request_id=req_id, operator_id=op_id,
-                        filename=filename, size=size, sha256=sha256, received=0, created_at=now)
+                        filename=filename, size=size, sha256=sha256, received=0, created_at=now,
+                        kind=kind, session_id=session_id)
             s.add(up)
             s.flush()
             return up, True
@@ -866,18 +1141,47 @@ class Store:
                 "packages": s.scalar(select(func.count()).select_from(EvidencePackage)) or 0,
             }
 
-    def discard_otp(self, otp_id: str) -> None:
-        """Remove a code whose SMS could not be sent (it never reached anyone)."""
-        with self.tx() as s:
-            otp = s.get(Otp, otp_id)
-            if otp is not None:
-                s.delete(otp)
-                s.execute(update(RequestEvent).where(RequestEvent.kind == "otp_sent",
-                                                     RequestEvent.request_id == otp.request_id)
-                          .values(kind="otp_send_failed"))
-
     def discard_email_verification(self, ev_id: int) -> None:
         with self.tx() as s:
             ev = s.get(EmailVerification, ev_id)
             if ev is not None:
                 s.delete(ev)
+
+    # --- workstation keys (who may sign evidence packages) -----------------------------
+
+    def enrol_workstation_key(self, key_id: str, public_key: str, workstation: str,
+                              not_before: datetime | None, not_after: datetime | None,
+                              now: datetime, op_id: int | None) -> WorkstationKey:
+        """Enrol a key; 409 ``key_already_enrolled`` when the same key is enrolled already."""
+        try:
+            with self.tx() as s:
+                if s.get(WorkstationKey, key_id) is not None:
+                    raise conflict("key_already_enrolled")
+                row = WorkstationKey(key_id=key_id, public_key=public_key,
+                                     workstation=workstation, not_before=not_before,
+                                     not_after=not_after, revoked_at=None, enrolled_at=now,
+                                     enrolled_by=op_id)
+                s.add(row)
+                s.flush()
+                return row
+        except IntegrityError:
+            raise conflict("key_already_enrolled") from None
+
+    def workstation_keys(self) -> list[WorkstationKey]:
+        """Every enrolled key, revoked ones included (old packages are judged by them)."""
+        with self.tx() as s:
+            return list(s.scalars(select(WorkstationKey)
+                                  .order_by(WorkstationKey.enrolled_at, WorkstationKey.key_id)))
+
+    def revoke_workstation_key(self, key_id: str, at: datetime, op_id: int | None
+                               ) -> WorkstationKey:
+        """Revoke from ``at`` on; a revocation is never undone, only moved earlier. 404 if
+        unknown."""
+        with self.tx() as s:
+            row = s.get(WorkstationKey, key_id)
+            if row is None:
+                raise not_found("key_not_found")
+            if row.revoked_at is None or at < row.revoked_at:
+                row.revoked_at = at
+                row.revoked_by = op_id
+            return row

@@ -20,7 +20,7 @@ REASON_CODES = (
     "applicant_refused", "suspected_fraud", "third_person_present", "otp_failed", "face_mismatch",
     "connection_lost", "other",
 )
-ROLES = ("operator", "partner", "trainer", "supervisor")
+ROLES = ("operator", "partner", "trainer", "supervisor", "admin")
 
 # --- codice fiscale -------------------------------------------------------------------------
 

@@ -7,15 +7,13 @@ import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import ClientPayloadError, web
 from aiohttp.abc import AbstractAccessLogger
 
-from server.context import DESK
 from server.errors import ApiError
-from server.security import token_hash
-from server.store import Operator
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +42,81 @@ async def read_body(request: web.Request, limit: int) -> bytes:
     return b"".join(parts)
 
 
+#: Arrays and objects nested deeper than this are refused (HTTP 400 ``json_too_deep``,
+#: WebSocket close 4400): no message of the service nests more than a few levels.
+MAX_JSON_DEPTH = 32
+_JSON_SPECIAL = re.compile(r'[\[\]{}"\\]')
+
+
+class JsonTooDeep(ValueError):
+    pass
+
+
+def json_too_deep(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether ``text`` nests arrays/objects deeper than ``limit``. One pass over the brackets,
+    quotes and backslashes only (strings are skipped), no recursion; bodies with at most
+    ``limit`` opening brackets in all are not scanned at all."""
+    if text.count("[") + text.count("{") <= limit:
+        return False
+    depth = 0
+    in_string = False
+    escaped_at = -1
+    for m in _JSON_SPECIAL.finditer(text):
+        pos = m.start()
+        if pos == escaped_at:
+            continue
+        ch = m.group()
+        if in_string:
+            if ch == "\\":
+                escaped_at = pos + 1
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif ch in "]}":
+            depth -= 1
+    return False
+
+
+def loads_limited(text: str, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """``json.loads`` that refuses (:class:`JsonTooDeep`) nesting deeper than ``max_depth``."""
+    if json_too_deep(text, max_depth):
+        raise JsonTooDeep(f"JSON nested deeper than {max_depth} levels")
+    try:
+        return json.loads(text)
+    except RecursionError as exc:  # not reachable below the depth limit; never a 500
+        raise JsonTooDeep("JSON nested too deeply") from exc
+
+
+@dataclass
+class _Parsed:
+    value: Any = None
+    error: ApiError | None = None
+
+
+#: the parsed body, once read (the rate-limit middleware reads a sign-in's username first)
+_PARSED: web.RequestKey[_Parsed] = web.RequestKey("desk_parsed_json", _Parsed)
+
+
 async def read_json(request: web.Request) -> Any:
+    parsed = request.get(_PARSED)
+    if parsed is None:
+        parsed = _Parsed()
+        try:
+            parsed.value = await _read_json(request)
+        except ApiError as exc:
+            parsed.error = exc
+        request[_PARSED] = parsed
+    if parsed.error is not None:
+        raise parsed.error
+    return parsed.value
+
+
+async def _read_json(request: web.Request) -> Any:
     if request.content_length is not None and request.content_length > MAX_JSON_BODY:
         raise ApiError(413, "body_too_large")
     raw = await read_body(request, MAX_JSON_BODY)
@@ -53,7 +125,10 @@ async def read_json(request: web.Request) -> Any:
     if not raw.strip():
         raise ApiError(400, "invalid_json", "a JSON body is required")
     try:
-        return json.loads(raw.decode("utf-8"))
+        return loads_limited(raw.decode("utf-8"))
+    except JsonTooDeep as exc:
+        raise ApiError(400, "json_too_deep", f"JSON may nest at most {MAX_JSON_DEPTH} levels",
+                       max_depth=MAX_JSON_DEPTH) from exc
     except (UnicodeDecodeError, ValueError) as exc:
         raise ApiError(400, "invalid_json", "the body is not valid JSON") from exc
 
@@ -63,31 +138,6 @@ async def read_object(request: web.Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_json", "the body must be a JSON object")
     return body
-
-
-def bearer(request: web.Request) -> str | None:
-    auth = request.headers.get("Authorization", "")
-    if auth[:7].lower() == "bearer ":
-        token = auth[7:].strip()
-        return token or None
-    return None
-
-
-def require(request: web.Request, *roles: str) -> Operator:
-    """The signed-in operator; 401 without a valid access token, 403 with the wrong role."""
-    desk = request.app[DESK]
-    token = bearer(request)
-    if token is None or len(token) > 200:
-        raise ApiError(401, "unauthorized", "missing or malformed bearer token")
-    found = desk.store.token_owner(token_hash(token), "access", desk.config.clock.now())
-    if found is None:
-        raise ApiError(401, "unauthorized", "invalid or expired token")
-    op, tok = found
-    request["operator"] = op
-    request["token_family"] = tok.family
-    if roles and op.role not in roles:
-        raise ApiError(403, "forbidden", "role not allowed")
-    return op
 
 
 _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",

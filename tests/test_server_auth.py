@@ -112,21 +112,26 @@ def test_access_token_expires_after_15_minutes(desk_server: DeskServer) -> None:
         "Authorization": f"Bearer {r.json()['access_token']}"}).status_code == 200
 
 
-def test_supervisor_creates_and_enrols_an_operator(desk_server_shared: DeskServer) -> None:
+def test_admin_creates_and_enrols_an_operator(desk_server_shared: DeskServer) -> None:
     desk = desk_server_shared
-    r = desk.api("POST", "/operators", "supervisore1", json={
+    r = desk.api("POST", "/operators", "admin1", json={
         "username": "nuovo.operatore", "display_name": "Nuovo Operatore", "role": "operator",
         "password": "Una-Password-Lunga-1"})
     assert r.status_code == 201, r.text
     op = r.json()
-    dup = desk.api("POST", "/operators", "supervisore1", json={
+    dup = desk.api("POST", "/operators", "admin1", json={
         "username": "nuovo.operatore", "display_name": "X", "role": "operator",
         "password": "Una-Password-Lunga-1"})
     assert dup.status_code == 409 and dup.json()["error"] == "username_taken"
+    # a supervisor reviews, an administrator manages accounts
+    r = desk.api("POST", "/operators", "supervisore1", json={
+        "username": "altro.operatore", "display_name": "Altro", "role": "operator",
+        "password": "Una-Password-Lunga-1"})
+    assert r.status_code == 403
     # not enrolled yet: no login
     r = _login(desk, "nuovo.operatore", "Una-Password-Lunga-1", "123456")
     assert r.status_code == 403 and r.json()["error"] == "totp_not_enrolled"
-    r = desk.api("POST", f"/operators/{op['id']}/totp", "supervisore1")
+    r = desk.api("POST", f"/operators/{op['id']}/totp", "admin1")
     assert r.status_code == 201
     enrol = r.json()
     assert enrol["otpauth_uri"].startswith("otpauth://totp/")
@@ -139,7 +144,7 @@ def test_supervisor_creates_and_enrols_an_operator(desk_server_shared: DeskServe
     hdr = {"Authorization": f"Bearer {token}"}
     assert desk.api("GET", "/operators", headers=hdr).status_code == 403
     # disabling revokes at once
-    assert desk.api("POST", f"/operators/{op['id']}/disable", "supervisore1").status_code == 200
+    assert desk.api("POST", f"/operators/{op['id']}/disable", "admin1").status_code == 200
     assert desk.api("GET", "/auth/me", headers=hdr).status_code == 401
 
 
@@ -155,7 +160,7 @@ def test_supervisor_creates_and_enrols_an_operator(desk_server_shared: DeskServe
 ])
 def test_operator_fields_are_validated(desk_server_shared: DeskServer, body: dict, field: str,
                                        code: str) -> None:
-    r = desk_server_shared.api("POST", "/operators", "supervisore1", json=body)
+    r = desk_server_shared.api("POST", "/operators", "admin1", json=body)
     assert r.status_code == 422
     assert r.json()["fields"][field] == code
 

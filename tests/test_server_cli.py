@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -13,10 +15,13 @@ import urllib3
 
 from tests.fixtures.desk import _desk_command, start_desk_server
 
+#: outside demo mode `operator add` seals TOTP secrets with a configured key
+_ENV = {**os.environ, "RECOGNITION_DESK_TOTP_KEY": base64.b64encode(bytes(range(32))).decode()}
+
 
 def _run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*_desk_command(), *args], capture_output=True, text=True, timeout=60,
-                          input=stdin)
+                          input=stdin, env=_ENV)
 
 
 def test_plain_http_is_refused_off_loopback(tmp_path: Path) -> None:
@@ -45,9 +50,13 @@ def test_seed_text_and_json_formats(tmp_path: Path) -> None:
     assert first.returncode == 0, first.stderr
     data = json.loads(first.stdout)
     assert [o["username"] for o in data["operators"]] == [
-        "operatore1", "supervisore1", "partner1", "formatore1"]
+        "operatore1", "supervisore1", "partner1", "formatore1", "operatore2", "partner2",
+        "admin1"]
     assert {o["role"] for o in data["operators"]} == {"operator", "supervisor", "partner",
-                                                      "trainer"}
+                                                      "trainer", "admin"}
+    points = {o["username"]: o["point_id"] for o in data["operators"]}
+    assert points["partner1"] != points["partner2"] and points["partner1"]
+    assert points["operatore1"] is None
     for o in data["operators"]:
         assert o["password"] == "Demo-Operatore-2026!"
         assert len(pyotp.TOTP(o["totp_secret"]).now()) == 6
@@ -74,8 +83,11 @@ def test_seed_text_and_json_formats(tmp_path: Path) -> None:
 
 
 def test_operator_add_and_disable(tmp_path: Path) -> None:
-    r = _run("operator", "add", "mario.bianchi", "--role", "partner", "--display-name",
-             "Mario Bianchi", "--data-dir", str(tmp_path), "--json")
+    nopoint = _run("operator", "add", "mario.bianchi", "--role", "partner",
+                   "--data-dir", str(tmp_path))
+    assert nopoint.returncode == 2 and "--point" in nopoint.stderr
+    r = _run("operator", "add", "mario.bianchi", "--role", "partner", "--point", "IC-TEST-0009",
+             "--display-name", "Mario Bianchi", "--data-dir", str(tmp_path), "--json")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert out["username"] == "mario.bianchi" and out["role"] == "partner"

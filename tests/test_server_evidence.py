@@ -18,7 +18,7 @@ from tests.fixtures.desk import DeskServer, start_desk_server
 CHUNK = 256 * 1024
 
 
-def _open(desk: DeskServer, req_id: str, data: bytes, key: str, username: str = "operatore1",
+def _open(desk: DeskServer, req_id: str, data: bytes, key: str, username: str = "partner1",
           **over: Any) -> Any:
     body = {"upload_key": key, "request_id": req_id, "filename": "evidence.rcp",
             "size": len(data), "sha256": hashlib.sha256(data).hexdigest(), **over}
@@ -26,14 +26,14 @@ def _open(desk: DeskServer, req_id: str, data: bytes, key: str, username: str = 
 
 
 def _put(desk: DeskServer, upload_id: str, offset: int, chunk: bytes,
-         username: str = "operatore1") -> Any:
+         username: str = "partner1") -> Any:
     return desk.api("PUT", f"/evidence/uploads/{upload_id}", username,
                     params={"offset": offset}, data=chunk,
                     headers={"Content-Type": "application/octet-stream"})
 
 
 def _upload(desk: DeskServer, req_id: str, data: bytes, key: str | None = None,
-            username: str = "operatore1") -> dict[str, Any]:
+            username: str = "partner1") -> dict[str, Any]:
     r = _open(desk, req_id, data, key or f"up-{uuid.uuid4()}", username)
     assert r.status_code in (200, 201), r.text
     upload_id, offset = r.json()["upload_id"], r.json()["received"]
@@ -66,7 +66,7 @@ def test_archive_key_is_created_once_and_served(desk_server_shared: DeskServer) 
 
 def test_interrupted_upload_resumes_and_is_stored_intact(desk_server_shared: DeskServer) -> None:
     desk = desk_server_shared
-    req = desk.create_request()
+    req = desk.start_in_person()
     data = os.urandom(5 * CHUNK + 12345)
     key = f"session-{uuid.uuid4()}"
     r = _open(desk, req["id"], data, key)
@@ -82,7 +82,7 @@ def test_interrupted_upload_resumes_and_is_stored_intact(desk_server_shared: Des
     r = _put(desk, upload_id, 0, data[:CHUNK])
     assert r.status_code == 409 and r.json()["received"] == 3 * CHUNK
     # completing early is refused
-    r = desk.api("POST", f"/evidence/uploads/{upload_id}/complete", "operatore1")
+    r = desk.api("POST", f"/evidence/uploads/{upload_id}/complete", "partner1")
     assert r.status_code == 409 and r.json()["error"] == "upload_incomplete"
     pkg = _upload(desk, req["id"], data, key)
     assert pkg["sha256"] == hashlib.sha256(data).hexdigest()
@@ -101,7 +101,7 @@ def test_interrupted_upload_resumes_and_is_stored_intact(desk_server_shared: Des
 
 def test_same_package_sent_twice_is_stored_once(desk_server_shared: DeskServer) -> None:
     desk = desk_server_shared
-    req = desk.create_request()
+    req = desk.start_in_person()
     data = os.urandom(CHUNK + 7)
     before = len(list((desk.data_dir / "evidence").iterdir()))
     first = _upload(desk, req["id"], data)
@@ -114,13 +114,13 @@ def test_same_package_sent_twice_is_stored_once(desk_server_shared: DeskServer) 
 
 def test_bad_uploads_are_refused_and_lose_nothing(desk_server_shared: DeskServer) -> None:
     desk = desk_server_shared
-    req = desk.create_request()
+    req = desk.start_in_person()
     data = os.urandom(1000)
     # declared hash does not match the bytes
     r = _open(desk, req["id"], data, f"bad-{uuid.uuid4()}", sha256="0" * 64)
     upload_id = r.json()["upload_id"]
     assert _put(desk, upload_id, 0, data).status_code == 200
-    r = desk.api("POST", f"/evidence/uploads/{upload_id}/complete", "operatore1")
+    r = desk.api("POST", f"/evidence/uploads/{upload_id}/complete", "partner1")
     assert r.status_code == 422 and r.json()["error"] == "sha256_mismatch"
     assert r.json()["received"] == 0
     # the same key for other content is a conflict
@@ -134,7 +134,7 @@ def test_bad_uploads_are_refused_and_lose_nothing(desk_server_shared: DeskServer
     assert r.status_code == 422
     r = _put(desk, upload_id, 0, b"x" * (4 * 1024 * 1024 + 1))
     assert r.status_code == 413
-    r = desk.api("PUT", f"/evidence/uploads/{upload_id}", "operatore1",
+    r = desk.api("PUT", f"/evidence/uploads/{upload_id}", "partner1",
                  params={"offset": "-1"}, data=b"x")
     assert r.status_code == 422
     r = _open(desk, str(uuid.uuid4()), data, f"k-{uuid.uuid4()}")
@@ -149,7 +149,7 @@ def test_bad_uploads_are_refused_and_lose_nothing(desk_server_shared: DeskServer
 
 def test_search_download_and_access_log(desk_server_shared: DeskServer) -> None:
     desk = desk_server_shared
-    maria = desk.seed_request("ROSSI")
+    maria = desk.start_in_person(applicant=desk.seed_request("ROSSI")["applicant"])
     data = os.urandom(2000)
     pkg = _upload(desk, maria["id"], data, username="partner1")
     sup = "supervisore1"
@@ -174,13 +174,25 @@ def test_search_download_and_access_log(desk_server_shared: DeskServer) -> None:
     r = desk.api("GET", url, sup, params={"reason": "richiesta autorità giudiziaria"})
     assert r.status_code == 200 and r.content == data
     assert r.headers["X-Content-SHA256"] == hashlib.sha256(data).hexdigest()
-    r = desk.api("POST", f"/evidence/{pkg['package_id']}/access", "formatore1",
-                 json={"action": "evidence_open", "reason": "verifica in formazione"})
+    # a trainer sees no personal data: no CF search, no CF or operator in the results,
+    # and records only replays or anonymised exports
+    trainer = "formatore1"
+    assert desk.api("GET", "/evidence", trainer,
+                    params={"codice_fiscale": "RSSMRA85D52H501P"}).status_code == 403
+    seen = desk.api("GET", "/evidence", trainer, params={"request_id": maria["id"]}).json()
+    assert [p["package_id"] for p in seen["packages"]] == [pkg["package_id"]]
+    assert "codice_fiscale" not in seen["packages"][0] and "operator" not in seen["packages"][0]
+    assert desk.api("GET", url, trainer, params={"reason": "formazione"}).status_code == 403
+    r = desk.api("POST", f"/evidence/{pkg['package_id']}/access", trainer,
+                 json={"action": "download", "reason": "verifica in formazione"})
+    assert r.status_code == 403
+    r = desk.api("POST", f"/evidence/{pkg['package_id']}/access", trainer,
+                 json={"action": "replay", "reason": "verifica in formazione"})
     assert r.status_code == 201
     info = desk.api("GET", f"/evidence/{pkg['package_id']}", sup).json()
     log = [(a["operator"], a["action"], a["reason"]) for a in info["access_log"]]
     assert log == [("supervisore1", "download", "richiesta autorità giudiziaria"),
-                   ("formatore1", "evidence_open", "verifica in formazione")]
+                   ("formatore1", "replay", "verifica in formazione")]
     assert all(a["at"].endswith("Z") for a in info["access_log"])
     # deletion before the retention deadline is refused
     r = desk.api("DELETE", f"/evidence/{pkg['package_id']}", sup)
@@ -190,8 +202,8 @@ def test_search_download_and_access_log(desk_server_shared: DeskServer) -> None:
 def test_deletion_after_retention_and_retention_per_product(tmp_path: Path) -> None:
     desk = start_desk_server(tmp_path / "desk", "--retention", "cns=1")
     try:
-        cns = desk.create_request(product="cns")
-        spid = desk.create_request(product="spid_personal")
+        cns = desk.start_in_person(product="cns")
+        spid = desk.start_in_person(product="spid_personal")
         p_cns = _upload(desk, cns["id"], b"cns evidence")
         p_spid = _upload(desk, spid["id"], b"spid evidence")
         assert int(p_cns["retention_until"][:4]) - int(p_cns["stored_at"][:4]) == 1

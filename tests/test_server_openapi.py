@@ -38,7 +38,7 @@ def _doc_routes(doc: dict) -> set[tuple[str, str]]:
 
 @pytest.mark.parametrize("demo", [False, True])
 def test_every_route_is_documented_and_vice_versa(tmp_path: Path, demo: bool) -> None:
-    app = create_app(DeskConfig(data_dir=tmp_path, demo=demo))
+    app = create_app(DeskConfig(data_dir=tmp_path, demo=demo, totp_key=bytes(32)))
     try:
         routes = _router_routes(app)
         documented = _doc_routes(openapi_document(demo=demo))

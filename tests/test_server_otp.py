@@ -17,14 +17,12 @@ from server.mailer import SmtpSender
 from server.sms import HttpGatewaySender, SendError
 from tests.fixtures.desk import DeskServer, start_desk_server
 
+OP = "operatore1"
+
 
 def _in_call(desk: DeskServer) -> dict[str, Any]:
-    """A fresh request put in a session by the supervisor (an in-person start, REST only)."""
-    desk.end_open_session("supervisore1")  # left by an earlier test on the shared service
-    req = desk.create_request()
-    r = desk.api("POST", f"/requests/{req['id']}/in-person", "supervisore1")
-    assert r.status_code == 201, r.text
-    return req
+    """A fresh request in a video session of operatore1 (codes belong to a call)."""
+    return desk.start_video_session(OP)
 
 
 def _mobile(desk: DeskServer, req: dict[str, Any]) -> str:
@@ -40,7 +38,7 @@ def _code(desk: DeskServer, mobile: str) -> str:
 
 
 def _verify(desk: DeskServer, req: dict[str, Any], code: str) -> dict[str, Any]:
-    r = desk.api("POST", f"/requests/{req['id']}/otp/verify", "supervisore1", json={"code": code})
+    r = desk.api("POST", f"/requests/{req['id']}/otp/verify", OP, json={"code": code})
     assert r.status_code == 200, r.text
     out: dict[str, Any] = r.json()
     return out
@@ -49,7 +47,7 @@ def _verify(desk: DeskServer, req: dict[str, Any], code: str) -> dict[str, Any]:
 def test_otp_is_sent_verified_once_and_never_logged(desk_server: DeskServer) -> None:
     desk = desk_server
     req = _in_call(desk)
-    r = desk.api("POST", f"/requests/{req['id']}/otp", "supervisore1")
+    r = desk.api("POST", f"/requests/{req['id']}/otp", OP)
     assert r.status_code == 201, r.text
     sent = r.json()
     assert sent["attempts_left"] == 3
@@ -59,8 +57,9 @@ def test_otp_is_sent_verified_once_and_never_logged(desk_server: DeskServer) -> 
     code = _code(desk, mobile)
     lines = (desk.data_dir / "outbox" / "sms.jsonl").read_text().splitlines()
     assert json.loads(lines[-1])["to"] == mobile
-    assert _verify(desk, req, code) == {"verified": True, "attempts_left": 2,
-                                        "exhausted": False, "expired": False}
+    assert _verify(desk, req, code) == {"verified": True, "attempts_left": 0,
+                                        "exhausted": False, "expired": False,
+                                        "suspended": False}
     # the database holds no code in clear
     raw_db = (desk.db_path).read_bytes() + Path(str(desk.db_path) + "-wal").read_bytes() \
         if Path(str(desk.db_path) + "-wal").exists() else desk.db_path.read_bytes()
@@ -72,29 +71,34 @@ def test_otp_is_sent_verified_once_and_never_logged(desk_server: DeskServer) -> 
 def test_three_wrong_codes_exhaust_the_otp(desk_server_shared: DeskServer) -> None:
     desk = desk_server_shared
     req = _in_call(desk)
-    assert desk.api("POST", f"/requests/{req['id']}/otp", "supervisore1").status_code == 201
+    assert desk.api("POST", f"/requests/{req['id']}/otp", OP).status_code == 201
     code = _code(desk, _mobile(desk, req))
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
-    left = [_verify(desk, req, wrong)["attempts_left"] for _ in range(3)]
-    assert left == [2, 1, 0]
-    final = _verify(desk, req, code)
-    assert final["verified"] is False and final["exhausted"] is True
-    r = desk.api("POST", f"/requests/{req['id']}/otp/verify", "supervisore1",
+    r = desk.api("POST", f"/requests/{req['id']}/otp/verify", OP,
                  json={"code": "12ab56"})
     assert r.status_code == 422 and r.json()["fields"] == {"code": "invalid_format"}
+    answers = [_verify(desk, req, wrong) for _ in range(3)]
+    assert [a["attempts_left"] for a in answers] == [2, 1, 0]
+    assert answers[-1]["exhausted"] is True and answers[-1]["suspended"] is True
+    # the third wrong guess suspended the request: the right code no longer helps
+    r = desk.api("POST", f"/requests/{req['id']}/otp/verify", OP, json={"code": code})
+    assert r.status_code == 409 and r.json()["error"] == "not_in_call"
+    state = desk.api("GET", f"/requests/{req['id']}", "supervisore1").json()
+    assert state["state"] == "suspended"
+    assert state["history"][-1]["actor"] == "system"
 
 
 def test_resend_is_rate_limited_and_replaces_the_code(desk_server: DeskServer) -> None:
     desk = desk_server
     req = _in_call(desk)
     mobile = _mobile(desk, req)
-    assert desk.api("POST", f"/requests/{req['id']}/otp", "supervisore1").status_code == 201
+    assert desk.api("POST", f"/requests/{req['id']}/otp", OP).status_code == 201
     first = _code(desk, mobile)
-    r = desk.api("POST", f"/requests/{req['id']}/otp", "supervisore1")
+    r = desk.api("POST", f"/requests/{req['id']}/otp", OP)
     assert r.status_code == 429
     assert r.json()["error"] == "resend_too_soon" and 1 <= r.json()["retry_after"] <= 30
     desk.advance_clock(31)
-    assert desk.api("POST", f"/requests/{req['id']}/otp", "supervisore1").status_code == 201
+    assert desk.api("POST", f"/requests/{req['id']}/otp", OP).status_code == 201
     second = _code(desk, mobile)
     assert len(desk.sms_outbox(mobile)) == 2
     if first != second:
@@ -105,7 +109,7 @@ def test_resend_is_rate_limited_and_replaces_the_code(desk_server: DeskServer) -
 def test_otp_expires_after_5_minutes(desk_server: DeskServer) -> None:
     desk = desk_server
     req = _in_call(desk)
-    assert desk.api("POST", f"/requests/{req['id']}/otp", "supervisore1").status_code == 201
+    assert desk.api("POST", f"/requests/{req['id']}/otp", OP).status_code == 201
     code = _code(desk, _mobile(desk, req))
     desk.advance_clock(5 * 60 + 1)
     out = _verify(desk, req, code)
@@ -115,19 +119,24 @@ def test_otp_expires_after_5_minutes(desk_server: DeskServer) -> None:
 
 def test_otp_needs_a_call(desk_server_shared: DeskServer) -> None:
     desk = desk_server_shared
-    req = desk.create_request()
-    r = desk.api("POST", f"/requests/{req['id']}/otp", "supervisore1")
+    req = _in_call(desk)
+    desk.end_open_session(OP)  # suspended: the call is over
+    r = desk.api("POST", f"/requests/{req['id']}/otp", OP)
     assert r.status_code == 409 and r.json()["error"] == "not_in_call"
-    r = desk.api("POST", f"/requests/{req['id']}/otp/verify", "supervisore1",
+    r = desk.api("POST", f"/requests/{req['id']}/otp/verify", OP,
                  json={"code": "123456"})
+    assert r.status_code == 409 and r.json()["error"] == "not_in_call"
+    for other in ("partner1", "supervisore1", "formatore1", "operatore2"):
+        assert desk.api("POST", f"/requests/{req['id']}/otp", other).status_code == 403, other
+    fresh = _in_call(desk)
+    r = desk.api("POST", f"/requests/{fresh['id']}/otp/verify", OP, json={"code": "123456"})
     assert r.status_code == 404 and r.json()["error"] == "no_otp"
-    assert desk.api("POST", f"/requests/{req['id']}/otp", "partner1").status_code == 403
 
 
 def test_email_verification_link_confirms(desk_server_shared: DeskServer) -> None:
     desk = desk_server_shared
     req = _in_call(desk)
-    r = desk.api("POST", f"/requests/{req['id']}/email-verification", "supervisore1")
+    r = desk.api("POST", f"/requests/{req['id']}/email-verification", OP)
     assert r.status_code == 201
     status = desk.api("GET", f"/requests/{req['id']}/email-verification", "supervisore1").json()
     assert status["confirmed"] is False and status["confirmed_at"] is None
@@ -207,16 +216,14 @@ async def test_a_failing_gateway_stores_no_code(tmp_path: Path) -> None:
     desk = await asyncio.to_thread(start_desk_server, tmp_path / "desk", "--sms-gateway-url", url)
     try:
         req = await asyncio.to_thread(_in_call, desk)
-        r = await asyncio.to_thread(desk.api, "POST", f"/requests/{req['id']}/otp",
-                                    "supervisore1")
+        r = await asyncio.to_thread(desk.api, "POST", f"/requests/{req['id']}/otp", OP)
         assert r.status_code == 502 and r.json()["error"] == "sms_failed"
         assert len(seen) == 1
         r = await asyncio.to_thread(desk.api, "POST", f"/requests/{req['id']}/otp/verify",
-                                    "supervisore1", json={"code": "123456"})
+                                    OP, json={"code": "123456"})
         assert r.status_code == 404  # nothing half-written: no code exists
         # no resend block either: the failed one never counted
-        r = await asyncio.to_thread(desk.api, "POST", f"/requests/{req['id']}/otp",
-                                    "supervisore1")
+        r = await asyncio.to_thread(desk.api, "POST", f"/requests/{req['id']}/otp", OP)
         assert r.status_code == 502
     finally:
         await asyncio.to_thread(desk.stop)

@@ -29,7 +29,7 @@ def test_demo_request_is_seeded_with_the_protocol_identity(desk_server_shared: D
                                                            ) -> None:
     desk = desk_server_shared
     maria = desk.seed_request("ROSSI")
-    r = desk.api("GET", f"/requests/{maria['id']}", "operatore1")
+    r = desk.api("GET", f"/requests/{maria['id']}", "supervisore1")
     assert r.status_code == 200
     body = r.json()
     assert body["applicant"] == {
@@ -139,7 +139,7 @@ def test_appointment_time_with_offset_is_stored_in_utc(desk_server_shared: DeskS
     desk = desk_server_shared
     day = (date.today() + timedelta(days=30)).isoformat()
     created = desk.create_request(appointment_at=f"{day}T10:30:00+02:00")
-    r = desk.api("GET", f"/requests/{created['id']}", "operatore1")
+    r = desk.api("GET", f"/requests/{created['id']}", "supervisore1")
     assert r.json()["appointment_at"] == f"{day}T08:30:00Z"
     r = desk.api("POST", "/requests", json=request_body(appointment_at="2099-06-01T10:30:00Z"))
     assert r.json()["fields"] == {"appointment_at": "out_of_range"}
@@ -156,8 +156,10 @@ def test_decisions_are_idempotent_and_final(desk_server: DeskServer) -> None:
     desk = desk_server
     partner = "partner1"
     req = desk.create_request()
-    # no session yet: nothing to decide
-    r = _decision(desk, req["id"], partner, "approved", "ok")
+    # no session yet: nothing to decide, and not the partner's request
+    r = _decision(desk, req["id"], partner, "rejected", "other")
+    assert r.status_code == 403 and r.json()["error"] == "not_your_point"
+    r = _decision(desk, req["id"], "supervisore1", "rejected", "other")
     assert r.status_code == 409 and r.json()["error"] == "no_active_session"
     r = desk.api("POST", f"/requests/{req['id']}/in-person", partner)
     assert r.status_code == 201, r.text
@@ -165,9 +167,11 @@ def test_decisions_are_idempotent_and_final(desk_server: DeskServer) -> None:
     # the request is in a call: a second in-person start is an illegal transition
     again = desk.api("POST", f"/requests/{req['id']}/in-person", partner)
     assert again.status_code == 409 and again.json()["error"] == "illegal_transition"
-    # another operator may not decide somebody else's session
-    r = _decision(desk, req["id"], "operatore1", "approved", "ok")
-    assert r.status_code == 403
+    # an operator, or a partner of another InfoCert Point, may not decide it
+    r = _decision(desk, req["id"], "operatore1", "rejected", "other")
+    assert r.status_code == 403 and r.json()["error"] == "not_your_session"
+    r = _decision(desk, req["id"], "partner2", "rejected", "other")
+    assert r.status_code == 403 and r.json()["error"] == "not_your_point"
     bad = _decision(desk, req["id"], partner, "approved", "suspected_fraud")
     assert bad.status_code == 422 and bad.json()["fields"] == {"reason_code": "invalid_value"}
     did = str(uuid.uuid4())
@@ -186,7 +190,7 @@ def test_decisions_are_idempotent_and_final(desk_server: DeskServer) -> None:
                                       "to": "rejected", "actor": "operator:partner1"}
     # the join link is dead once decided
     assert desk.http.get(req["join_url"], timeout=10).status_code == 410
-    r = desk.api("POST", f"/requests/{req['id']}/join-link", partner)
+    r = desk.api("POST", f"/requests/{req['id']}/join-link", "supervisore1")
     assert r.status_code == 409 and r.json()["error"] == "request_closed"
 
 
@@ -201,7 +205,7 @@ def test_decision_fields_are_validated(desk_server_shared: DeskServer, body: dic
                                        field: str) -> None:
     desk = desk_server_shared
     req = desk.seed_request("ROMANO")
-    r = desk.api("POST", f"/requests/{req['id']}/decision", "operatore1", json=body)
+    r = desk.api("POST", f"/requests/{req['id']}/decision", "supervisore1", json=body)
     assert r.status_code == 422 and field in r.json()["fields"]
 
 
@@ -212,7 +216,7 @@ def test_unknown_ids_are_404_not_500(desk_server_shared: DeskServer) -> None:
         r = desk.api("GET", path, "supervisore1")
         assert r.status_code == 404, path
         assert r.json()["error"].endswith("not_found")
-    r = desk.api("POST", "/operators/99999/disable", "supervisore1")
+    r = desk.api("POST", "/operators/99999/disable", "admin1")
     assert r.status_code == 404
     r = desk.api("GET", "/no/such/route", "supervisore1")
     assert r.status_code == 404 and r.json()["error"] == "not_found"

@@ -132,17 +132,17 @@ def test_hostile_raw_http_is_answered(fuzz_desk: DeskServer) -> None:
 
 def test_truncated_uploads_and_aborted_connections(fuzz_desk: DeskServer) -> None:
     desk = fuzz_desk
-    req = desk.create_request()
+    req = desk.start_in_person("partner1")
     body = {"upload_key": "abort-test-1", "request_id": req["id"], "filename": "e.bin",
             "size": 100_000, "sha256": "a" * 64}
-    upload = desk.api("POST", "/evidence/uploads", "operatore1", json=body).json()
-    token = desk.token("operatore1")
+    upload = desk.api("POST", "/evidence/uploads", "partner1", json=body).json()
+    token = desk.token("partner1")
     # promise 100 000 bytes, send 10, hang up
     with socket.create_connection(("127.0.0.1", desk.port), timeout=10) as sock:
         sock.sendall(f"PUT /api/v1/evidence/uploads/{upload['upload_id']}?offset=0 HTTP/1.1\r\n"
                      f"Host: x\r\nAuthorization: Bearer {token}\r\nContent-Length: 100000\r\n"
                      "\r\n".encode() + b"0123456789")
-    again = desk.api("POST", "/evidence/uploads", "operatore1", json=body).json()
+    again = desk.api("POST", "/evidence/uploads", "partner1", json=body).json()
     assert again["received"] in (0,)  # nothing half-counted
     assert desk.api("GET", "/health").status_code == 200
 

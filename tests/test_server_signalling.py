@@ -81,7 +81,8 @@ class Peer:
 
 async def applicant(http: aiohttp.ClientSession, desk: DeskServer, join_token: str,
                     consent: bool = True) -> Peer:
-    ws = await http.ws_connect(f"{desk.ws_url}/ws/applicant/{join_token}")
+    ws = await http.ws_connect(f"{desk.ws_url}/ws/applicant/{join_token}",
+                               origin=desk.base_url)
     peer = Peer(ws)
     welcome = await peer.expect("welcome")
     assert welcome["language"] == "it"
@@ -141,15 +142,20 @@ async def test_full_signalling_round(desk_server: DeskServer) -> None:
         app2 = await applicant(http, desk, maria["join_token"], consent=False)
         await op.expect("applicant_joined", session_id=sid)
         await app2.expect("operator_assigned")
+        # an approval needs what the service has not recorded here (tests/test_server_trust.py);
+        # a rejection ends the call the same way
         r = await decide(desk, maria["id"], "approved", "ok")
+        assert r.status_code == 409 and r.json()["error"] == "approval_refused"
+        r = await decide(desk, maria["id"], "rejected", "document_expired")
         assert r.status_code == 200
         ended = await app2.expect("ended")
-        assert ended["state"] == "approved"
+        assert ended["state"] == "rejected"
         assert await app2.closed_with() == 1000
         await op.ws.close()
     # the link died with the decision
     async with aiohttp.ClientSession() as http:
-        ws = await http.ws_connect(f"{desk.ws_url}/ws/applicant/{maria['join_token']}")
+        ws = await http.ws_connect(f"{desk.ws_url}/ws/applicant/{maria['join_token']}",
+                                   origin=desk.base_url)
         assert await Peer(ws).closed_with() == 4401
 
 
@@ -157,11 +163,11 @@ async def test_dead_applicant_is_noticed_within_5_seconds(desk_server_shared: De
                                                           ) -> None:
     desk = desk_server_shared
     req = desk.create_request()
-    desk.end_open_session("supervisore1")
+    desk.end_open_session("operatore2")
     async with aiohttp.ClientSession() as http:
-        op = await operator(http, desk, "supervisore1")
+        op = await operator(http, desk, "operatore2")
         app = await applicant(http, desk, req["join_token"])
-        r = await api(desk, "POST", "/queue/next", "supervisore1")
+        r = await api(desk, "POST", "/queue/next", "operatore2")
         assert r.status_code == 200, r.text
         sid = r.json()["session_id"]
         await op.expect("applicant_joined", session_id=sid)
@@ -173,30 +179,30 @@ async def test_dead_applicant_is_noticed_within_5_seconds(desk_server_shared: De
         assert msg["role"] == "applicant"
         assert elapsed < 5.0, f"peer_left after {elapsed:.1f}s"
         del app
-        r = await decide(desk, req["id"], "suspended", "connection_lost", "supervisore1")
+        r = await decide(desk, req["id"], "suspended", "connection_lost", "operatore2")
         assert r.status_code == 200
 
 
 async def test_operator_leaving_is_told_to_the_applicant(desk_server_shared: DeskServer) -> None:
     desk = desk_server_shared
     req = desk.create_request()
-    desk.end_open_session("supervisore1")
+    desk.end_open_session("operatore2")
     async with aiohttp.ClientSession() as http:
-        op = await operator(http, desk, "supervisore1")
+        op = await operator(http, desk, "operatore2")
         app = await applicant(http, desk, req["join_token"])
-        r = await api(desk, "POST", "/queue/next", "supervisore1")
+        r = await api(desk, "POST", "/queue/next", "operatore2")
         sid = r.json()["session_id"]
         await op.send({"type": "hangup", "session_id": sid})
         assert (await app.expect("peer_left"))["role"] == "operator"
         await op.ws.close()
         assert (await app.expect("peer_left"))["role"] == "operator"
-        r = await decide(desk, req["id"], "suspended", "connection_lost", "supervisore1")
+        r = await decide(desk, req["id"], "suspended", "connection_lost", "operatore2")
         assert r.status_code == 200
         assert (await app.expect("ended"))["state"] == "suspended"
         # suspended → waiting again when the applicant consents anew
         await app.send({"type": "consent", "recording": True, "terms": True})
         await app.expect("queue")
-        details = await api(desk, "GET", f"/requests/{req['id']}", "supervisore1")
+        details = await api(desk, "GET", f"/requests/{req['id']}", "operatore2")
         assert details.json()["state"] == "waiting"
         hist = [(h["from"], h["to"]) for h in details.json()["history"]]
         assert hist[-3:] == [("waiting", "in_call"), ("in_call", "suspended"),
@@ -349,7 +355,7 @@ async def test_unknown_session_is_an_error_message_not_a_close(desk_server_share
                                                                ) -> None:
     desk = desk_server_shared
     async with aiohttp.ClientSession() as http:
-        op = await operator(http, desk, "supervisore1")
+        op = await operator(http, desk, "operatore2")
         sid = str(uuid.uuid4())
         await op.send({"type": "offer", "session_id": sid, "sdp": SDP_OFFER})
         err = await op.expect("error")
@@ -367,7 +373,8 @@ async def test_bad_credentials_close_4401(desk_server_shared: DeskServer) -> Non
         await ws.send_str(json.dumps({"type": "subscribe_queue"}))
         assert (await Peer(ws).expect("queue"))["type"] == "queue"
         await ws.close()
-        ws = await http.ws_connect(f"{desk.ws_url}/ws/applicant/{'x' * 43}")
+        ws = await http.ws_connect(f"{desk.ws_url}/ws/applicant/{'x' * 43}",
+                                   origin=desk.base_url)
         assert await Peer(ws).closed_with() == 4401
 
 
@@ -390,13 +397,14 @@ async def test_new_join_link_revokes_the_old_one(desk_server_shared: DeskServer)
     req = desk.create_request()
     async with aiohttp.ClientSession() as http:
         live = await applicant(http, desk, req["join_token"], consent=False)
-        r = await api(desk, "POST", f"/requests/{req['id']}/join-link", "partner1")
+        r = await api(desk, "POST", f"/requests/{req['id']}/join-link", "supervisore1")
         assert r.status_code == 201
         fresh = r.json()
         assert fresh["join_token"] != req["join_token"]
         assert fresh["join_url"].startswith(desk.base_url + "/join/")
         assert await live.closed_with() == 4401
-        ws = await http.ws_connect(f"{desk.ws_url}/ws/applicant/{req['join_token']}")
+        ws = await http.ws_connect(f"{desk.ws_url}/ws/applicant/{req['join_token']}",
+                                   origin=desk.base_url)
         assert await Peer(ws).closed_with() == 4401
         ok = await applicant(http, desk, fresh["join_token"], consent=False)
         await ok.ws.close()
