@@ -16,6 +16,7 @@ from console.evidence import (
     EvidencePackageBuilder,
     PackageError,
     SealError,
+    TrustStore,
     WorkstationKey,
     build_archive,
     generate_archive_key,
@@ -80,6 +81,22 @@ def package(package_template: Path, tmp_path: Path) -> Path:
     return dst
 
 
+def local_trust(root: Path) -> TrustStore:
+    """A trust store with the workstation key ``make_package(root)`` signed with, built from the
+    local key (never from the package)."""
+    return TrustStore.of_keys([WorkstationKey.load_or_create(root / "data")], workstation="test")
+
+
+@pytest.fixture(scope="module")
+def trust(package_template: Path) -> TrustStore:
+    return local_trust(package_template.parent.parent)
+
+
+@pytest.fixture
+def trust_file(trust: TrustStore, tmp_path: Path) -> Path:
+    return trust.save(tmp_path / "trust.json")
+
+
 def test_package_contents(package: Path) -> None:
     names = {p.relative_to(package).as_posix() for p in package.rglob("*") if p.is_file()}
     assert {"recording.mkv", "recording.timeline.jsonl", "audit.jsonl", "manifest.json",
@@ -135,12 +152,18 @@ def test_report_mentions_steps_sha_and_offsets(package: Path) -> None:
     assert "mrz_check_digits=ok" in text
 
 
-def test_intact_package_verifies(package: Path) -> None:
-    result = verify(package)
+def test_intact_package_verifies(package: Path, trust: TrustStore) -> None:
+    result = verify(package, trust=trust)
     assert result.ok, result.problems
     assert result.files_checked == 13
+    assert result.workstation == "test" and result.key_id == trust.keys[0].key_id
     archive = build_archive(package)
-    assert verify(archive).ok
+    assert verify(archive, trust=trust).ok
+    # the package is intact, but nobody said which key to trust: refused, naming the key
+    for path in (package, archive):
+        untrusted = verify(path)
+        assert [(p.kind, p.path) for p in untrusted.problems] == [("untrusted", "manifest.sig")]
+        assert f"signed by unknown key {trust.keys[0].key_id}" in untrusted.problems[0].detail
 
 
 def pdf_text(path: Path) -> str:
@@ -165,7 +188,8 @@ def _flip(path: Path, pos: int) -> None:
     path.write_bytes(bytes(data))
 
 
-def test_one_byte_flipped_anywhere_is_named(package: Path, tmp_path: Path) -> None:
+def test_one_byte_flipped_anywhere_is_named(package: Path, tmp_path: Path,
+                                            trust: TrustStore) -> None:
     files = sorted(p.relative_to(package).as_posix() for p in package.rglob("*") if p.is_file())
     checked = 0
     for rel in files:
@@ -174,7 +198,7 @@ def test_one_byte_flipped_anywhere_is_named(package: Path, tmp_path: Path) -> No
             work = tmp_path / f"w{checked}"
             shutil.copytree(package, work)
             _flip(work / rel, pos)
-            result = verify(work)
+            result = verify(work, trust=trust)
             assert not result.ok, (rel, pos)
             named = " ".join(p.path for p in result.problems)
             assert rel in named, (rel, pos, result.problems)
@@ -183,33 +207,34 @@ def test_one_byte_flipped_anywhere_is_named(package: Path, tmp_path: Path) -> No
     assert checked >= 3 * len(files) - 2
 
 
-def test_removed_and_added_files_are_named(package: Path) -> None:
+def test_removed_and_added_files_are_named(package: Path, trust: TrustStore) -> None:
     (package / "captures" / "01_document_front.png").unlink()
     (package / "captures" / "02_extra.png").write_bytes(b"\x89PNG\r\n\x1a\nforged")
     (package / "notes.txt").write_text("added later")
-    result = verify(package)
+    result = verify(package, trust=trust)
     assert not result.ok
     got = {(p.kind, p.path) for p in result.problems}
     assert got == {("removed", "captures/01_document_front.png"),
                    ("added", "captures/02_extra.png"), ("added", "notes.txt")}
 
 
-def test_removed_manifest_or_audit_entry(package: Path, tmp_path: Path) -> None:
+def test_removed_manifest_or_audit_entry(package: Path, tmp_path: Path,
+                                        trust: TrustStore) -> None:
     other = tmp_path / "other"
     shutil.copytree(package, other)
     (package / "manifest.json").unlink()
-    result = verify(package)
+    result = verify(package, trust=trust)
     assert [(p.kind, p.path) for p in result.problems] == [("removed", "manifest.json")]
     # drop the last audit entry (and fix nothing else): named as audit.jsonl
     lines = (other / "audit.jsonl").read_bytes().splitlines(keepends=True)
     (other / "audit.jsonl").write_bytes(b"".join(lines[:-1]))
-    result = verify(other)
+    result = verify(other, trust=trust)
     assert {p.path for p in result.problems} == {"audit.jsonl"}
 
 
-def test_resigned_with_another_key_is_not_trusted(package: Path, tmp_path: Path) -> None:
-    trusted = {json.loads((package / "manifest.json").read_bytes())["workstation"]["public_key"]}
-    assert verify(package, trusted_keys=trusted).ok
+def test_resigned_with_another_key_is_not_trusted(package: Path, tmp_path: Path,
+                                                  trust: TrustStore) -> None:
+    assert verify(package, trust=trust).ok
     # an attacker with another key re-signs an altered package: self-consistent but untrusted
     from console.evidence.package import write_manifest
 
@@ -220,12 +245,16 @@ def test_resigned_with_another_key_is_not_trusted(package: Path, tmp_path: Path)
     m = json.loads((package / "manifest.json").read_bytes())
     write_manifest(package, rogue, session, m["audit"]["head"], m["audit"]["entries"],
                    partial=False, recording=m["recording"])
-    assert verify(package).ok  # self-consistent...
-    result = verify(package, trusted_keys=trusted)
-    assert [p.path for p in result.problems] == ["manifest.sig"]
+    # self-consistent (hashes, audit chain and the embedded key's signature all agree), but the
+    # signer is not in the trust store: refused, naming the rogue key -- with or without a store
+    for result in (verify(package, trust=trust), verify(package),
+                   verify(build_archive(package), trust=trust)):
+        assert not result.ok
+        assert [(p.kind, p.path) for p in result.problems] == [("untrusted", "manifest.sig")]
+        assert f"signed by unknown key {rogue.key_id}" in result.problems[0].detail
 
 
-def test_seal_and_open(package: Path, tmp_path: Path) -> None:
+def test_seal_and_open(package: Path, tmp_path: Path, trust: TrustStore) -> None:
     key_file = tmp_path / "archive.pem"
     pub = generate_archive_key(key_file, key_id="demo-1")
     info = seal(package, pub, tmp_path / "p.sealed", chunk_size=64 * 1024)
@@ -245,7 +274,7 @@ def test_seal_and_open(package: Path, tmp_path: Path) -> None:
     with pytest.raises(SealError, match="wrong archive key"):
         open_sealed(info.path, wrong, tmp_path / "out")
     # with the key: verifies (streamed, no plaintext on disk) and opens to an identical folder
-    assert verify(info.path, key_file=key_file).ok
+    assert verify(info.path, key_file=key_file, trust=trust).ok
     opened = open_sealed(info.path, key_file, tmp_path / "out")
     assert opened.name == package.name
     for p in package.rglob("*"):
@@ -253,7 +282,7 @@ def test_seal_and_open(package: Path, tmp_path: Path) -> None:
             assert (opened / p.relative_to(package)).read_bytes() == p.read_bytes()
     # sealing the tar archive gives the same content
     tar_sealed = seal(build_archive(package), pub, tmp_path / "t.sealed")
-    assert verify(tar_sealed.path, key_file=key_file).ok
+    assert verify(tar_sealed.path, key_file=key_file, trust=trust).ok
 
 
 def test_sealed_tampering_truncation_detected(package: Path, tmp_path: Path) -> None:
@@ -308,7 +337,7 @@ def test_bad_still_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(PackageError, match="damaged"):
         b.add_capture("document_front", b"\x89PNG\r\n\x1a\n" + b"\0" * 20)
     folder = b.finalize()  # no recording: still a valid, verifiable package
-    assert verify(folder).ok
+    assert verify(folder, trust=TrustStore.of_keys([key])).ok
     report = json.loads((folder / "manifest.json").read_bytes())["recording"]
     assert report["sha256"] is None
 
@@ -331,12 +360,15 @@ def test_workstation_key_is_generated_once(tmp_path: Path) -> None:
     assert a.path is not None and (a.path.stat().st_mode & 0o777) == 0o600
 
 
-def test_cli_verify_exit_codes(package: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli_main(["verify", str(package)]) == 0
+def test_cli_verify_exit_codes(package: Path, trust_file: Path,
+                              capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli_main(["verify", str(package), "--trust", str(trust_file)]) == 0
     assert "OK" in capsys.readouterr().out
+    assert cli_main(["verify", str(package)]) == 1  # no trust store: refused
+    assert "signed by unknown key" in capsys.readouterr().out
     _flip(package / "transcript.json", 5)
     (package / "report.pdf").unlink()
-    assert cli_main(["verify", str(package)]) == 1
+    assert cli_main(["verify", str(package), "--trust", str(trust_file)]) == 1
     out = capsys.readouterr().out
     assert "altered: transcript.json" in out and "removed: report.pdf" in out
     assert cli_main(["verify", str(package.parent / "nope")]) != 0
@@ -346,7 +378,7 @@ def test_cli_verify_exit_codes(package: Path, capsys: pytest.CaptureFixture[str]
     assert err.startswith("error: ") and "Traceback" not in err
 
 
-def test_recognition_console_evidence_verify_command(package: Path) -> None:
+def test_recognition_console_evidence_verify_command(package: Path, trust_file: Path) -> None:
     """The real command line: ``recognition-console evidence verify`` (console.cli dispatch)."""
     import subprocess
     import sys
@@ -357,24 +389,29 @@ def test_recognition_console_evidence_verify_command(package: Path) -> None:
         return subprocess.run([sys.executable, "-m", "console", "evidence", *args],
                               capture_output=True, text=True, cwd=root, timeout=120)
 
-    ok = run("verify", str(package))
+    ok = run("verify", str(package), "--trust", str(trust_file))
     assert ok.returncode == 0, ok.stderr
-    assert "OK: package" in ok.stdout
+    assert "OK: package" in ok.stdout and "signed by workstation test" in ok.stdout
+    untrusted = run("verify", str(package))
+    assert untrusted.returncode == 1
+    assert "untrusted: manifest.sig: signed by unknown key" in untrusted.stdout
     (package / "captures" / "01_document_front.png").unlink()
-    bad = run("verify", str(package), "--json")
+    bad = run("verify", str(package), "--json", "--trust", str(trust_file))
     assert bad.returncode == 1
     problems = json.loads(bad.stdout)["problems"]
     assert problems == [{"kind": "removed", "path": "captures/01_document_front.png",
                          "detail": "listed in the manifest, missing"}]
 
 
-def test_one_byte_flipped_in_the_archive(package: Path, tmp_path: Path) -> None:
+def test_one_byte_flipped_in_the_archive(package: Path, tmp_path: Path,
+                                         trust: TrustStore) -> None:
     """The tar archive too: file contents by the manifest, headers by their checksums,
     padding and end blocks must be zero -- every byte counts."""
     import random
 
     archive = build_archive(package, tmp_path / "p.tar")
     data = archive.read_bytes()
+    assert verify(archive, trust=trust).ok
     rng = random.Random(4)
     positions = sorted({rng.randrange(len(data)) for _ in range(120)} | {0, len(data) - 1})
     for pos in positions:
@@ -382,6 +419,6 @@ def test_one_byte_flipped_in_the_archive(package: Path, tmp_path: Path) -> None:
         bad[pos] ^= 1 << rng.randrange(8)
         target = tmp_path / "flipped.tar"
         target.write_bytes(bytes(bad))
-        result = verify(target)
+        result = verify(target, trust=trust)
         assert not result.ok, pos
         assert result.problems and all(p.path for p in result.problems)

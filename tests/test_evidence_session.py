@@ -11,7 +11,7 @@ import av
 import cv2
 import numpy as np
 
-from console.evidence import verify
+from console.evidence import TrustStore, WorkstationKey, verify
 from console.evidence.session import SessionEvidence, active_for, build_session_package
 from console.models import OtpSent, OtpVerification
 from console.script import script_for
@@ -20,6 +20,11 @@ from tests.test_evidence_package import pdf_text
 
 OPERATOR = {"id": "7", "username": "operatore1", "display_name": "Operatore Uno",
             "role": "operator"}
+
+
+def _trust(data_dir: Path) -> TrustStore:
+    """The workstation key the session evidence signed with (under its data dir)."""
+    return TrustStore.of_keys([WorkstationKey.load_or_create(data_dir)])
 
 
 def _still(path: Path, colour: int) -> tuple[str, int, int]:
@@ -65,7 +70,7 @@ def test_live_session_evidence_with_recording(tmp_path: Path) -> None:
     assert active_for(session.session_id) is None
     assert not result.queued and result.folder.is_dir()
     assert result.folder.parent == tmp_path / "evidence" / "work"
-    check = verify(result.folder)
+    check = verify(result.folder, trust=_trust(tmp_path))
     assert check.ok, check.problems
     transcript = json.loads((result.folder / "transcript.json").read_text())
     steps = [(s["step"], s["agid"], s["title"], s["passed"]) for s in transcript["steps"]]
@@ -97,7 +102,7 @@ def test_build_session_package_after_the_fact(tmp_path: Path) -> None:
     _run_session(session, tmp_path)
     path = build_session_package(session=session, client=None, data_dir=tmp_path)
     assert path is not None and path.is_dir()
-    result = verify(path)
+    result = verify(path, trust=_trust(tmp_path))
     assert result.ok
     audit = [json.loads(x) for x in (path / "audit.jsonl").read_text().splitlines()]
     # events keep the session's own offsets when there was no recording

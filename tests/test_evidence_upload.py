@@ -20,12 +20,12 @@ import av
 import pytest
 
 from console.errors import ServerUnreachable
-from console.evidence import WorkstationKey, open_sealed, verify
+from console.evidence import TrustStore, WorkstationKey, open_sealed, verify
 from console.evidence.cli import TokenApi
 from console.evidence.cli import main as cli_main
 from console.evidence.upload import EVIDENCE_KIND, Uploader, upload_key
 from console.outbox import OutboxStatus
-from tests.test_evidence_package import make_package
+from tests.test_evidence_package import local_trust, make_package
 
 ROOT = Path(__file__).resolve().parents[1]
 CH = 8 * 1024  # upload chunk in the tests (the service takes up to 4 MiB)
@@ -52,7 +52,7 @@ def desk(desk_server_shared: Any) -> Desk:
     srv = desk_server_shared
     op_token = srv.login("operatore1")["access_token"]
     sup_token = srv.login("supervisore1")["access_token"]
-    request = srv.create_request()
+    request = srv.start_video_session("operatore1")  # uploads only on one's own session
     return Desk(srv.base_url, Path(srv.data_dir), str(request["id"]),
                 TokenApi(srv.base_url, op_token), TokenApi(srv.base_url, sup_token), sup_token)
 
@@ -94,7 +94,7 @@ def _download(desk: Desk, package_id: str, dst: Path) -> Path:
 def _new_package(data_dir: Path, desk: Desk, seconds: float = 3.0) -> Path:
     folder = make_package(data_dir, seconds=seconds, request_id=desk.request_id,
                           work=data_dir / "evidence" / "work")
-    assert verify(folder).ok
+    assert verify(folder, trust=local_trust(data_dir)).ok
     return folder
 
 
@@ -137,7 +137,7 @@ def test_upload_interrupted_and_resumed(desk: Desk, tmp_path: Path) -> None:
     assert not folder.exists() and not Path(payload["sealed"]).exists()
     # the archive (demo key held by the local service) opens and verifies it
     opened = open_sealed(got, desk.archive_private_key, tmp_path / "opened")
-    assert verify(opened).ok
+    assert verify(opened, trust=local_trust(tmp_path)).ok
     # the same package again: the same outbox item, nothing new
     again = up2.outbox.get(upload_key(folder.name))
     assert again is not None and again.status is OutboxStatus.DONE
@@ -227,13 +227,14 @@ def test_crash_recovery_closes_and_uploads_partial_package(desk: Desk, tmp_path:
     item = up.outbox.get(upload_key(package_id))
     assert item is not None and item.kind == EVIDENCE_KIND
     sha = item.payload["sha256"]
-    assert verify(folder).ok and verify(folder).partial
+    trust = TrustStore.of_keys([key])
+    assert verify(folder, trust=trust).ok and verify(folder, trust=trust).partial
     assert up.run_pending().delivered == [upload_key(package_id)]
     assert up.recover(key) == []  # nothing left over, nothing queued twice
     pkg = next(p for p in _packages(desk, desk.request_id) if p["sha256"] == sha)
     got = _download(desk, pkg["package_id"], tmp_path / "crash.sealed")
     opened = open_sealed(got, desk.archive_private_key, tmp_path / "opened")
-    result = verify(opened)
+    result = verify(opened, trust=trust)
     assert result.ok and result.partial
     audit = [json.loads(x) for x in (opened / "audit.jsonl").read_text().splitlines()]
     events = [e["event"] for e in audit]
@@ -262,18 +263,21 @@ def test_open_is_logged_at_the_service(desk: Desk, tmp_path: Path,
                      str(tmp_path / "x")]) != 0
     assert not (tmp_path / "x" / folder.name).exists()
     capsys.readouterr()
+    trust_file = local_trust(tmp_path).save(tmp_path / "trust.json")
     rc = cli_main(["open", str(sealed), "--key", str(desk.archive_private_key),
                    "--out", str(tmp_path / "review"), "--desk", desk.url,
-                   f"--token={desk.supervisor_token}", "--reason", "judicial request 42/2026"])
+                   f"--token={desk.supervisor_token}", "--reason", "judicial request 42/2026",
+                   "--trust", str(trust_file)])
     out = capsys.readouterr().out
     assert rc == 0, out
     assert f"access logged at the desk service for package {pid}" in out
-    assert verify(tmp_path / "review" / folder.name).ok
+    assert verify(tmp_path / "review" / folder.name, trust=local_trust(tmp_path)).ok
     _, info = desk.supervisor.call("GET", f"/evidence/{pid}")
     opens = [a for a in info["access_log"] if a["action"] == "open"]
     assert opens and opens[-1]["reason"] == "judicial request 42/2026"
     assert opens[-1]["operator"] == "supervisore1"
-    assert cli_main(["verify", str(sealed), "--key", str(desk.archive_private_key)]) == 0
+    assert cli_main(["verify", str(sealed), "--key", str(desk.archive_private_key),
+                     "--trust", str(trust_file)]) == 0
     up.outbox.close()
 
 
@@ -293,5 +297,6 @@ def test_session_package_sealed_and_uploaded(desk: Desk, tmp_path: Path) -> None
     assert not list((tmp_path / "evidence" / "work").iterdir())  # plaintext gone after upload
     sha = hashlib.sha256(sealed.read_bytes()).hexdigest()
     assert any(p["sha256"] == sha for p in _packages(desk, desk.request_id))
-    result = verify(sealed, key_file=desk.archive_private_key)
+    result = verify(sealed, key_file=desk.archive_private_key,
+                    trust=TrustStore.of_keys([WorkstationKey.load_or_create(tmp_path)]))
     assert result.ok and result.request_id == desk.request_id

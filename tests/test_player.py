@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from console.evidence import WorkstationKey, generate_archive_key, seal, verify
+from console.evidence import TrustStore, WorkstationKey, generate_archive_key, seal, verify
 from media import framestamp
 from media.playback import PlaybackError, probe
 from ui.player.annotations import AnnotationError, Annotations
@@ -23,6 +23,11 @@ def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("player")
     key = WorkstationKey.load_or_create(root / "ws")
     return synthetic_package(root / "packages", key, seconds=10.0, fps=FPS)
+
+
+def _trust(package: Path) -> TrustStore:
+    """The local key that signed the fixture's package (root/ws), never the package's own."""
+    return TrustStore.of_keys([WorkstationKey.load_or_create(package.parent.parent / "ws")])
 
 
 def _stamp_s(frame: object) -> float:
@@ -137,14 +142,14 @@ def test_annotations_beside_the_package_and_verify_still_passes(
         (2.6, "Guardate l'ologramma"), (8.9, "Decision here")]
     assert data["annotations"][0]["author"] == "formatore1"
     assert sorted(p.name for p in package.iterdir()) == before  # nothing added inside
-    assert verify(package).ok
+    assert verify(package, trust=_trust(package)).ok
     # reopened: the notes are back, and a third one is appended
     again = _open(qtbot, package)
     assert again.annotation_list.count() == 2
     again.add_annotation("third", offset_s=5.0)
     again.close()
     assert len(Annotations.load(path).items) == 3
-    assert verify(package).ok
+    assert verify(package, trust=_trust(package)).ok
     path.unlink()
 
 
@@ -197,7 +202,7 @@ def test_sealed_package_replayed_from_the_archive_logs_the_access(
     from console.evidence.upload import Uploader
 
     srv = desk_server_shared
-    request = srv.create_request()
+    request = srv.start_video_session("operatore1")  # uploads only on own sessions
     key = WorkstationKey.load_or_create(tmp_path / "ws")
     folder = synthetic_package(tmp_path / "packages", key, seconds=2.0, fps=FPS, marks=(),
                                gap=None, request_id=str(request["id"]))

@@ -9,6 +9,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import socket
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,10 +24,25 @@ from console.evidence.errors import EvidenceKeyError
 log = logging.getLogger(__name__)
 
 WORKSTATION_KEY_FILE = "workstation_ed25519.pem"
+#: a workstation's name at the desk service's key registry
+WORKSTATION_NAME = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 def _raw_public(key: Ed25519PublicKey | X25519PublicKey) -> bytes:
     return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def key_fingerprint(public_raw: bytes) -> str:
+    """The key id of a workstation key: SHA-256 of its 32 raw public bytes, 64 hex digits.
+
+    The desk service gives an enrolled key the same id (``POST /api/v1/workstation-keys``)."""
+    return hashlib.sha256(public_raw).hexdigest()
+
+
+def default_workstation_name() -> str:
+    """This machine's host name, reduced to what the key registry accepts."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", socket.gethostname()).strip("-.")[:64]
+    return name or "workstation"
 
 
 @dataclass(frozen=True)
@@ -77,9 +93,24 @@ class WorkstationKey:
         """Stable id derived from the public key (first 16 hex digits of its SHA-256)."""
         return hashlib.sha256(self.public_raw).hexdigest()[:16]
 
+    @property
+    def key_id(self) -> str:
+        """The key's id at the desk service's registry (:func:`key_fingerprint`)."""
+        return key_fingerprint(self.public_raw)
+
     def identity(self) -> dict[str, str]:
         return {"id": self.workstation_id, "hostname": socket.gethostname(),
                 "public_key": self.public_b64, "algorithm": "Ed25519"}
+
+    def enrolment(self, workstation: str | None = None) -> dict[str, str]:
+        """The public half in the enrolment format: the body of ``POST /api/v1/workstation-keys``
+        (``workstation``, ``public_key`` = base64 of the 32 raw bytes) plus the ``key_id`` the
+        service will answer. Never contains the private key."""
+        name = workstation if workstation is not None else default_workstation_name()
+        if not WORKSTATION_NAME.match(name):
+            raise EvidenceKeyError("workstation name: 1-64 characters of A-Z a-z 0-9 . _ -")
+        return {"workstation": name, "public_key": self.public_b64, "key_id": self.key_id,
+                "algorithm": "Ed25519"}
 
     def sign(self, data: bytes) -> bytes:
         return self.private_key.sign(data)
@@ -166,3 +197,9 @@ def load_archive_private_key(path: str | os.PathLike[str]) -> X25519PrivateKey:
     if len(raw) != 32:
         raise EvidenceKeyError(f"{p.name}: an X25519 private key is 32 bytes")
     return X25519PrivateKey.from_private_bytes(raw)
+
+
+def workstation_enrolment(data_dir: str | os.PathLike[str],
+                          workstation: str | None = None) -> dict[str, str]:
+    """The enrolment body of the workstation key kept under ``data_dir`` (created if absent)."""
+    return WorkstationKey.load_or_create(data_dir).enrolment(workstation)

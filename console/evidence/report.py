@@ -198,5 +198,7 @@ def write_report(path: Path, session: Mapping[str, Any], entries: Sequence[Mappi
     heading("Integrity")
     line("manifest.json lists the SHA-256 of every file and is signed with the workstation's "
          "Ed25519 key (manifest.sig, workstation_key.pub); audit.jsonl is hash-chained. "
-         "Check with: recognition-console evidence verify PATH")
+         "The signature counts only from a workstation key the desk service has enrolled. "
+         "Check with: recognition-console evidence verify PATH --trust TRUST.json (or "
+         "--desk URL, the service's registry of workstation keys)")
     pdf.output(str(path))

@@ -276,6 +276,30 @@ def seal(source: str | os.PathLike[str], recipient: ArchivePublicKey,
     return SealedInfo(target, writer.sha.hexdigest(), writer.size, pid, rid, recipient.key_id)
 
 
+def seal_file(source: str | os.PathLike[str], recipient: ArchivePublicKey,
+              out: str | os.PathLike[str], *, package_id: str, request_id: str,
+              content: str, limit: int | None = None,
+              chunk_size: int = DEFAULT_CHUNK) -> SealedInfo:
+    """Seal one file as it is now (the first ``limit`` bytes: a recording still being
+    written), e.g. the recording uploaded before an approval. ``content`` names what it is."""
+    src, target = Path(source), Path(out)
+    tmp = target.with_name(target.name + ".tmp")
+    remaining = src.stat().st_size if limit is None else limit
+    with open(tmp, "wb") as fh, open(src, "rb") as data:
+        writer = SealWriter(fh, recipient, chunk_size=chunk_size,
+                            meta={"package_id": package_id, "request_id": request_id,
+                                  "content": content})
+        while remaining > 0 and (block := data.read(min(chunk_size, remaining))):
+            writer.write(block)
+            remaining -= len(block)
+        writer.close()
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, target)
+    return SealedInfo(target, writer.sha.hexdigest(), writer.size, package_id, request_id,
+                      recipient.key_id)
+
+
 def _manifest_from_tar(path: Path) -> dict[str, Any]:
     try:
         with tarfile.open(path, "r:") as tar:
@@ -332,10 +356,18 @@ def open_sealed(sealed: str | os.PathLike[str], key: X25519PrivateKey | str | os
         if target.exists():
             raise PackageError(f"{target} already exists")
         try:
+            seen: set[str] = set()
             with tarfile.open(fileobj=reader, mode="r|") as tar:  # type: ignore[call-overload]
                 for member in tar:
                     if not member.name.startswith(pid + "/"):
                         raise SealError(f"archive member outside the package: {member.name!r}")
+                    name = os.path.normpath(member.name)
+                    if name in seen:  # a second copy would silently replace the first
+                        raise SealError(f"archive member twice: {member.name!r}")
+                    seen.add(name)
+                    if not (member.isfile() or member.isdir()):
+                        raise SealError(f"unexpected archive member (not a file): "
+                                        f"{member.name!r}")
                     tar.extract(member, out, filter="data")
             reader.drain()
         except (SealError, tarfile.TarError, OSError) as exc:

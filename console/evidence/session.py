@@ -29,6 +29,7 @@ from console.evidence.errors import EvidenceError
 from console.evidence.keys import WorkstationKey
 from console.evidence.package import EvidencePackageBuilder
 from console.evidence.report import AGID_STEPS
+from console.evidence.seal import seal_file
 from console.evidence.upload import Api, Progress, Uploader, upload_key
 from console.outbox import Outbox
 
@@ -205,6 +206,29 @@ class SessionEvidence:
                 self._safe(kind, data, (kind, str(step_id or d.get("name") or kind)), at, off)
         except EvidenceError as exc:
             log.error("session event %s not recorded in the evidence (%s)", kind, exc.code)
+
+    # ------------------------------------------------------------------ before an approval
+    def upload_recording(self, client: Api) -> Mapping[str, Any] | None:
+        """Seal the recording as it stands now and upload it (``kind: recording``): the desk
+        service accepts an approval only once it holds the session's recording. The whole
+        recording travels again in the package after the call. Blocks: worker thread only.
+        None when nothing is being recorded."""
+        path = self.builder.recording_path
+        if self.recorder is None or not path.exists() or path.stat().st_size == 0:
+            return None
+        up = Uploader(client, self.data_dir)
+        try:
+            key = up.archive_key()
+            pid = f"{self.package_id}.recording"
+            info = seal_file(path, key, up.sealed_dir / f"{pid}.sealed", package_id=pid,
+                             request_id=str(self.session.request_id), content="matroska",
+                             limit=path.stat().st_size)
+            result = up.upload_now(info, kind="recording")
+        finally:
+            up.outbox.close()
+        log.info("recording of package %s stored at the service before the approval (%d bytes)",
+                 self.package_id, info.size)
+        return result
 
     # ------------------------------------------------------------------ end of session
     def finish(self, client: Api | None = None, *, upload: bool = True,

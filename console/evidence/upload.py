@@ -14,6 +14,9 @@ Flow at the end of a session::
   twice, and the same package submitted again is stored once (same key -> same upload).
 * Confidential: only the sealed file travels. The plaintext folder (and the sealed copy) are
   deleted once the service confirms the upload with the matching SHA-256.
+* Pinned: packages are sealed only to the archive key pinned at the first fetch
+  (``console.evidence.pin``); a different key from the service is refused until an operator
+  re-pins it (``recognition-console evidence archive-key --desk URL --repin``).
 * After a crash, :meth:`recover` finds package folders that were never finalised, closes them as
   partial packages (the recording so far is kept, the audit log says so), seals and queues them.
 """
@@ -33,7 +36,8 @@ from console.errors import Conflict, DeskError, ServerUnreachable, ValidationErr
 from console.evidence.errors import EvidenceError, PackageError, UploadError
 from console.evidence.keys import ArchivePublicKey, WorkstationKey
 from console.evidence.package import MANIFEST, EvidencePackageBuilder
-from console.evidence.seal import seal
+from console.evidence.pin import check_pin
+from console.evidence.seal import SealedInfo, seal
 from console.outbox import DeliveryReport, Outbox, OutboxItem, OutboxStatus
 
 log = logging.getLogger(__name__)
@@ -72,7 +76,8 @@ class Uploader:
         if not 1 <= chunk_size <= MAX_CHUNK:
             raise ValueError("chunk_size must be 1 byte .. 4 MiB")
         self.api = api
-        self.root = Path(data_dir).resolve() / "evidence"
+        self.data_dir = Path(data_dir).resolve()
+        self.root = self.data_dir / "evidence"
         self.work_dir = self.root / "work"
         self.sealed_dir = self.root / "sealed"
         for d in (self.work_dir, self.sealed_dir):
@@ -87,19 +92,27 @@ class Uploader:
 
     # ------------------------------------------------------------------ archive key
     def archive_key(self) -> ArchivePublicKey:
-        """The archive's public key from the service; cached so sealing works offline."""
+        """The archive's public key from the service; cached so sealing works offline.
+
+        Checked against the pinned key (``console.evidence.pin``): the first key fetched is
+        pinned; a different one raises ``ArchiveKeyChanged`` and nothing is sealed to it."""
         cache = self.root / "archive_key.json"
         try:
             _, data = self.api.call("GET", "/archive-key", expected=(200,))
-            key = ArchivePublicKey.from_json(data)
-            cache.write_text(json.dumps(key.to_json()), encoding="utf-8")
-            return key
         except DeskError as exc:
             if cache.exists():
                 log.info("archive key from cache (service: %s)", exc.code)
-                return ArchivePublicKey.from_json(json.loads(cache.read_text("utf-8")))
+                key = ArchivePublicKey.from_json(json.loads(cache.read_text("utf-8")))
+                check_pin(self.data_dir, key)
+                return key
             raise UploadError("archive key unavailable: the service was never reached",
                               code="evidence_archive_key_unavailable") from exc
+        key = ArchivePublicKey.from_json(data)
+        check_pin(self.data_dir, key)
+        fd = os.open(cache, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(json.dumps(key.to_json()))
+        return key
 
     # ------------------------------------------------------------------ queueing
     def submit(self, folder: str | os.PathLike[str],
@@ -122,6 +135,14 @@ class Uploader:
         item = self.outbox.enqueue(EVIDENCE_KIND, payload, upload_key(pid))
         log.info("evidence package %s queued for upload (%d bytes)", pid, info.size)
         return item
+
+    def upload_now(self, sealed: SealedInfo, *, kind: str) -> Mapping[str, Any]:
+        """Upload one sealed file at once (no outbox: the caller waits for it, e.g. the
+        recording the service must hold before it accepts an approval). Raises on failure."""
+        payload = {"package_id": sealed.package_id, "request_id": sealed.request_id,
+                   "sealed": str(sealed.path), "sha256": sealed.sha256, "size": sealed.size,
+                   "key_id": sealed.key_id, "kind": kind}
+        return self._deliver(payload)
 
     def run_pending(self) -> DeliveryReport:
         """Seal what waits unsealed, then try every queued upload now (never raises)."""
@@ -179,6 +200,8 @@ class Uploader:
                 "request_id": payload["request_id"],
                 "filename": Path(str(payload["sealed"])).name,
                 "size": payload["size"], "sha256": payload["sha256"]}
+        if payload.get("kind"):
+            body["kind"] = payload["kind"]
         _, data = self.api.call("POST", "/evidence/uploads", json=body, expected=(200, 201))
         if not isinstance(data, Mapping) or "upload_id" not in data:
             raise UploadError("unexpected answer to the upload request")

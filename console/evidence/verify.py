@@ -1,8 +1,18 @@
-"""Re-verify an evidence package: file hashes, audit chain, manifest signature.
+"""Re-verify an evidence package: file hashes, audit chain, manifest signature, signer.
 
 Works on the folder, on its tar archive, and (with the archive private key) on a sealed file,
 which is decrypted as a stream -- no plaintext copy is written to disk. The result names exactly
 what was altered, removed or added.
+
+The signature is trusted only when its key is in the :class:`~console.evidence.trust.TrustStore`
+given (``trust=``) and was valid, and not revoked, when the manifest says it was signed
+(``created_at``): the key the package carries is never trusted because the package carries it.
+Without a trust store every package is refused as "signed by unknown key <key id>".
+
+Archives: each member must be a regular file under the one package folder, named plainly
+(no ``.``/``..``/empty components, not absolute), appear once, and be listed in the manifest
+(``manifest.json`` and ``manifest.sig`` excepted); directory entries carry no data and are
+accepted inside the package folder only.
 """
 
 from __future__ import annotations
@@ -20,7 +30,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from console.evidence.audit import check_chain
-from console.evidence.keys import verify_signature
+from console.evidence.keys import key_fingerprint, verify_signature
 from console.evidence.package import (
     AUDIT,
     CHUNK,
@@ -31,15 +41,20 @@ from console.evidence.package import (
     UNSIGNED,
     package_files,
 )
+from console.evidence.trust import TrustStore, parse_time
 
 log = logging.getLogger(__name__)
 
 _KEEP = {MANIFEST, SIGNATURE, AUDIT, PUBLIC_KEY}  # small files read into memory
+NO_TRUST = "no trust store given: use --trust FILE or --desk URL"
+
+#: (relative path, an open file | None for a non-regular file | why the entry is refused)
+Entry = tuple[str, IO[bytes] | str | None]
 
 
 @dataclass(frozen=True)
 class Problem:
-    kind: str  # "altered" | "removed" | "added" | "invalid"
+    kind: str  # "altered" | "removed" | "added" | "invalid" | "untrusted"
     path: str
     detail: str
 
@@ -54,16 +69,21 @@ class VerifyResult:
     package_id: str | None = None
     request_id: str | None = None
     workstation_key: str | None = None  # base64 public key the manifest was signed with
+    key_id: str | None = None  # its SHA-256 (the key id at the registry)
+    workstation: str | None = None  # the trust store's name for it, when trusted
+    signed_at: str | None = None  # the manifest's created_at
     files_checked: int = 0
     partial: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "package_id": self.package_id, "request_id": self.request_id,
-                "workstation_key": self.workstation_key, "files_checked": self.files_checked,
-                "partial": self.partial, "problems": [p.__dict__ for p in self.problems]}
+                "workstation_key": self.workstation_key, "key_id": self.key_id,
+                "workstation": self.workstation, "signed_at": self.signed_at,
+                "files_checked": self.files_checked, "partial": self.partial,
+                "problems": [p.__dict__ for p in self.problems]}
 
 
-def _iter_folder(folder: Path) -> Iterator[tuple[str, IO[bytes] | None]]:
+def _iter_folder(folder: Path) -> Iterator[Entry]:
     for rel in package_files(folder):
         p = folder / rel
         if p.is_symlink() or not p.is_file():
@@ -73,34 +93,49 @@ def _iter_folder(folder: Path) -> Iterator[tuple[str, IO[bytes] | None]]:
             yield rel, fh
 
 
-def _iter_tar(tar: tarfile.TarFile) -> Iterator[tuple[str, IO[bytes] | None]]:
+def _iter_tar(tar: tarfile.TarFile) -> Iterator[Entry]:
+    """Members as package-relative paths; anything that is not a plainly named member of the
+    one package folder comes with the reason it is refused."""
     root: str | None = None
     for member in tar:
-        name = member.name.lstrip("./")
-        if member.isdir():
+        name = member.name[2:] if member.name.startswith("./") else member.name
+        parts = name.split("/")
+        if not name or name.startswith("/") or any(p in ("", ".", "..") for p in parts):
+            yield member.name, "archive member name is not a plain relative path"
             continue
-        top, _, rel = name.partition("/")
         if root is None:
-            root = top
-        if top != root or not rel:
-            yield name, None
+            root = parts[0]
+        rel = "/".join(parts[1:])
+        if parts[0] != root:
+            yield name, f"archive member outside the package folder {root}/"
+            continue
+        if member.isdir():
+            continue  # no data; the folder itself or one of its subfolders
+        if not rel:
+            yield name, "the package folder itself is not a folder"
             continue
         if not member.isfile():
             yield rel, None
             continue
-        fh = tar.extractfile(member)
-        yield rel, fh
+        yield rel, tar.extractfile(member)
 
 
-def verify_stream(entries: Iterator[tuple[str, IO[bytes] | None]],
-                  trusted_keys: set[str] | None = None) -> VerifyResult:
-    """Verify from an iterator of (relative path, file object or None for non-regular files)."""
+def verify_stream(entries: Iterator[Entry], trust: TrustStore | None = None) -> VerifyResult:
+    """Verify from an iterator of :data:`Entry` (folder or archive members, in order)."""
     digests: dict[str, tuple[str, int]] = {}
     kept: dict[str, bytes] = {}
-    odd: list[str] = []
+    odd: list[tuple[str, str]] = []
+    seen: set[str] = set()
     for rel, fh in entries:
+        if isinstance(fh, str):
+            odd.append((rel, fh))
+            continue
+        if rel in seen:  # extractors differ on which copy wins: refuse both
+            odd.append((rel, "appears more than once in the archive"))
+            continue
+        seen.add(rel)
         if fh is None:
-            odd.append(rel)
+            odd.append((rel, "not a regular file"))
             continue
         h = hashlib.sha256()
         size = 0
@@ -113,15 +148,15 @@ def verify_stream(entries: Iterator[tuple[str, IO[bytes] | None]],
         digests[rel] = (h.hexdigest(), size)
         if buf is not None:
             kept[rel] = bytes(buf)
-    return _judge(digests, kept, odd, trusted_keys)
+    return _judge(digests, kept, odd, trust)
 
 
-def _judge(digests: dict[str, tuple[str, int]], kept: dict[str, bytes], odd: list[str],
-           trusted_keys: set[str] | None) -> VerifyResult:
+def _judge(digests: dict[str, tuple[str, int]], kept: dict[str, bytes],
+           odd: list[tuple[str, str]], trust: TrustStore | None) -> VerifyResult:
     res = VerifyResult(ok=False)
     probs = res.problems
-    for rel in odd:
-        probs.append(Problem("added", rel, "not a regular file"))
+    for rel, reason in odd:
+        probs.append(Problem("added", rel, reason))
     body = kept.get(MANIFEST)
     if body is None:
         probs.append(Problem("removed", MANIFEST, "manifest missing: nothing can be verified"))
@@ -142,6 +177,7 @@ def _judge(digests: dict[str, tuple[str, int]], kept: dict[str, bytes], odd: lis
     ws: dict[str, Any] = ws_raw if isinstance(ws_raw, dict) else {}
     pub_b64 = str(ws.get("public_key", ""))
     res.workstation_key = pub_b64 or None
+    res.signed_at = str(manifest["created_at"]) if "created_at" in manifest else None
     # signature
     sig_text = kept.get(SIGNATURE)
     if sig_text is None:
@@ -157,9 +193,17 @@ def _judge(digests: dict[str, tuple[str, int]], kept: dict[str, bytes], odd: lis
         if not verify_signature(pub, sig, body):
             probs.append(Problem("altered", f"{MANIFEST} or {SIGNATURE}",
                                  "the manifest signature does not verify"))
-        elif trusted_keys is not None and pub_b64 not in trusted_keys:
-            probs.append(Problem("invalid", SIGNATURE,
-                                 "signed by a workstation key that is not trusted"))
+        else:
+            res.key_id = key_fingerprint(pub)
+            if trust is None:
+                why: str | None = f"signed by unknown key {res.key_id} ({NO_TRUST})"
+            else:
+                why = trust.check(pub, parse_time(manifest.get("created_at")))
+                found = trust.find(pub)
+                if why is None and found is not None:
+                    res.workstation = found.workstation
+            if why is not None:
+                probs.append(Problem("untrusted", SIGNATURE, why))
     # the public key file must be the key the manifest names
     pub_file = kept.get(PUBLIC_KEY)
     if pub_file is not None and pub_file != pub_b64.encode() + b"\n":
@@ -199,13 +243,15 @@ def _judge(digests: dict[str, tuple[str, int]], kept: dict[str, bytes], odd: lis
 
 
 def verify(path: str | os.PathLike[str], *, key_file: str | os.PathLike[str] | None = None,
-           trusted_keys: set[str] | None = None) -> VerifyResult:
-    """Verify a package folder, its ``.tar`` archive, or a sealed file (needs ``key_file``)."""
+           trust: TrustStore | None = None) -> VerifyResult:
+    """Verify a package folder, its ``.tar`` archive, or a sealed file (``key_file``: the
+    archive private key that opens it). ``trust``: the workstation keys whose signatures count;
+    without one the package is refused (signed by unknown key)."""
     from console.evidence.seal import SealedReader, is_sealed
 
     p = Path(path)
     if p.is_dir():
-        return verify_stream(_iter_folder(p), trusted_keys)
+        return verify_stream(_iter_folder(p), trust)
     if not p.exists():
         return VerifyResult(ok=False, problems=[Problem("removed", p.name, "no such file")])
     if is_sealed(p):
@@ -217,12 +263,12 @@ def verify(path: str | os.PathLike[str], *, key_file: str | os.PathLike[str] | N
         key = load_archive_private_key(key_file)
         with SealedReader(p, key) as reader:
             with tarfile.open(fileobj=reader, mode="r|") as tar:  # type: ignore[call-overload]
-                result = verify_stream(_iter_tar(tar), trusted_keys)
+                result = verify_stream(_iter_tar(tar), trust)
             reader.drain()  # authenticate every chunk to the final one
         return result
     try:
         with tarfile.open(p, mode="r:") as tar:
-            result = verify_stream(_iter_tar(tar), trusted_keys)
+            result = verify_stream(_iter_tar(tar), trust)
         result.problems += _tar_slack(p)
         result.ok = not result.problems
         return result
