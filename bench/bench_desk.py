@@ -45,8 +45,10 @@ def _start(data_dir: Path) -> tuple[subprocess.Popen[bytes], str, dict[str, Any]
                "-m", "server"]
     seed = data_dir / "seed.json"
     log = (data_dir / "desk.log").open("wb")
+    # a load test from one address: the per-address rate limits would refuse most of it
     proc = subprocess.Popen([*cmd, "--log-level", "WARNING", "serve", "--port", "0", "--demo",
-                             "--data-dir", str(data_dir), "--seed-json", str(seed)],
+                             "--data-dir", str(data_dir), "--seed-json", str(seed),
+                             "--rate-limit", "*=1000000/1"],
                             stdout=subprocess.PIPE, stderr=log)
     assert proc.stdout is not None
     line = proc.stdout.readline().decode()
@@ -99,7 +101,8 @@ class Applicant:
 
     async def run(self, ready: asyncio.Event) -> None:
         self.ws = await self.http.ws_connect(f"{self.url}/ws/applicant/{self.token}",
-                                             max_msg_size=0)
+                                             max_msg_size=0,
+                                             origin=self.url.replace("ws", "http", 1))
         await self.ws.send_str(json.dumps({"type": "consent", "recording": True, "terms": True}))
         ready.set()
         async for msg in self.ws:

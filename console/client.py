@@ -28,6 +28,7 @@ import requests
 from console import __version__
 from console.errors import (
     AccountLocked,
+    ApprovalRefused,
     Conflict,
     DeskError,
     Forbidden,
@@ -57,6 +58,7 @@ from console.models import (
     RecognitionRequest,
     parse_datetime,
 )
+from console.urls import require_secure_url
 
 log = logging.getLogger(__name__)
 
@@ -100,8 +102,9 @@ class DeskClient:
     """The console's view of the desk service.
 
     ``base_url`` is the service origin (``https://desk.example:8443``); ``/api/v1`` is added
-    unless already present. ``ca_bundle`` is a PEM file (or directory) that TLS certificates are
-    checked against; ``None`` uses the system store. Verification is never switched off.
+    unless already present; plain ``http://`` is refused (:class:`~console.errors.InsecureUrl`)
+    except to a loopback host. ``ca_bundle`` is a PEM file (or directory) that TLS certificates
+    are checked against; ``None`` uses the system store. Verification is never switched off.
     ``on_auth_lost`` is called (from the calling thread) when the refresh token is refused and the
     operator must sign in again.
     """
@@ -118,6 +121,7 @@ class DeskClient:
         url = base_url.strip().rstrip("/")
         if not re.match(r"^https?://[^/\s]+", url):
             raise ValueError("base_url must start with http:// or https://")
+        require_secure_url(url)
         if url.endswith(API_PREFIX):
             url = url[: -len(API_PREFIX)]
         self._origin = url
@@ -457,6 +461,13 @@ class DeskClient:
         if status == 404:
             return NotFound(text, code=code, status=status)
         if status == 409:
+            missing = body.get("missing")
+            if code == "approval_refused" and isinstance(missing, list):
+                # the service's list of what it has not recorded (no personal data in it)
+                names = [str(m)[:40] for m in missing[:20]]
+                log.warning("approval refused by the desk service; missing: %s",
+                            ", ".join(names))
+                return ApprovalRefused(text, missing=names, status=status)
             return Conflict(text, code=code, status=status)
         if status == 429:
             return RateLimited(text, retry_after=_retry_after(response, body), code=code,

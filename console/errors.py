@@ -48,6 +48,14 @@ class TlsError(DeskError):
     code = "tls_error"
 
 
+class InsecureUrl(DeskError, ValueError):
+    """A plain ``http://`` desk URL to a host that is not loopback: passwords, tokens and
+    personal data would cross the network in clear. Use ``https://`` (a ``ValueError`` too, like
+    any other unusable URL)."""
+
+    code = "insecure_url"
+
+
 class ProtocolError(DeskError):
     """The service answered something that does not follow docs/PROTOCOL.md."""
 
@@ -112,6 +120,18 @@ class Conflict(DeskError):
     """409: e.g. ``already_decided``, a wrong upload offset, ``retention_not_expired``."""
 
     code = "conflict"
+
+
+class ApprovalRefused(Conflict):
+    """409 ``approval_refused``: the service has not recorded everything an approval needs;
+    ``missing`` names what (``otp_verified``, ``capture:face``, ``recording_uploaded``…)."""
+
+    code = "approval_refused"
+
+    def __init__(self, message: str = "", *, missing: Sequence[str] = (),
+                 status: int | None = 409) -> None:
+        super().__init__(message, code="approval_refused", status=status)
+        self.missing = tuple(missing)
 
 
 class RateLimited(DeskError):

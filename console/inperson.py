@@ -37,11 +37,18 @@ import numpy as np
 from cardreader.cns import CardData
 from cardreader.crosscheck import CheckCode, CrossCheck, cross_check
 from cardreader.errors import CardError
+from console.approval import check_approval, report_inperson_checks
 from console.errors import ConsoleError
 from console.models import Decision, DecisionResult, ReasonCode, RecognitionRequest, RequestState
 from console.resources import resource_path
 from console.script import CaptureTarget, ScriptDefinition, load_builtin_script
-from console.session import Session, SessionDecision, SessionEvent, StepStatusChanged
+from console.session import (
+    Session,
+    SessionDecision,
+    SessionEvent,
+    StepStatus,
+    StepStatusChanged,
+)
 
 if TYPE_CHECKING:
     from console.evidence.keys import WorkstationKey
@@ -720,7 +727,11 @@ class InPersonWorkflow:
                 "approval blocked: " + ", ".join(b.value for b in blockers),
                 code="approval_blocked",
             )
-        return self._send(self._need_session().approve(note))
+        session = self._need_session()
+        # the service records the checks and says what it still misses before anything is
+        # written as decided: ApprovalRefused leaves the check open to complete
+        self._report_checks(session.request_id)
+        return self._send(session.approve(note))
 
     def reject(self, reason_code: ReasonCode | str, note: str = "") -> DecisionResult:
         return self._send(self._need_session().reject(reason_code, note))
@@ -733,6 +744,29 @@ class InPersonWorkflow:
         if self.decision is None:
             raise InPersonError("no decision to send", code="no_decision")
         return self._send(self.decision)
+
+    def performed_checks(self) -> list[tuple[str, bool, str | None]]:
+        """(check, passed, sha256) the desk service records before it accepts an approval."""
+        out: list[tuple[str, bool, str | None]] = []
+        if self.card is not None:
+            sha = (hashlib.sha256(self.card.card.certificate_der).hexdigest()
+                   if self.card.card.certificate_der else None)
+            out.append(("card_read", self.card.ok, sha))
+        if self.session is not None:
+            state = self.session.step_state(DOCUMENT_VALID_STEP)
+            if state.status is StepStatus.PASSED:
+                out.append(("document_check", not self._document_expired(), None))
+        form = self.stills.get(CaptureTarget.SIGNED_FORM.value)
+        if form is not None:
+            out.append(("signed_form", True, hashlib.sha256(form[0].read_bytes()).hexdigest()))
+        return out
+
+    def _report_checks(self, request_id: str) -> None:
+        call = getattr(self.directory, "call", None)
+        if callable(call):
+            report_inperson_checks(self.directory, request_id,  # type: ignore[arg-type]
+                                   self.performed_checks())
+            check_approval(self.directory, request_id)  # type: ignore[arg-type]
 
     def _send(self, decision: SessionDecision) -> DecisionResult:
         self.decision = decision

@@ -23,6 +23,9 @@ from typing import Any
 
 import platformdirs
 
+from console.errors import InsecureUrl
+from console.urls import require_secure_url
+
 log = logging.getLogger(__name__)
 
 APP_NAME = "recognition-console"
@@ -74,6 +77,11 @@ class Settings:
         url = self.server_url.strip()
         if not (url.startswith("https://") or url.startswith("http://")) or len(url) < 10:
             problems["server_url"] = "invalid_url"
+        else:
+            try:
+                require_secure_url(url)
+            except InsecureUrl:
+                problems["server_url"] = "insecure_url"
         if self.language not in LANGUAGES:
             problems["language"] = "unsupported_language"
         if self.ca_bundle and not Path(self.ca_bundle).expanduser().exists():

@@ -369,6 +369,7 @@ async def test_call_with_operator_peer(desk: Desk, applicant_browser: Any, shots
     assert (third.meta["width"], third.meta["height"]) == (CAMERA_WIDTH, CAMERA_HEIGHT)
 
     # the decision ends the page's session
+    await asyncio.to_thread(desk.server.make_approvable, req["id"])
     decided = await asyncio.to_thread(desk.decide, req["id"], "approved", "ok")
     assert decided.status_code == 200, decided.text
     await page.wait_for_selector("#view-ended:not([hidden])")

@@ -14,10 +14,13 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
+from console.approval import check_approval
 from console.client import DeskClient, _Tokens
 from console.errors import (
     AccountLocked,
+    ApprovalRefused,
     Conflict,
+    Forbidden,
     InvalidCredentials,
     InvalidTotp,
     NotAuthenticated,
@@ -169,14 +172,19 @@ def test_queue_take_next_and_lookups(desk_server: DeskServer,
     code = seeded["booking_code"]
     no_secrets_in_logs.append(code)  # urllib3's DEBUG lines lose their query string
     spaced = code[:4].lower() + " " + code[4:]
-    found = client.find_by_booking_code(spaced)
+    with pytest.raises(Forbidden):  # booking codes are the partners' (in person), not ours
+        client.find_by_booking_code(spaced)
+    partner = DeskClient(server.base_url, http=recorder)
+    partner.login("partner1", PASSWORD, server._fresh_code("partner1"))
+    no_secrets_in_logs.extend(_tokens(partner))
+    found = partner.find_by_booking_code(spaced)
     assert found is not None and found.id == seeded["id"]
-    assert client.find_by_booking_code("ZZZZ9999") is None
+    assert partner.find_by_booking_code("ZZZZ9999") is None
     with pytest.raises(ValidationError) as bad:
-        client.find_by_booking_code("AB")
+        partner.find_by_booking_code("AB")
     assert bad.value.fields == {"booking_code": "invalid_format"}
     with pytest.raises(ValidationError):
-        client.find_by_booking_code("  -- ")
+        partner.find_by_booking_code("  -- ")
     with pytest.raises(NotFound):
         client.get_request(str(uuid.uuid4()))
 
@@ -211,21 +219,31 @@ def test_queue_take_next_and_lookups(desk_server: DeskServer,
     confirmed = client.email_status(seeded["id"])
     assert confirmed.confirmed and confirmed.confirmed_at is not None
 
+    # --- an approval the service cannot stand behind is refused, naming what is missing ------
+    with pytest.raises(ApprovalRefused) as refused:
+        check_approval(client, seeded["id"])
+    assert "otp_verified" not in refused.value.missing  # verified above, in this session
+    assert {"capture:face", "recording_uploaded"} <= set(refused.value.missing)
+    with pytest.raises(ApprovalRefused) as refused_decision:
+        client.decide(seeded["id"], uuid.uuid4(), Decision.APPROVED, ReasonCode.OK, "")
+    assert refused_decision.value.missing == refused.value.missing
+
     # --- decision, idempotent by decision_id ------------------------------------------------
     decision_id = uuid.uuid4()
-    result = client.decide(seeded["id"], decision_id, Decision.APPROVED, ReasonCode.OK, "")
-    assert result.state is RequestState.APPROVED
-    again = client.decide(seeded["id"], str(decision_id), "approved", "ok", "")
+    result = client.decide(seeded["id"], decision_id, Decision.REJECTED,
+                           ReasonCode.POOR_VIDEO, "")
+    assert result.state is RequestState.REJECTED
+    again = client.decide(seeded["id"], str(decision_id), "rejected", "poor_video", "")
     assert again == result
     with pytest.raises(Conflict) as twice:
-        client.decide(seeded["id"], uuid.uuid4(), Decision.REJECTED, ReasonCode.OTHER, "x")
+        client.decide(seeded["id"], uuid.uuid4(), Decision.SUSPENDED, ReasonCode.OTHER, "x")
     assert twice.value.code == "already_decided"
     with pytest.raises(ValidationError):
         client.decide(seeded["id"], "not-a-uuid", Decision.APPROVED, ReasonCode.OK)
     with pytest.raises(ValidationError) as server_side:
         client.decide(seeded["id"], uuid.uuid4(), Decision.REJECTED, ReasonCode.OK)
     assert server_side.value.fields.get("reason_code") == "invalid_value"
-    assert client.get_request(seeded["id"]).state is RequestState.APPROVED
+    assert client.get_request(seeded["id"]).state is RequestState.REJECTED
     assert client.take_next() is None  # nobody else consented
     client.queue()
     client.archive_key()

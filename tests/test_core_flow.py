@@ -9,9 +9,12 @@ import re
 import threading
 from pathlib import Path
 
+import pytest
 import requests
 
+from console.approval import check_approval, report_captures
 from console.client import DeskClient
+from console.errors import ApprovalRefused
 from console.models import RequestState
 from console.outbox import (
     DECISION_KIND,
@@ -23,7 +26,7 @@ from console.outbox import (
 )
 from console.script import StepKind, script_for
 from console.session import Session, SessionEvent, StepStatus
-from tests.fixtures.desk import DeskServer
+from tests.fixtures.desk import DeskServer, upload_recording
 from tests.test_core_helpers import PASSWORD, consent
 
 
@@ -73,6 +76,16 @@ def test_spid_session_end_to_end(desk_server: DeskServer, tmp_path: Path) -> Non
         session.pass_step()
 
     assert session.email.confirmed and session.otp.verified
+    # what the service must hold before it accepts the approval, sent by the console's code
+    with pytest.raises(ApprovalRefused) as early:
+        check_approval(client, request.id)
+    assert "otp_verified" not in early.value.missing and "consent" not in early.value.missing
+    assert report_captures(client, request.id, session.captures) == len(session.captures)
+    with pytest.raises(ApprovalRefused) as no_recording:
+        check_approval(client, request.id)
+    assert no_recording.value.missing == ("recording_uploaded",)
+    upload_recording(client, request.id, tmp_path / "evidence")
+    check_approval(client, request.id)
     decision = session.approve()
 
     outbox = Outbox.in_data_dir(tmp_path / "data", backoff=Backoff(initial=0.1, jitter=0))

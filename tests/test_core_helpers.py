@@ -128,7 +128,9 @@ def consent(ws_base: str, join_token: str) -> None:
     ws_url = f"{ws_base}/ws/applicant/{join_token}"
 
     async def run() -> None:
-        async with aiohttp.ClientSession() as http, http.ws_connect(ws_url) as ws:
+        origin = ws_base.replace("ws", "http", 1)  # the page's origin, as a browser sends it
+        async with aiohttp.ClientSession() as http, http.ws_connect(ws_url,
+                                                                    origin=origin) as ws:
             welcome = await ws.receive_json(timeout=10)
             assert welcome["type"] == "welcome", welcome
             await ws.send_json({"type": "consent", "recording": True, "terms": True})

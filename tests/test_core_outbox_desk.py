@@ -120,7 +120,8 @@ CHILD = textwrap.dedent("""
 
     outbox.register(DECISION_KIND, send_then_die)
     outbox.enqueue(DECISION_KIND, {"request_id": request_id, "decision_id": decision_id,
-                                   "decision": "approved", "reason_code": "ok", "note": ""},
+                                   "decision": "rejected", "reason_code": "data_mismatch",
+                                   "note": ""},
                    decision_id)
     outbox.deliver_due()
     print("not reached", flush=True)
@@ -141,7 +142,7 @@ def test_crash_between_send_and_mark_resends_idempotently(desk: DeskProcess,
     assert child.returncode == 17, child.stderr
     assert child.stdout.split() == ["sent"]
     first = decisions_on_service(desk, client, request_id)
-    assert first["state"] == "approved"
+    assert first["state"] == "rejected"
     decided_at = first["decision"]["decided_at"]
 
     outbox = Outbox(outbox_path)
@@ -149,7 +150,7 @@ def test_crash_between_send_and_mark_resends_idempotently(desk: DeskProcess,
     assert item is not None and item.status is OutboxStatus.PENDING
     assert item.attempts == 1  # the attempt was recorded before the send
     delivered = outbox.flush(client)  # the same decision_id again
-    assert delivered == {decision_id: "approved"}
+    assert delivered == {decision_id: "rejected"}
     done = outbox.get(decision_id)
     assert done is not None and done.status is OutboxStatus.DONE and done.attempts == 2
     assert done.result is not None
@@ -157,6 +158,6 @@ def test_crash_between_send_and_mark_resends_idempotently(desk: DeskProcess,
     after = decisions_on_service(desk, client, request_id)
     assert after["decision"]["decision_id"] == decision_id
     assert after["decision"]["decided_at"] == decided_at  # the service answered the same state
-    assert len([h for h in after["history"] if h["to"] == "approved"]) == 1
-    assert json.loads(json.dumps(done.result))["state"] == "approved"
+    assert len([h for h in after["history"] if h["to"] == "rejected"]) == 1
+    assert json.loads(json.dumps(done.result))["state"] == "rejected"
     outbox.close()

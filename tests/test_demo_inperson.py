@@ -58,7 +58,12 @@ def test_in_person_autopilot_approves(pcscd_vpcd: tuple[str, ...], tmp_path: Pat
     # the evidence package, kept next to the report, verifies and holds the person's photo
     evidence = Path(data["evidence"])
     assert evidence.is_file() and evidence.parent == tmp_path / "out"
-    assert verify(evidence).ok
+    # against the demo workstation's key, written beside it from the local key
+    from console.evidence.trust import TrustStore
+
+    trust = TrustStore.load(data["evidence_trust"])
+    assert verify(evidence, trust=trust).ok
+    assert not verify(evidence).ok  # no trust store: refused (signed by unknown key)
     with tarfile.open(evidence) as tar:
         names = tar.getnames()
     assert any("face" in n for n in names), names

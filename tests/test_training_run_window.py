@@ -71,7 +71,7 @@ def test_scenario_started_at_the_desk_joins_the_queue_and_is_graded(
         deadline = time.monotonic() + 60
         state = ""
         while time.monotonic() < deadline:
-            resp = desk_server.api("GET", f"/requests/{launch.request_id}", "operatore1")
+            resp = desk_server.api("GET", f"/requests/{launch.request_id}", "supervisore1")
             assert resp.status_code == 200
             state = resp.json()["state"]
             if state == "waiting":

@@ -61,7 +61,8 @@ class Autopilot(QObject):
         self._timer.setInterval(TICK_MS)
         self._timer.timeout.connect(self._tick)
         self.c.decision_done.connect(self._decided)
-        self.c.decision_failed.connect(lambda code: self._fail(f"decision failed: {code}"))
+        self.c.decision_failed.connect(
+            lambda code, missing: self._fail(f"decision failed: {code} {' '.join(missing)}"))
         self.c.decision_queued.connect(lambda: self._fail("decision left in the outbox"))
         self.c.sign_in_failed.connect(lambda code, _u: self._fail(f"sign-in failed: {code}"))
         self.c.call_state_changed.connect(self._call_state)

@@ -21,6 +21,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
+from console.approval import check_approval
 from console.client import DeskClient
 from console.errors import AccountLocked, ConsoleError
 from console.models import Assignment, Operator, QueueSnapshot
@@ -99,7 +100,7 @@ class ConsoleController(QObject):
     # decision
     decision_done = Signal(str)  # final state
     decision_queued = Signal()  # kept in the outbox, will be retried
-    decision_failed = Signal(str)
+    decision_failed = Signal(str, list)  # code, what the service still misses (approvals)
     evidence_ready = Signal(str)  # sealed package path ("" when none could be built)
     session_closed = Signal()
     auth_lost = Signal()
@@ -145,8 +146,8 @@ class ConsoleController(QObject):
         ca = self.settings.get("ca_bundle") or None
         try:
             client = DeskClient(url, ca_bundle=ca, on_auth_lost=self.auth_lost.emit)
-        except ValueError:
-            self.sign_in_failed.emit("invalid_url", None)
+        except ValueError as exc:  # InsecureUrl (plain http off loopback) has its own code
+            self.sign_in_failed.emit(str(getattr(exc, "code", "invalid_url")), None)
             return
 
         def work() -> Operator:
@@ -442,19 +443,43 @@ class ConsoleController(QObject):
         return [] if self.session is None else self.session.missing_required()
 
     def decide(self, decision: str, reason: str, note: str) -> None:
+        """Send a decision. An approval is first prepared (captures and recording reported) and
+        checked with the service; one it would refuse is not recorded nor queued, and
+        ``decision_failed`` carries what is missing, so the operator can act on it."""
         client, assignment, session = self.client, self.assignment, self.session
         if client is None or assignment is None or session is None:
-            self.decision_failed.emit("not_authenticated")
+            self.decision_failed.emit("not_authenticated", [])
+            return
+        if decision != "approved":
+            self._record_and_send(decision, reason, note)
+            return
+        request_id = assignment.request.id
+
+        def prepare() -> None:
+            integration.prepare_approval(client, session.session, request_id)
+            check_approval(client, request_id)
+
+        run_task(prepare, lambda _none: self._record_and_send(decision, reason, note),
+                 self._decision_error, self)
+
+    def _decision_error(self, exc: BaseException) -> None:
+        self.decision_failed.emit(error_code(exc), list(getattr(exc, "missing", ())))
+
+    def _record_and_send(self, decision: str, reason: str, note: str) -> None:
+        client, assignment, session = self.client, self.assignment, self.session
+        if client is None or assignment is None or session is None:
+            self.decision_failed.emit("not_authenticated", [])
             return
         try:
             record = session.decide(decision, reason, note)
         except ConsoleError as exc:
-            self.decision_failed.emit(exc.code)
+            self.decision_failed.emit(exc.code, [])
             return
         outbox = self._outbox
+        request_id = assignment.request.id
 
         def work() -> tuple[str, bool]:
-            return integration.deliver_decision(outbox, client, assignment.request.id, record)
+            return integration.deliver_decision(outbox, client, request_id, record)
 
         def done(result: tuple[str, bool]) -> None:
             state, delivered = result
@@ -463,7 +488,7 @@ class ConsoleController(QObject):
             else:
                 self.decision_queued.emit()
 
-        run_task(work, done, lambda e: self.decision_failed.emit(error_code(e)), self)
+        run_task(work, done, self._decision_error, self)
 
     def hang_up(self) -> None:
         """End the call (the engine closes its peer connection); the session stays."""

@@ -169,6 +169,7 @@ class InPersonAutopilot(QObject):
         self.blockers_before_decision: list[str] = []
         self.card_read_by: str | None = None
         self.evidence: str | None = None
+        self.evidence_trust: str | None = None
         self.evidence_files = 0
         self._script: Script | None = None
         self._finished = False
@@ -280,6 +281,7 @@ class InPersonAutopilot(QObject):
 
     def _keep_evidence(self) -> None:
         from console.evidence.package import build_archive, package_files
+        from console.evidence.trust import TrustStore
 
         pkg = self.wf.package
         if pkg is None or not pkg.finalized:
@@ -289,6 +291,11 @@ class InPersonAutopilot(QObject):
         self.report_path.parent.mkdir(parents=True, exist_ok=True)
         target = self.report_path.parent / f"{folder.name}.tar"
         self.evidence = str(build_archive(folder, target))
+        # the demo workstation's key (public half), built from the local key: what the package
+        # is verified against (`evidence verify PACKAGE --trust FILE`)
+        trust = TrustStore.of_keys([pkg.key], workstation="demo-workstation",
+                                   source="the demo workstation's trust store")
+        self.evidence_trust = str(trust.save(self.report_path.parent / f"{folder.name}.trust.json"))
 
     # --- the end --------------------------------------------------------------------------
     def _fail(self, why: str) -> None:
@@ -362,6 +369,7 @@ class InPersonAutopilot(QObject):
             "steps": steps,
             "blockers_before_decision": self.blockers_before_decision,
             "evidence": self.evidence,
+            "evidence_trust": self.evidence_trust,
             "evidence_files": self.evidence_files,
             "timeline": self.timeline,
             "duration_s": round(time.monotonic() - self.started, 1),

@@ -36,7 +36,13 @@ from cardreader.pcsc import CardEvent, CardEventKind, CardWatcher
 from console.errors import ConsoleError
 from console.inperson import FACE, Blocker, Camera, InPersonError, InPersonWorkflow, StillCheck
 from console.script import StepKind
-from ui.messages import error_message, product_label, reason_label, step_status_label
+from ui.messages import (
+    error_message,
+    missing_text,
+    product_label,
+    reason_label,
+    step_status_label,
+)
 from ui.script_labels import step_title, target_label
 from ui.tasks import run_task
 
@@ -409,7 +415,9 @@ class InPersonWindow(QMainWindow):
         elif isinstance(exc, InPersonError):
             self.message.setText(inperson_error_text(exc.code))
         elif isinstance(exc, ConsoleError):
-            self.message.setText(error_message(exc.code))
+            missing = list(getattr(exc, "missing", ()))
+            text = error_message(exc.code)
+            self.message.setText(text + "\n" + missing_text(missing) if missing else text)
         else:
             log.error("in-person action failed: %s", type(exc).__name__)
             self.message.setText(self.tr("Unexpected error; the action was not completed."))

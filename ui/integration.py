@@ -218,6 +218,18 @@ def close_outbox(outbox: DecisionOutbox | None) -> None:
         outbox.close()
 
 
+def prepare_approval(client: Any, session: Session, request_id: str) -> None:
+    """Before an approval: the service records the captures and holds the recording
+    (console.approval). Blocks: worker thread."""
+    from console.approval import report_captures
+
+    report_captures(client, request_id, session.captures)
+    mod = _optional("console.evidence.session")
+    live = mod.active_for(str(session.session_id)) if mod is not None else None
+    if live is not None:
+        live.upload_recording(client)
+
+
 def deliver_decision(
     outbox: DecisionOutbox | None, client: Any, request_id: str, record: SessionDecision
 ) -> tuple[str, bool]:

@@ -10,7 +10,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QStackedWidget, QWidget
 
 from ui.controller import ConsoleController
-from ui.messages import error_message
+from ui.messages import error_message, missing_text
 from ui.queue_view import QueueView
 from ui.session_window import SessionWindow
 
@@ -104,9 +104,12 @@ class MainWindow(QMainWindow):
                 self.tr("The evidence package could not be completed: see the log."), 15000
             )
 
-    @Slot(str)
-    def _decision_failed(self, code: str) -> None:
-        QMessageBox.warning(self, self.tr("Decision not sent"), error_message(code))
+    @Slot(str, list)
+    def _decision_failed(self, code: str, missing: list[str]) -> None:
+        text = error_message(code)
+        if missing:
+            text += "\n\n" + missing_text(missing)
+        QMessageBox.warning(self, self.tr("Decision not sent"), text)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         event.ignore()

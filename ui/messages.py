@@ -57,6 +57,20 @@ def error_message(code: str, *, locked_until: datetime | None = None) -> str:
         return QCoreApplication.translate(
             "Messages", "Too soon: wait a moment before trying again."
         )
+    if code == "approval_refused":
+        return QCoreApplication.translate(
+            "Messages",
+            "The desk service refuses the approval: it has not recorded everything an approval "
+            "needs.",
+        )
+    if code in ("not_your_session", "not_your_point", "not_your_upload"):
+        return QCoreApplication.translate(
+            "Messages", "This request is not assigned to you on the desk service."
+        )
+    if code == "otp_codes_exhausted":
+        return QCoreApplication.translate(
+            "Messages", "No more SMS codes can be sent for this request."
+        )
     if code == "already_decided":
         return QCoreApplication.translate("Messages", "This request has already been decided.")
     if code == "server_error":
@@ -76,6 +90,12 @@ def error_message(code: str, *, locked_until: datetime | None = None) -> str:
     if code == "invalid_url":
         return QCoreApplication.translate(
             "Messages", "The server address is not a valid http(s) URL."
+        )
+    if code == "insecure_url":
+        return QCoreApplication.translate(
+            "Messages",
+            "Plain http:// is allowed only to this computer: use the https:// address of the "
+            "desk service.",
         )
     if code == "missing_fields":
         return QCoreApplication.translate(
@@ -179,3 +199,33 @@ def format_wait(seconds: float) -> str:
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
+
+
+def missing_text(missing: list[str]) -> str:
+    """The service's list of what an approval still needs, one translated line each."""
+    names = {
+        "consent": QCoreApplication.translate("Messages", "the applicant's consent"),
+        "otp_verified": QCoreApplication.translate(
+            "Messages", "a verified SMS code in this session"
+        ),
+        "email_confirmed": QCoreApplication.translate("Messages", "the confirmed e-mail address"),
+        "recording_uploaded": QCoreApplication.translate(
+            "Messages", "the session's recording, uploaded"
+        ),
+        "card_read_or_document_check": QCoreApplication.translate(
+            "Messages", "the card read or the document checks"
+        ),
+        "signed_form": QCoreApplication.translate("Messages", "the signed form"),
+    }
+    lines = []
+    for item in missing:
+        if item.startswith("capture:"):
+            lines.append(
+                QCoreApplication.translate("Messages", "the capture: %1").replace(
+                    "%1", item.removeprefix("capture:")
+                )
+            )
+        else:
+            lines.append(names.get(item, item))
+    head = QCoreApplication.translate("Messages", "Still missing:")
+    return head + "\n" + "\n".join(f"• {line}" for line in lines)

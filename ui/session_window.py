@@ -178,7 +178,7 @@ class SessionWindow(QWidget):
         c.quality_changed.connect(self.quality.set_level)
         c.engine_error.connect(self._engine_error)
         c.frame_ready.connect(self._paint_frame, Qt.ConnectionType.QueuedConnection)
-        c.decision_failed.connect(lambda _code: self.decision_button.setEnabled(True))
+        c.decision_failed.connect(lambda _code, _missing: self.decision_button.setEnabled(True))
         c.decision_done.connect(self._decided)
         c.decision_queued.connect(self._decided)
         self._wire_checks()

@@ -143,7 +143,11 @@ class SyntheticApplicant:
         self._session = aiohttp.ClientSession()
         try:
             try:
-                self._ws = await self._session.ws_connect(url, heartbeat=None, max_msg_size=0)
+                # like a browser on the join page: the service refuses an applicant socket
+                # without the Origin of its public URL
+                self._ws = await self._session.ws_connect(
+                    url, heartbeat=None, max_msg_size=0,
+                    origin=http_url(self.config.desk_url, "").rstrip("/"))
             except aiohttp.WSServerHandshakeError as exc:
                 self.end_reason = "auth" if exc.status in (401, 403, 404) else "ws_refused"
                 logger.warning("desk refused the applicant socket (HTTP %s)", exc.status)

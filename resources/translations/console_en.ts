@@ -892,6 +892,18 @@
         <translation>Too soon: wait a moment before trying again.</translation>
     </message>
     <message>
+        <source>The desk service refuses the approval: it has not recorded everything an approval needs.</source>
+        <translation>The desk service refuses the approval: it has not recorded everything an approval needs.</translation>
+    </message>
+    <message>
+        <source>This request is not assigned to you on the desk service.</source>
+        <translation>This request is not assigned to you on the desk service.</translation>
+    </message>
+    <message>
+        <source>No more SMS codes can be sent for this request.</source>
+        <translation>No more SMS codes can be sent for this request.</translation>
+    </message>
+    <message>
         <source>This request has already been decided.</source>
         <translation>This request has already been decided.</translation>
     </message>
@@ -914,6 +926,10 @@
     <message>
         <source>The server address is not a valid http(s) URL.</source>
         <translation>The server address is not a valid http(s) URL.</translation>
+    </message>
+    <message>
+        <source>Plain http:// is allowed only to this computer: use the https:// address of the desk service.</source>
+        <translation>Plain http:// is allowed only to this computer: use the https:// address of the desk service.</translation>
     </message>
     <message>
         <source>Fill in user name, password and the 6-digit code.</source>
@@ -1058,6 +1074,38 @@
     <message>
         <source>CNS</source>
         <translation>CNS</translation>
+    </message>
+    <message>
+        <source>the applicant's consent</source>
+        <translation>the applicant's consent</translation>
+    </message>
+    <message>
+        <source>a verified SMS code in this session</source>
+        <translation>a verified SMS code in this session</translation>
+    </message>
+    <message>
+        <source>the confirmed e-mail address</source>
+        <translation>the confirmed e-mail address</translation>
+    </message>
+    <message>
+        <source>the session's recording, uploaded</source>
+        <translation>the session's recording, uploaded</translation>
+    </message>
+    <message>
+        <source>the card read or the document checks</source>
+        <translation>the card read or the document checks</translation>
+    </message>
+    <message>
+        <source>the signed form</source>
+        <translation>the signed form</translation>
+    </message>
+    <message>
+        <source>the capture: %1</source>
+        <translation>the capture: %1</translation>
+    </message>
+    <message>
+        <source>Still missing:</source>
+        <translation>Still missing:</translation>
     </message>
 </context>
 <context>

@@ -892,6 +892,18 @@
         <translation>Troppo presto: attendi un momento prima di riprovare.</translation>
     </message>
     <message>
+        <source>The desk service refuses the approval: it has not recorded everything an approval needs.</source>
+        <translation>Il servizio rifiuta l'approvazione: non ha registrato tutto ciò che un'approvazione richiede.</translation>
+    </message>
+    <message>
+        <source>This request is not assigned to you on the desk service.</source>
+        <translation>Questa pratica non è assegnata a te sul servizio.</translation>
+    </message>
+    <message>
+        <source>No more SMS codes can be sent for this request.</source>
+        <translation>Non si possono inviare altri codici SMS per questa pratica.</translation>
+    </message>
+    <message>
         <source>This request has already been decided.</source>
         <translation>Questa pratica è già stata decisa.</translation>
     </message>
@@ -914,6 +926,10 @@
     <message>
         <source>The server address is not a valid http(s) URL.</source>
         <translation>L'indirizzo del server non è un URL http(s) valido.</translation>
+    </message>
+    <message>
+        <source>Plain http:// is allowed only to this computer: use the https:// address of the desk service.</source>
+        <translation>Il semplice http:// è ammesso solo verso questo computer: usa l'indirizzo https:// del servizio.</translation>
     </message>
     <message>
         <source>Fill in user name, password and the 6-digit code.</source>
@@ -1058,6 +1074,38 @@
     <message>
         <source>CNS</source>
         <translation>CNS</translation>
+    </message>
+    <message>
+        <source>the applicant's consent</source>
+        <translation>il consenso del richiedente</translation>
+    </message>
+    <message>
+        <source>a verified SMS code in this session</source>
+        <translation>un codice SMS verificato in questa sessione</translation>
+    </message>
+    <message>
+        <source>the confirmed e-mail address</source>
+        <translation>l'indirizzo e-mail confermato</translation>
+    </message>
+    <message>
+        <source>the session's recording, uploaded</source>
+        <translation>la registrazione della sessione, caricata</translation>
+    </message>
+    <message>
+        <source>the card read or the document checks</source>
+        <translation>la lettura della carta o i controlli del documento</translation>
+    </message>
+    <message>
+        <source>the signed form</source>
+        <translation>il modulo firmato</translation>
+    </message>
+    <message>
+        <source>the capture: %1</source>
+        <translation>la cattura: %1</translation>
+    </message>
+    <message>
+        <source>Still missing:</source>
+        <translation>Manca ancora:</translation>
     </message>
 </context>
 <context>
