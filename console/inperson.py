@@ -49,6 +49,7 @@ from console.session import (
     StepStatus,
     StepStatusChanged,
 )
+from media import imagegate
 
 if TYPE_CHECKING:
     from console.evidence.keys import WorkstationKey
@@ -207,16 +208,13 @@ def check_still(
 
 
 def _decode(data: bytes) -> np.ndarray:
-    """PNG/JPEG bytes to a BGR image; InPersonError('invalid_image') on anything else."""
-    if not data or len(data) > 50_000_000:
-        raise InPersonError("not a usable image", code="invalid_image")
+    """PNG/JPEG bytes (a scan, a camera's file) to a BGR image through the image gate;
+    InPersonError('invalid_image') on anything it refuses (the gate's code is logged)."""
     try:
-        img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-    except cv2.error:
-        img = None
-    if img is None:
-        raise InPersonError("not a usable image", code="invalid_image")
-    return np.asarray(img)
+        return imagegate.decode_image(data, formats=imagegate.STILL_FORMATS)
+    except imagegate.ImageGateError as exc:
+        log.warning("in-person image refused by the image gate: %s", exc.code.value)
+        raise InPersonError("not a usable image", code="invalid_image") from None
 
 
 # --- cameras ---------------------------------------------------------------------------------
@@ -610,7 +608,14 @@ class InPersonWorkflow:
     def capture(self, target: str, image: np.ndarray | bytes) -> StillCheck:
         """Keep a still for ``target`` (a script capture target, or ``face``)."""
         session = self._need_session()
-        img = _decode(bytes(image)) if isinstance(image, bytes | bytearray) else np.asarray(image)
+        if isinstance(image, bytes | bytearray):
+            img = _decode(bytes(image))
+        else:
+            try:  # a camera frame: already decoded, but held to the same limits
+                img = imagegate.check_pixels(np.asarray(image))
+            except imagegate.ImageGateError as exc:
+                log.warning("in-person frame refused by the image gate: %s", exc.code.value)
+                raise InPersonError("not a usable image", code="invalid_image") from None
         if img.ndim not in (2, 3) or img.shape[0] < 16 or img.shape[1] < 16:
             raise InPersonError("not a usable image", code="invalid_image")
         step = self._step_for(target)

@@ -3,7 +3,9 @@
 Sender side: `split_still` gives the `still_begin` message, the binary chunks and `still_end`.
 Receiver side: `StillAssembler` checks every message and chunk, and `finish()` returns a
 `Still` whose size, sha256 and decoded dimensions match what the sender declared, or raises
-`StillError` with a code the UI translates.
+`StillError` with a code the UI translates. The image goes through the gate of
+`media.imagegate` (header checked against the declared size and the limits before any pixel is
+decoded; the decode stops when `cancel` is set).
 """
 
 from __future__ import annotations
@@ -12,22 +14,24 @@ import hashlib
 import logging
 import math
 import struct
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-import cv2
-import numpy as np
+from media import imagegate
+from media.imagegate import ImageErrorCode, ImageGateError
 
 logger = logging.getLogger(__name__)
 
 CHUNK_PAYLOAD = 60_000
 HEADER_SIZE = 20  # 16 bytes uuid + 4 bytes big-endian index
-MAX_STILL_BYTES = 40 * 1024 * 1024
-MAX_DIMENSION = 8192
+MAX_STILL_BYTES = imagegate.DEFAULT_LIMITS.max_bytes  # 32 MiB unless configured
+MAX_DIMENSION = imagegate.DEFAULT_LIMITS.max_side  # 8192 unless configured
 MIME_TYPES = ("image/png", "image/jpeg")
+_HEX = frozenset("0123456789abcdefABCDEF")
 
 
 class StillErrorCode(StrEnum):
@@ -120,6 +124,9 @@ class StillAssembler:
         self.size = 0
         self.sha256 = ""
         self.count = 0
+        #: set by the receiver when nobody waits for this still any more (timeout, hang-up):
+        #: ``finish()`` then stops at its next step, the decode at its next block
+        self.cancel = threading.Event()
         self._chunks: dict[int, bytes] = {}
         self._received = 0
 
@@ -138,12 +145,9 @@ class StillAssembler:
         if self.count > self.size or self.count < math.ceil(self.size / CHUNK_PAYLOAD):
             raise StillError(StillErrorCode.MALFORMED, "chunk count inconsistent with size")
         sha = msg.get("sha256")
-        if not isinstance(sha, str) or len(sha) != 64:
+        # 64 hex digits exactly (int(sha, 16) also took "0x…", "+…", "_" and spaces)
+        if not isinstance(sha, str) or len(sha) != 64 or not _HEX.issuperset(sha):
             raise StillError(StillErrorCode.MALFORMED, "bad sha256")
-        try:
-            int(sha, 16)
-        except ValueError:
-            raise StillError(StillErrorCode.MALFORMED, "bad sha256") from None
         self.mime = str(mime)
         self.sha256 = sha.lower()
         self.begun = True
@@ -170,6 +174,8 @@ class StillAssembler:
 
     def finish(self) -> Still:
         """Check and decode; costs an image decode, so run it off the event loop."""
+        if self.cancel.is_set():
+            raise StillError(StillErrorCode.CANCELLED)
         if not self.begun:
             raise StillError(StillErrorCode.MALFORMED, "still_end before still_begin")
         if len(self._chunks) != self.count:
@@ -180,9 +186,7 @@ class StillAssembler:
         digest = hashlib.sha256(data).hexdigest()
         if digest != self.sha256:
             raise StillError(StillErrorCode.SHA256_MISMATCH)
-        width, height = decode_dimensions(data)
-        if (width, height) != (self.width, self.height):
-            raise StillError(StillErrorCode.DIMENSION_MISMATCH)
+        width, height = check_image(data, self.mime, self.width, self.height, self.cancel)
         return Still(
             id=self.id,
             step=self.step,
@@ -194,14 +198,27 @@ class StillAssembler:
         )
 
 
-def decode_dimensions(data: bytes) -> tuple[int, int]:
-    """Decode the image fully (proves it is a valid picture) and return (width, height)."""
-    buf = np.frombuffer(data, dtype=np.uint8)
+_GATE_CODES = {
+    ImageErrorCode.TOO_LARGE: StillErrorCode.TOO_LARGE,
+    ImageErrorCode.SIZE_MISMATCH: StillErrorCode.DIMENSION_MISMATCH,
+    ImageErrorCode.TIMEOUT: StillErrorCode.TIMEOUT,
+    ImageErrorCode.CANCELLED: StillErrorCode.CANCELLED,
+}
+
+
+def check_image(data: bytes, mime: str, width: int, height: int,
+                cancel: threading.Event | None = None) -> tuple[int, int]:
+    """The still through the image gate: its magic must be the declared MIME type, its header
+    the declared size (refused before decoding), and it must decode in full (proves it is a
+    valid picture). Returns (width, height); raises StillError (the gate's code as reason)."""
+    fmt = imagegate.MIME_FORMATS.get(mime)
     try:
-        image = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
-    except cv2.error:
-        image = None
-    if image is None:
-        raise StillError(StillErrorCode.UNDECODABLE)
-    height, width = image.shape[:2]
-    return int(width), int(height)
+        if fmt is None:
+            raise ImageGateError(ImageErrorCode.FORMAT, "MIME type not accepted")
+        imagegate.decode_image(data, formats={fmt}, expect_size=(width, height),
+                               cancel=cancel, orient=False)
+    except ImageGateError as exc:
+        code = _GATE_CODES.get(exc.code, StillErrorCode.UNDECODABLE)
+        logger.info("still refused by the image gate: %s (%s)", exc.code.value, exc.detail)
+        raise StillError(code, exc.code.value) from None
+    return width, height

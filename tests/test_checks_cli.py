@@ -87,8 +87,8 @@ def test_good_images_with_request(files: dict[str, Path]) -> None:
 
 
 @pytest.mark.parametrize(("name", "code"), [
-    ("empty", "empty_file"), ("truncated", "truncated"), ("text", "not_an_image"),
-    ("bomb", "too_large"), ("bomb2", "too_large"),
+    ("empty", "image_empty"), ("truncated", "image_truncated"), ("text", "image_format"),
+    ("bomb", "image_too_large"), ("bomb2", "image_too_large"),
 ])
 def test_hostile_files(files: dict[str, Path], name: str, code: str) -> None:
     r = _run("--json", "--no-faces", str(files[name]))
@@ -119,4 +119,4 @@ def test_bad_request_file(files: dict[str, Path], tmp_path: Path) -> None:
 
 def test_bad_live_face_image(files: dict[str, Path]) -> None:
     r = _run("--json", "--face", str(files["empty"]), str(files["ts"]))
-    assert r.returncode == 2 and "empty_file" in r.stderr and "Traceback" not in r.stderr
+    assert r.returncode == 2 and "image_empty" in r.stderr and "Traceback" not in r.stderr

@@ -25,6 +25,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from console.errors import ConsoleError
+from media import imagegate
 from ui.tasks import run_task
 
 log = logging.getLogger(__name__)
@@ -74,13 +75,9 @@ class StillCheck:
 
 
 def decode_image(data: bytes) -> np.ndarray:
-    """A BGR image from still bytes; ValueError for anything that is not a readable image."""
-    if not data:
-        raise ValueError("empty image")
-    img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-    if img is None or img.size == 0:
-        raise ValueError("unreadable image")
-    return img
+    """A BGR image from still bytes through the image gate (media.imagegate); raises
+    ImageGateError (a ValueError) for anything that is not a readable PNG/JPEG within limits."""
+    return imagegate.decode_image(data, formats=imagegate.STILL_FORMATS)
 
 
 def quality_verdicts(q: Any) -> dict[str, Any]:
@@ -284,7 +281,8 @@ class SessionChecks(QObject):
         def failed(exc: BaseException) -> None:
             self._pending -= 1
             code = "unreadable_image" if isinstance(exc, ValueError) else "check_failed"
-            log.warning("check of a %s still failed: %s", target, type(exc).__name__)
+            log.warning("check of a %s still failed: %s", target,
+                        getattr(exc, "code", None) or type(exc).__name__)
             self._record("check_failed", target=target, code=code)
             self.still_check_failed.emit(target, code)
 

@@ -20,8 +20,9 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-import cv2
 import numpy as np
+
+from media import imagegate
 
 log = logging.getLogger(__name__)
 
@@ -30,9 +31,12 @@ REASON_ORDER = ("third_person_present", "face_mismatch", "document_expired", "da
 
 
 def decode_still(data: bytes) -> np.ndarray | None:
-    arr = np.frombuffer(data, np.uint8)
-    img = cv2.imdecode(arr, cv2.IMREAD_COLOR)
-    return img if img is not None and img.size else None
+    """A BGR image through the image gate (media.imagegate), None when the gate refuses it."""
+    try:
+        return imagegate.decode_image(data, formats=imagegate.STILL_FORMATS)
+    except imagegate.ImageGateError as exc:
+        log.warning("training: still refused by the image gate: %s", exc.code.value)
+        return None
 
 
 def findings_from_stills(stills: Mapping[str, np.ndarray], request: dict[str, Any],

@@ -20,7 +20,7 @@ _REQUEST_MAX_BYTES = 1_000_000
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("images", nargs="+", metavar="IMAGE", help="PNG/JPEG/WebP/BMP/TIFF files")
+    parser.add_argument("images", nargs="+", metavar="IMAGE", help="PNG/JPEG/WebP/BMP files")
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
     parser.add_argument("--request", metavar="FILE",
                         help="request JSON (PROTOCOL.md POST /requests shape) to compare with")
@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             live = load_image(args.face)
         except ImageError as exc:
-            print(f"recognition-console inspect: cannot use the live image: {exc.code}: "
+            print(f"recognition-console inspect: cannot use the live image: {exc.code.value}: "
                   f"{exc.detail}", file=sys.stderr)
             return 2
     from console.checks.pipeline import inspect_image
@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             img = load_image(name)
         except ImageError as exc:
-            out = _error(exc.code, exc.detail or exc.code)
+            out = _error(exc.code.value, exc.detail or exc.code.value)
             status = 1
         else:
             try:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import io
 import json
 import logging
 import os
@@ -373,7 +372,7 @@ def _row(entry: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _image_bytes(image: Any) -> tuple[bytes, str, tuple[int, int]]:
-    from PIL import Image, UnidentifiedImageError
+    from media import imagegate
 
     if isinstance(image, str | os.PathLike):
         try:
@@ -388,12 +387,14 @@ def _image_bytes(image: Any) -> tuple[bytes, str, tuple[int, int]]:
             ext = "jpg"
         else:
             raise PackageError("still is neither PNG nor JPEG")
-        try:
-            with Image.open(io.BytesIO(data)) as im:
-                im.load()
-                return data, ext, im.size
-        except (UnidentifiedImageError, OSError, ValueError) as exc:
-            raise PackageError("still is a damaged image") from exc
+        try:  # the image gate: header and limits first, then a bounded full decode
+            info = imagegate.probe_image(data, formats=imagegate.STILL_FORMATS)
+            imagegate.decode_image(data, formats=imagegate.STILL_FORMATS, orient=False)
+        except imagegate.ImageGateError as exc:
+            if exc.code is imagegate.ImageErrorCode.TOO_LARGE:
+                raise PackageError(f"still is too large ({exc.code.value})") from None
+            raise PackageError(f"still is a damaged image ({exc.code.value})") from None
+        return data, ext, (info.width, info.height)
     shape = getattr(image, "shape", None)
     if shape is None or len(shape) not in (2, 3) or str(getattr(image, "dtype", "")) != "uint8":
         raise PackageError("still must be PNG/JPEG bytes, a file or a uint8 image array")

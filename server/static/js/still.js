@@ -30,9 +30,11 @@ export function uuidBytes(id) {
   return out;
 }
 
-// The console refuses stills over 8192 px a side or 40 MiB (media/stills.py); a PNG that big
-// (a 12-megapixel phone photo) goes as a high-quality JPEG instead.
+// The console refuses stills over 8192 px a side, 40 megapixels or 32 MiB (media/imagegate.py):
+// bigger pictures are scaled down; a PNG over 30 MiB (a 12-megapixel phone photo) goes as a
+// high-quality JPEG instead.
 const MAX_SIDE = 8192;
+const MAX_PIXELS = 40000000;
 const MAX_PNG_BYTES = 30 * 1024 * 1024;
 
 async function encode(canvas, type, quality) {
@@ -43,7 +45,9 @@ async function encode(canvas, type, quality) {
 }
 
 async function canvasToPng(source, srcWidth, srcHeight) {
-  const scale = Math.min(1, MAX_SIDE / Math.max(srcWidth, srcHeight));
+  // (the pixel term keeps a margin of w + h so that rounding cannot take it over the limit)
+  const scale = Math.min(1, MAX_SIDE / Math.max(srcWidth, srcHeight),
+    Math.sqrt((MAX_PIXELS - srcWidth - srcHeight) / (srcWidth * srcHeight)));
   const width = Math.round(srcWidth * scale);
   const height = Math.round(srcHeight * scale);
   let canvas;
@@ -113,7 +117,8 @@ export async function captureStill(track, videoEl) {
       try {
         const photo = await withTimeout(capture.takePhoto(), 5000, "takePhoto");
         const size = photo.type === "image/png" ? await pngSize(photo) : null;
-        if (size && size.width <= MAX_SIDE && size.height <= MAX_SIDE && photo.size <= MAX_PNG_BYTES) {
+        if (size && size.width <= MAX_SIDE && size.height <= MAX_SIDE
+            && size.width * size.height <= MAX_PIXELS && photo.size <= MAX_PNG_BYTES) {
           // already lossless: send the camera's own PNG as it is
           return { blob: photo, mime: "image/png", ...size, method: "take_photo" };
         }
