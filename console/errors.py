@@ -157,6 +157,26 @@ class ServerError(DeskError):
     code = "server_error"
 
 
+class InsufficientStorage(ServerError):
+    """507: the desk service's disk is full (``insufficient_storage``) or read-only
+    (``read_only_storage``). Nothing of the refused write was kept there; what the console
+    queued stays in its outbox and is sent again once space is freed (transient).
+    ``retry_after`` in seconds when the service said so."""
+
+    code = "insufficient_storage"
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        retry_after: float | None = None,
+        code: str | None = None,
+        status: int | None = 507,
+    ) -> None:
+        super().__init__(message, code=code, status=status)
+        self.retry_after = retry_after
+
+
 # --- local ----------------------------------------------------------------------------------
 
 
@@ -210,6 +230,7 @@ class CredentialsUnavailable(ConsoleError):
 TRANSIENT_ERRORS: tuple[type[DeskError], ...] = (
     ServerUnreachable,
     ServerError,
+    InsufficientStorage,
     RateLimited,
     NotAuthenticated,
     TlsError,

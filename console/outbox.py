@@ -4,9 +4,10 @@ evidence uploads), kept in SQLite (WAL, synchronous=FULL) under the data dir.
 - ``enqueue(kind, payload, idempotency_key)`` returns only after the row is committed to disk;
   enqueuing the same key again returns the existing item (never a second one).
 - ``deliver_due()`` hands each due item to the handler registered for its kind. Success marks it
-  ``done``; a transient failure (service unreachable, 5xx, 429, signed out, TLS) schedules a retry
-  with exponential backoff; a permanent one (validation, conflict, not found) marks it ``failed``
-  with the error code, kept for the operator (``retry_failed``) and never dropped.
+  ``done``; a transient failure (service unreachable, 5xx, 429, 507 the service's disk is full,
+  signed out, TLS) schedules a retry with exponential backoff (at least the ``Retry-After`` of a
+  429 or 507); a permanent one (validation, conflict, not found) marks it ``failed`` with the
+  error code, kept for the operator (``retry_failed``) and never dropped.
 - The attempt is committed *before* the handler runs. If the process dies between the send and the
   mark-done, the item is still pending at the next start and is sent again with the same
   idempotency key; the service answers the same result (it is idempotent by ``decision_id``).
@@ -34,6 +35,7 @@ from console.errors import (
     TRANSIENT_ERRORS,
     ConsoleError,
     DeskError,
+    InsufficientStorage,
     OutboxError,
     ProtocolError,
     RateLimited,
@@ -375,8 +377,8 @@ class Outbox:
             log.error("outbox: handler for %s raised %s; will retry", item.kind,
                       type(exc).__name__)
         delay = self.backoff.delay(attempts)
-        if isinstance(exc, RateLimited) and exc.retry_after:
-            delay = max(delay, exc.retry_after)
+        if isinstance(exc, RateLimited | InsufficientStorage) and exc.retry_after:
+            delay = max(delay, exc.retry_after)  # a full disk at the service: not every second
         with self._tx() as db:
             db.execute(
                 "UPDATE outbox SET last_error=?, next_attempt_at=?, updated_at=? WHERE id=?",

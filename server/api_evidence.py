@@ -19,7 +19,8 @@ from typing import Any
 from aiohttp import web
 
 from server.context import DESK, Desk
-from server.errors import ApiError, not_found
+from server.errors import ApiError, not_found, storage_error
+from server.files import fsync_dir, open_private, pwrite_all
 from server.policy import TRAINER_ACCESS_ACTIONS, Scope, caller, check_request, principal
 from server.store import EvidencePackage, IdRequest, Operator
 from server.validation import Fields, is_uuid, iso, parse_date, parse_datetime
@@ -85,7 +86,7 @@ async def open_upload(request: web.Request) -> web.Response:
     sha = body.get("sha256")
     if sha is None:
         f.add("sha256", "required")
-    elif not isinstance(sha, str) or not _SHA256.match(sha.lower()):
+    elif not isinstance(sha, str) or not _SHA256.fullmatch(sha.lower()):
         f.add("sha256", "invalid_format")
     if f.errors:
         raise ApiError(422, "validation_failed", fields=f.errors)
@@ -98,7 +99,10 @@ async def open_upload(request: web.Request) -> web.Response:
                                          desk.config.clock.now(), kind=kind,
                                          session_id=sess.id)
     if created:
-        part_path(desk, up.id).touch(mode=0o600)
+        try:
+            os.close(open_private(part_path(desk, up.id), os.O_WRONLY))
+        except OSError as exc:  # the chunks create it too: the upload stays usable
+            raise _refused(exc, up.id, "part file", 0) from exc
         logger.info("upload %s opened for request %s (%d bytes)", up.id, up.request_id, size)
     out = {"upload_id": up.id, "received": up.received, "complete": up.package_id is not None}
     if up.package_id:
@@ -114,19 +118,37 @@ def _upload_id(request: web.Request) -> str:
 
 
 def _write_at(path: Path, offset: int, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    """Put ``data`` at ``offset`` and fsync it: all of it or none. A short write goes on with
+    the rest (``pwrite_all``); when a write or the fsync fails (a full or read-only disk) the
+    file is cut back to ``offset`` so that no part of the chunk stays, and the error is raised.
+    Only after this returns is the chunk counted (``received``)."""
+    fd = open_private(path, os.O_WRONLY)
     try:
-        os.pwrite(fd, data, offset)
-        os.fsync(fd)
+        try:
+            pwrite_all(fd, data, offset)
+            os.fsync(fd)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, offset)
+            raise
     finally:
         os.close(fd)
+
+
+def _refused(exc: OSError, upload_id: str, what: str, received: int) -> ApiError:
+    """The 507 for a write the disk refused; any other OSError is raised again (a 500)."""
+    err = storage_error(exc, received=received)
+    if err is None:
+        raise exc
+    logger.warning("upload %s: %s not stored (%s)", upload_id, what, err.code)
+    return err
 
 
 async def put_chunk(request: web.Request) -> web.Response:
     desk = request.app[DESK]
     upload_id = _upload_id(request)
     raw_offset = request.query.get("offset", "")
-    if not raw_offset.isdigit() or len(raw_offset) > 15:
+    if not (raw_offset.isascii() and raw_offset.isdigit()) or len(raw_offset) > 15:
         raise ApiError(422, "validation_failed", fields={"offset": "invalid_format"})
     offset = int(raw_offset)
     limit = desk.config.max_chunk_size
@@ -147,10 +169,28 @@ async def put_chunk(request: web.Request) -> web.Response:
             raise ApiError(409, "wrong_offset", received=up.received)
         if offset + len(data) > up.size:
             raise ApiError(422, "validation_failed", fields={"body": "exceeds_declared_size"})
-        await asyncio.to_thread(_write_at, part_path(desk, upload_id), offset, data)
-        if not desk.store.advance_upload(upload_id, offset, offset + len(data)):
+        try:
+            await asyncio.to_thread(_write_at, part_path(desk, upload_id), offset, data)
+        except OSError as exc:
+            raise _refused(exc, upload_id, f"chunk at {offset}", up.received) from exc
+        try:
+            advanced = desk.store.advance_upload(upload_id, offset, offset + len(data))
+        except ApiError as exc:  # 507: the database's disk is full; the bytes are not counted
+            if exc.status == 507:
+                exc.extra.setdefault("received", up.received)
+            raise
+        if not advanced:
             raise ApiError(409, "wrong_offset", received=up.received)
     return json_response({"received": offset + len(data)})
+
+
+def _move_into_store(src: Path, dst: Path) -> None:
+    """Rename the finished upload into the package store and fsync both directories: the
+    package is acknowledged only once the move survives a power cut."""
+    os.replace(src, dst)
+    fsync_dir(dst.parent)
+    if src.parent != dst.parent:
+        fsync_dir(src.parent)
 
 
 def _sha256_file(path: Path, size: int) -> str:
@@ -209,7 +249,10 @@ async def complete_upload(request: web.Request) -> web.Response:
             raise ApiError(422, "sha256_mismatch", "content does not match the declared sha256",
                            received=0)
         if src != dst:
-            os.replace(src, dst)
+            try:
+                await asyncio.to_thread(_move_into_store, src, dst)
+            except OSError as exc:
+                raise _refused(exc, upload_id, "package", up.received) from exc
         req = desk.store.request(up.request_id)
         product = req.product if req else "spid_personal"
         now = desk.config.clock.now()

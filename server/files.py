@@ -17,6 +17,7 @@ files 0600:
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import stat
@@ -60,6 +61,40 @@ def write_private(path: Path, data: bytes) -> None:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
+
+
+def pwrite_all(fd: int, data: bytes | memoryview, offset: int) -> None:
+    """``os.pwrite`` until every byte of ``data`` is at ``offset``: a short write (a disk that
+    fills up part-way) goes on with the rest, so the next one raises the real error (ENOSPC)."""
+    view = memoryview(data)
+    while view:
+        n = os.pwrite(fd, view, offset)
+        if n <= 0:  # no progress and no errno: never report a write that did not happen
+            raise OSError(errno.EIO, "write made no progress")
+        view = view[n:]
+        offset += n
+
+
+def write_all(fd: int, data: bytes | memoryview) -> None:
+    """``os.write`` until every byte of ``data`` is written (for ``O_APPEND`` files)."""
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        if n <= 0:
+            raise OSError(errno.EIO, "write made no progress")
+        view = view[n:]
+
+
+def fsync_dir(path: Path) -> None:
+    """fsync a directory: a rename or a new file in it survives a power cut once this returns."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    except OSError as exc:
+        if exc.errno != errno.EINVAL:  # a file system that cannot sync a directory
+            raise
+    finally:
+        os.close(fd)
 
 
 def make_private_dir(path: Path) -> None:

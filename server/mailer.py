@@ -10,6 +10,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, Protocol
 
+from server.errors import storage_code
 from server.outbox import JsonlOutbox
 from server.sms import SendError
 
@@ -31,7 +32,7 @@ class LocalEmailOutbox:
             await self.outbox.append_async({"to": to, "subject": subject, "body": body,
                                             "sent_at": sent_at})
         except OSError as exc:
-            raise SendError("outbox_unwritable") from exc
+            raise SendError(storage_code(exc) or "outbox_unwritable") from exc
         logger.info("e-mail written to the local outbox")
 
     def messages(self, to: str | None = None) -> list[dict[str, Any]]:

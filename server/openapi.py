@@ -28,6 +28,9 @@ _ERRORS = {
          "`retry_after` seconds, also as the `Retry-After` header",
     502: "The SMS/e-mail gateway failed; nothing was stored",
     503: "Try again",
+    507: "The service's disk is full (`insufficient_storage`) or read-only "
+         "(`read_only_storage`): nothing of the write was kept; `retry_after` seconds, also as "
+         "the `Retry-After` header (an upload chunk: `received` is what is on disk)",
 }
 
 DT = {"type": "string", "format": "date-time"}
@@ -265,7 +268,7 @@ def _paths(demo: bool) -> dict[str, Any]:
             "Decide", "requests", {200: obj({"state": {"enum": list(DECISIONS)},
                                              "decided_at": DT, "decision_id": UUID},
                                             ["state", "decided_at"])},
-            (400, *_STAFF_ERR, 409, 413, 422), body=ref("Decision"), params=rid)},
+            (400, *_STAFF_ERR, 409, 413, 422, 507), body=ref("Decision"), params=rid)},
         f"{API}/requests/{{request_id}}/otp": {"post": op(
             "Send OTP", "otp", {201: obj({"otp_id": UUID, "expires_at": DT,
                                           "attempts_left": {"type": "integer"},
@@ -279,7 +282,7 @@ def _paths(demo: bool) -> dict[str, Any]:
                                             "exhausted": {"type": "boolean"},
                                             "expired": {"type": "boolean"}},
                                            ["verified", "attempts_left", "exhausted"])},
-            (400, *_STAFF_ERR, 413, 422, 429),
+            (400, *_STAFF_ERR, 409, 413, 422, 429),
             body=obj({"code": {"type": "string", "pattern": "^[0-9]{6}$"}}, ["code"],
                      additional=False), params=rid)},
         f"{API}/requests/{{request_id}}/approval-check": {"get": op(
@@ -352,7 +355,7 @@ def _paths(demo: bool) -> dict[str, Any]:
                        "complete": {"type": "boolean"}}, ["upload_id", "received"]),
              201: obj({"upload_id": UUID, "received": {"type": "integer"},
                        "complete": {"type": "boolean"}}, ["upload_id", "received"])},
-            (400, *_STAFF_ERR, 409, 413, 422),
+            (400, *_STAFF_ERR, 409, 413, 422, 507),
             body=obj({"upload_key": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{8,128}$"},
                       "kind": {"enum": ["package", "recording"]},
                       "request_id": UUID, "filename": {"type": "string"},
@@ -363,12 +366,12 @@ def _paths(demo: bool) -> dict[str, Any]:
         f"{API}/evidence/uploads/{{upload_id}}": {"put": op(
             "Upload chunk", "evidence", {200: obj({"received": {"type": "integer"}},
                                                   ["received"])},
-            (*_STAFF_ERR, 409, 413, 422),
+            (*_STAFF_ERR, 409, 413, 422, 507),
             body={"content": {"application/octet-stream": {
                 "schema": {"type": "string", "format": "binary"}}}},
             params=[*uid, query("offset", {"type": "integer", "minimum": 0}, True)])},
         f"{API}/evidence/uploads/{{upload_id}}/complete": {"post": op(
-            "Complete upload", "evidence", {200: ref("Package")}, (*_STAFF_ERR, 409, 422),
+            "Complete upload", "evidence", {200: ref("Package")}, (*_STAFF_ERR, 409, 422, 507),
             params=uid)},
         f"{API}/evidence": {"get": op(
             "Search evidence", "evidence", {200: obj({"packages": {
@@ -419,8 +422,9 @@ def _paths(demo: bool) -> dict[str, Any]:
             "summary": "Static files of the applicant page", "tags": ["pages"],
             "operationId": "static", "security": [], "parameters": [path_param("path")],
             "responses": {"200": {"description": "A file"},
-                          "403": {"description": "Forbidden"},
-                          "404": {"description": "No such file"}}}},
+                          "400": {"description": "Not a valid HTTP path"},
+                          "404": {"description": "No such file (also any name that is not a "
+                                                 "plain file name of the folder)"}}}},
     }
     if demo:
         outbox = obj({"messages": {"type": "array", "items": obj({

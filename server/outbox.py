@@ -7,6 +7,7 @@ Stands in for the phone or the mailbox in development and demos (``serve --demo`
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -14,7 +15,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from server.files import make_private_dir, open_private
+from server.files import make_private_dir, open_private, write_all
 
 logger = logging.getLogger(__name__)
 
@@ -25,17 +26,27 @@ class JsonlOutbox:
         self._lock = threading.Lock()
 
     def append(self, record: dict[str, Any]) -> None:
-        line = json.dumps(record, ensure_ascii=False) + "\n"
+        """Append one line and fsync it. All or nothing: when the disk refuses part of it
+        (full, read-only) the file is cut back to what it was and the OSError raised, so a
+        message is reported sent only once it is whole on disk."""
+        line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
         with self._lock:
             make_private_dir(self.path.parent)
             fd = open_private(self.path, os.O_RDWR | os.O_APPEND)  # codes: 0600
-            with os.fdopen(fd, "a+b") as fh:
+            try:
+                size = os.fstat(fd).st_size
                 # after a crash mid-line, start on a fresh line: the torn one stays unreadable
-                if fh.tell() > 0:
-                    fh.seek(-1, 2)
-                    if fh.read(1) != b"\n":
-                        fh.write(b"\n")
-                fh.write(line.encode("utf-8"))
+                if size > 0 and os.pread(fd, 1, size - 1) != b"\n":
+                    line = b"\n" + line
+                try:
+                    write_all(fd, line)
+                    os.fsync(fd)
+                except OSError:
+                    with contextlib.suppress(OSError):
+                        os.ftruncate(fd, size)
+                    raise
+            finally:
+                os.close(fd)
 
     async def append_async(self, record: dict[str, Any]) -> None:
         await asyncio.to_thread(self.append, record)

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 import aiohttp
 
+from server.errors import storage_code
 from server.outbox import JsonlOutbox
 
 logger = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ class LocalOutboxSender:
             await self.outbox.append_async({"to": to, "body": body, "sent_at": sent_at})
         except OSError as exc:
             logger.error("sms outbox not writable: %s", exc.__class__.__name__)
-            raise SendError("outbox_unwritable") from exc
+            raise SendError(storage_code(exc) or "outbox_unwritable") from exc
         logger.info("sms written to the local outbox")
 
     def messages(self, to: str | None = None) -> list[dict[str, Any]]:

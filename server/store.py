@@ -9,12 +9,14 @@ Objects returned are detached snapshots (``expire_on_commit=False``): read them,
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -38,11 +40,12 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-from server.errors import ApiError, conflict, not_found
+from server.errors import ApiError, conflict, not_found, storage_code, storage_refusal
+from server.files import sqlite_file
 
 logger = logging.getLogger(__name__)
 
@@ -330,8 +333,34 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=5000")
-    cur.execute("PRAGMA synchronous=NORMAL")
+    # FULL: the WAL is synced at every commit, so what the service acknowledged to a client (a
+    # decision, a received chunk) survives a power cut; NORMAL could lose the last commits.
+    cur.execute("PRAGMA synchronous=FULL")
     cur.close()
+
+
+#: SQLite's primary result code of an I/O error (sqlite3.h): a write the OS refused for a
+#: reason other than ENOSPC (EROFS is one) comes back as SQLITE_IOERR_WRITE
+_SQLITE_IOERR = 10
+
+
+def _disk_refuses(path: Path | None) -> str | None:
+    """Whether the file system of ``path`` is read-only or full (``storage_code`` codes)."""
+    if path is None:
+        return None
+    try:
+        st = os.statvfs(path.parent)
+    except OSError:
+        return None
+    if st.f_flag & os.ST_RDONLY:
+        return "read_only_storage"
+    if st.f_bavail == 0:
+        return "insufficient_storage"
+    return None
+
+
+def _sqlite_primary(exc: DBAPIError) -> int:
+    return (getattr(exc.orig, "sqlite_errorcode", None) or 0) & 0xFF
 
 
 class Store:
@@ -344,14 +373,27 @@ class Store:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         Base.metadata.create_all(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._db_file = sqlite_file(url)
 
     def close(self) -> None:
         self.engine.dispose()
 
     @contextmanager
     def tx(self) -> Iterator[Session]:
-        with self._sessions() as s, s.begin():
-            yield s
+        """One transaction: committed entirely or rolled back. A write refused by a full or
+        read-only disk (SQLITE_FULL, SQLITE_READONLY, an I/O error on such a disk) is rolled
+        back and raised as the 507 ApiError (``insufficient_storage``/``read_only_storage``)."""
+        try:
+            with self._sessions() as s, s.begin():
+                yield s
+        except DBAPIError as exc:
+            code = storage_code(exc)
+            if code is None and _sqlite_primary(exc) == _SQLITE_IOERR:
+                code = _disk_refuses(self._db_file)
+            if code is None:
+                raise
+            logger.warning("database write refused and rolled back (%s)", code)
+            raise storage_refusal(code) from exc
 
     # --- operators ---------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from typing import Any
 from aiohttp import ClientPayloadError, web
 from aiohttp.abc import AbstractAccessLogger
 
-from server.errors import ApiError
+from server.errors import ApiError, storage_error
 
 logger = logging.getLogger(__name__)
 
@@ -144,15 +144,19 @@ _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "
                405: "method_not_allowed", 413: "body_too_large", 415: "unsupported_media_type"}
 
 
+def error_response(exc: ApiError) -> web.Response:
+    resp = json_response(exc.body(), exc.status)
+    if isinstance(exc.extra.get("retry_after"), int):
+        resp.headers["Retry-After"] = str(exc.extra["retry_after"])
+    return resp
+
+
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except ApiError as exc:
-        resp = json_response(exc.body(), exc.status)
-        if isinstance(exc.extra.get("retry_after"), int):
-            resp.headers["Retry-After"] = str(exc.extra["retry_after"])
-        return resp
+        return error_response(exc)
     except web.HTTPException as exc:
         if exc.status < 400 or not request.path.startswith("/api/"):
             raise
@@ -162,6 +166,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             resp.headers["Allow"] = exc.headers["Allow"]
         return resp
     except Exception as exc:
+        refused = storage_error(exc)
+        if refused is not None:  # a full or read-only disk: 507, and the service carries on
+            logger.warning("write refused on %s %s (%s)", request.method, route_name(request),
+                           refused.code)
+            return error_response(refused)
         # no message or locals: a traceback could carry personal data from the request
         logger.error("internal error on %s %s (%s)", request.method, route_name(request),
                      exc.__class__.__name__)

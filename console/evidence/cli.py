@@ -42,6 +42,7 @@ from console.errors import (
     ConsoleError,
     DeskError,
     Forbidden,
+    InsufficientStorage,
     NotAuthenticated,
     NotFound,
     ProtocolError,
@@ -233,6 +234,7 @@ class TokenApi:
 
 def _error(r: requests.Response) -> DeskError:
     """The same error classes as console.client.DeskClient, by status."""
+    body: Any = None
     try:
         body = r.json()
         code = body.get("error") if isinstance(body, dict) else None
@@ -252,6 +254,11 @@ def _error(r: requests.Response) -> DeskError:
         return ValidationError(text, code=code, status=status)
     if status == 429:
         return RateLimited(text, code=code, status=status)
+    if status == 507:
+        retry = body.get("retry_after") if isinstance(body, dict) else None
+        return InsufficientStorage(
+            text, code=code if code in ("insufficient_storage", "read_only_storage") else None,
+            retry_after=float(retry) if isinstance(retry, int) else None, status=status)
     return ServerError(text, code=code, status=status)
 
 

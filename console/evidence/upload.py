@@ -12,6 +12,9 @@ Flow at the end of a session::
 * Resumable: ``POST /evidence/uploads`` with the same ``upload_key`` tells how many bytes the
   service already has; chunks (``PUT ?offset=``, <= 4 MiB) continue from there. Nothing is sent
   twice, and the same package submitted again is stored once (same key -> same upload).
+* Full disk at the service: a chunk answered 507 (``InsufficientStorage``, the service kept none
+  of it) leaves the item queued, retried with back-off (at least the service's ``Retry-After``);
+  once space is freed it resumes from the bytes the service confirmed.
 * Confidential: only the sealed file travels. The plaintext folder (and the sealed copy) are
   deleted once the service confirms the upload with the matching SHA-256.
 * Pinned: packages are sealed only to the archive key pinned at the first fetch
@@ -32,7 +35,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from console.errors import Conflict, DeskError, ServerUnreachable, ValidationError
+from console.errors import (
+    Conflict,
+    DeskError,
+    InsufficientStorage,
+    ServerUnreachable,
+    ValidationError,
+)
 from console.evidence.errors import EvidenceError, PackageError, UploadError
 from console.evidence.keys import ArchivePublicKey, WorkstationKey
 from console.evidence.package import MANIFEST, EvidencePackageBuilder
@@ -260,6 +269,10 @@ class Uploader:
                     _, r = self.api.call("PUT", f"/evidence/uploads/{upload_id}",
                                          params={"offset": str(offset)}, data=chunk,
                                          expected=(200,), timeout=(5.0, 60.0))
+                except InsufficientStorage as exc:  # 507: the service's disk is full
+                    log.warning("upload of %s paused at %d of %d bytes: the desk service cannot "
+                                "store it (%s); it stays queued", pid, offset, size, exc.code)
+                    raise
                 except Conflict:  # wrong offset (another attempt got further): ask the service
                     conflicts += 1
                     if conflicts > 5:
