@@ -6,6 +6,8 @@ machine), and otherwise raises :class:`PcscdUnavailable` with a sentence saying 
 Several users on one machine (test runs, a demo) share the one daemon: each holds a shared lock
 while it uses it; who starts it does so under an exclusive lock and, at :meth:`PcscdUse.close`,
 stops it only when nobody else holds the shared lock (``--auto-exit`` ends it otherwise).
+pcscd started here runs under a :mod:`console.children` guard: should this process end without
+:meth:`PcscdUse.close` (SIGKILL, a crash), the guard ends pcscd once nobody holds the shared lock.
 
 :class:`VpcdSlotLock` is the cross-process lock on a vpcd slot (its TCP port is fixed, so two
 emulators for one slot take turns); :func:`wait_card` waits until pcscd sees a card come or go.
@@ -23,6 +25,8 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
+from console import children
+
 log = logging.getLogger(__name__)
 
 VPCD_DRIVER_GLOBS = (
@@ -31,6 +35,7 @@ VPCD_DRIVER_GLOBS = (
 )
 VPCD_READERS = ("Virtual PCD 00 00", "Virtual PCD 00 01")
 LOCK_DIR = Path(os.environ.get("TMPDIR", "/tmp"))
+USERS_LOCK = "recognition-console-pcscd-users.lock"
 HOW_TO_START = (
     "start it as root with `sudo pcscd` (or `sudo systemctl start pcscd`); the vpcd driver "
     "comes with the Debian package vsmartcard-vpcd"
@@ -124,12 +129,7 @@ class PcscdUse:
             alone = False  # another user still needs pcscd: --auto-exit will end it
         _unlock(self._users)
         if self._proc is not None and alone:
-            self._proc.terminate()
-            try:
-                self._proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait(5)
+            children.stop(self._proc)
         if self._log_file is not None:
             self._log_file.close()
             if alone:
@@ -165,7 +165,8 @@ def ensure_pcscd(start_timeout: float = 10.0) -> PcscdUse:
         )
     proc: subprocess.Popen[bytes] | None = None
     log_file: IO[bytes] | None = None
-    users = _flock(LOCK_DIR / "recognition-console-pcscd-users.lock", fcntl.LOCK_SH)
+    users_path = LOCK_DIR / USERS_LOCK
+    users = _flock(users_path, fcntl.LOCK_SH)
     starting = _flock(LOCK_DIR / "recognition-console-pcscd-start.lock", fcntl.LOCK_EX)
     try:
         found = readers()
@@ -174,12 +175,14 @@ def ensure_pcscd(start_timeout: float = 10.0) -> PcscdUse:
                 raise PcscdUnavailable(f"pcscd is not running: {HOW_TO_START}")
             log_path = LOCK_DIR / f"pcscd-recognition-{os.getpid()}.log"
             log_file = open(log_path, "wb")  # noqa: SIM115 - closed by PcscdUse.close
-            # --auto-exit: should this process die, pcscd exits once nobody uses it
-            proc = subprocess.Popen(
+            # guarded: should this process die, pcscd is ended once nobody else holds the
+            # users' lock (and --auto-exit ends an idle one anyway)
+            proc = children.spawn(
                 [pcscd, "--foreground", "--auto-exit"],
+                name="pcscd",
+                shared_lock=users_path,
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
-                start_new_session=True,
             )
             log.info("started pcscd (pid %d)", proc.pid)
             found = wait_readers(start_timeout)
@@ -200,8 +203,7 @@ def ensure_pcscd(start_timeout: float = 10.0) -> PcscdUse:
         return PcscdUse(users, proc, log_file, VPCD_READERS)
     except BaseException:
         if proc is not None and proc.poll() is None:
-            proc.terminate()
-            proc.wait(10)
+            children.stop(proc)
         if log_file is not None and not log_file.closed:
             log_file.close()
             Path(log_file.name).unlink(missing_ok=True)

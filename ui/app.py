@@ -65,7 +65,10 @@ def setup_logging(level: str = "INFO") -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from console import children
+
     setup_logging(args.log_level)
+    children.install_exit_handlers()  # SIGTERM/SIGHUP before the event loop: exit through atexit
     app = create_qapp()
     from ui.i18n import install_language
     from ui.settings_store import SettingsStore
@@ -92,23 +95,42 @@ def run(args: argparse.Namespace) -> int:
 
 
 def exec_app(app: Any, shell: Any) -> int:
-    """Run the event loop with Ctrl+C handled; shut down in order; return the exit status."""
+    """Run the event loop; shut down in order; return the exit status.
+
+    SIGINT (Ctrl+C), SIGTERM and SIGHUP quit cleanly: the shell shuts down, Qt leaves its loop
+    and the caller's ``finally`` stops the child processes. A second one while that runs (Ctrl+C
+    pressed twice) leaves at once: the child processes' guards (:mod:`console.children`) see the
+    console gone and end them."""
     from PySide6.QtCore import QTimer
 
-    def on_signal(*_: object) -> None:
-        log.info("interrupted: shutting down")
+    from console import children
+
+    def on_signal(signum: int, _frame: object) -> None:
+        if children.stop_requested(signum):
+            children.leave_now(signum)
+        log.info("%s: shutting down", signal.Signals(signum).name)
         shell.quit()
 
-    previous = signal.signal(signal.SIGINT, on_signal)
+    def quit_if_asked() -> None:
+        # a signal before the loop ran (its SystemExit may have been swallowed by a Qt slot,
+        # or quit() came before exec()): quit now that the loop runs
+        if children.stop_pending():
+            shell.quit()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in children.STOP_SIGNALS}
     keepalive = QTimer()  # lets Python see the signal while Qt runs
     keepalive.start(250)
     keepalive.timeout.connect(lambda: None)
+    QTimer.singleShot(0, quit_if_asked)
     try:
         status = int(app.exec())
     finally:
         keepalive.stop()
-        signal.signal(signal.SIGINT, previous)
-        shell.shutdown()
+        try:
+            shell.shutdown()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, signal.SIG_DFL if handler is None else handler)
     return status
 
 

@@ -11,11 +11,15 @@
 ``--in-person`` runs the partner's in-person check instead (ui.demo_inperson): pcscd + vpcd with
 the virtual CNS, the synthetic camera, signed in as ``partner1``; ``--autopilot`` works there too.
 These peers are demo/test programs on the real protocol; nothing here is used outside the demo.
+
+Every process started here goes through :mod:`console.children`: it ends with the console,
+however the console ends (a normal exit, Ctrl+C, SIGTERM, SIGKILL, a crash).
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import json
 import logging
@@ -30,6 +34,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
+
+from console import children
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +84,8 @@ class Child:
     @classmethod
     def spawn(cls, name: str, argv: list[str], env: dict[str, str] | None = None,
               echo_stderr: bool = False) -> Child:
-        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                env=env, start_new_session=True)
+        proc = children.spawn(argv, name=name, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, env=env)
         child = cls(name, proc)
         assert proc.stdout is not None and proc.stderr is not None
         for stream, echo in ((proc.stdout, False), (proc.stderr, echo_stderr)):
@@ -102,14 +108,8 @@ class Child:
                 return line
         raise RuntimeError(f"{self.name} did not print {prefix!r} (exit {self.proc.poll()})")
 
-    def stop(self, timeout: float = 10.0) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+    def stop(self) -> None:
+        children.stop(self.proc)  # SIGTERM to its tree, a grace, then SIGKILL
         for t in self.threads:
             t.join(2)
 
@@ -125,16 +125,19 @@ class DemoEnvironment:
         self.url = ""
         self.seed: dict[str, Any] = {}
         self.echo = bool(os.environ.get("RECOGNITION_DEMO_VERBOSE"))
+        # also at interpreter exit: a stop signal's SystemExit inside a Qt slot ends Python
+        # without unwinding to the caller's `finally`
+        atexit.register(self.close)
 
     # --- desk ---------------------------------------------------------------------------------
     def start_desk(self) -> str:
         data = self.folder / "desk"
         data.mkdir()
         py = sys.executable
-        seeded = subprocess.run(
+        seeded = children.run(
             [py, "-m", "server.cli", "--log-level", "WARNING", "seed", "--data-dir", str(data),
              "--json"],
-            capture_output=True, text=True, timeout=120, check=False,
+            name="desk-seed", text=True, timeout=120,
         )
         if seeded.returncode != 0:
             raise RuntimeError("desk seed failed: " + seeded.stderr.strip()[-400:])
@@ -234,6 +237,7 @@ def run(args: argparse.Namespace) -> int:
     from ui.app import create_qapp, exec_app, report_threads, setup_logging
 
     setup_logging(args.log_level)
+    children.install_exit_handlers()  # SIGTERM/SIGHUP unwind through the `finally` below
     if args.autopilot and args.report is None:
         print("recognition-console demo: --autopilot needs --report FILE", file=sys.stderr)
         return 2

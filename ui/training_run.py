@@ -139,11 +139,13 @@ class TrainingChecks:
 
 def run_scenario(pack: ScenarioPack, report: Path, force_decision: str | None = None,
                  trainee: str = "autopilot", timeout_s: float = 300.0) -> int:
+    from console import children
     from ui.app import create_qapp, exec_app, report_threads, setup_logging
     from ui.demo import DEMO_OPERATOR, DEMO_PASSWORD, Child, DemoEnvironment
 
     report = Path(report)
     setup_logging(os.environ.get("RECOGNITION_TRAINING_LOG_LEVEL", "INFO"))
+    children.install_exit_handlers()  # SIGTERM/SIGHUP unwind through env.close()
     env = DemoEnvironment()
     os.environ["RECOGNITION_CONSOLE_CONFIG_DIR"] = str(env.folder / "console-config")
     os.environ["RECOGNITION_CONSOLE_DATA_DIR"] = str(env.folder / "console-data")

@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console import children
 from console.training import scenarios
 from console.training.grading import GradeError, grade, load_report
 from console.training.pack import PackError, ScenarioPack, load_pack
@@ -99,18 +100,13 @@ class ScenarioLaunch:
         if script is not None:
             argv += ["--script", str(script)]
         env = dict(os.environ, TRAINING_JOIN_TOKEN=str(created["join_token"]))
-        self.proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL, start_new_session=True)
+        # guarded (console.children): the peer ends with the console, however it ends
+        self.proc = children.spawn(argv, name="training-peer", env=env,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         log.info("scenario %s started (peer pid %d)", pack.id, self.proc.pid)
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        children.stop(self.proc)
 
 
 class TrainingWindow(QMainWindow):
