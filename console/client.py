@@ -32,6 +32,7 @@ from console.errors import (
     Conflict,
     DeskError,
     Forbidden,
+    InsufficientStorage,
     InvalidCredentials,
     InvalidTotp,
     NotAuthenticated,
@@ -163,6 +164,28 @@ class DeskClient:
         if tokens is None:
             raise NotAuthenticated("not signed in")
         return tokens.access
+
+    def socket_token(self, refused: bool = False, min_valid_s: float = 60.0) -> str:
+        """An access token to (re)open the operator WebSocket: the media engine's
+        ``token_provider``. Refreshed first when it expires within ``min_valid_s`` or when
+        ``refused`` (the service just refused it). Blocks (a REST call): worker threads only.
+
+        Raises ``PermissionError`` when the service no longer accepts this sign-in (refresh
+        refused: signed out, revoked, expired; or signed out here): retrying is pointless.
+        Other errors (``ServerUnreachable``…) are transient: the caller retries later."""
+        with self._lock:
+            tokens = self._tokens
+            if tokens is None:
+                raise PermissionError("not signed in")
+            if refused or tokens.expires_at - time.monotonic() < min_valid_s:
+                try:
+                    self._refresh_locked()
+                except NotAuthenticated:
+                    raise PermissionError("the sign-in is no longer valid") from None
+            current = self._tokens
+            if current is None:
+                raise PermissionError("not signed in")
+            return current.access
 
     def close(self) -> None:
         self._http.close()
@@ -472,7 +495,17 @@ class DeskClient:
         if status == 429:
             return RateLimited(text, retry_after=_retry_after(response, body), code=code,
                                status=status)
+        if status == 507:
+            return InsufficientStorage(text, retry_after=_retry_after(response, body),
+                                       code=_storage_code(code), status=status)
         return ServerError(text, code=code, status=status)
+
+
+def _storage_code(code: str | None) -> str:
+    """The 507's code: ``read_only_storage`` or (anything else) ``insufficient_storage``."""
+    if code in ("insufficient_storage", "read_only_storage"):
+        return code
+    return "insufficient_storage"
 
 
 def _seg(value: str) -> str:

@@ -35,7 +35,7 @@ class EngineErrorCode(StrEnum):
     DESK_UNREACHABLE = "desk_unreachable"
     UNAUTHORIZED = "unauthorized"  # the desk refused the access token (WS closed 4401)
     SIGNALLING_REJECTED = "signalling_rejected"  # the desk closed the socket 4400
-    SIGNALLING_LOST = "signalling_lost"  # the desk socket dropped and could not be reopened
+    SIGNALLING_LOST = "signalling_lost"  # the desk socket dropped (reopened by itself: on_link)
     UNKNOWN_SESSION = "unknown_session"
     NOT_YOUR_SESSION = "not_your_session"
     APPLICANT_OFFLINE = "applicant_offline"
@@ -45,6 +45,43 @@ class EngineErrorCode(StrEnum):
     MICROPHONE_UNAVAILABLE = "microphone_unavailable"  # silence sent instead
     MALFORMED_MESSAGE = "malformed_message"  # a peer sent something unreadable (ignored)
     INTERNAL = "internal"
+
+
+class LinkPhase(StrEnum):
+    """How the call's connection (desk socket + media path) stands, for ``on_link``."""
+
+    RECONNECTING = "reconnecting"  # down since ``since``: retrying by itself, no attempt limit
+    CONNECTED = "connected"  # back (desk socket open, media flowing): the outage is over
+    REVOKED = "revoked"  # the desk refused the sign-in (signed out, expired): no more retries
+    ENDED = "ended"  # the call ended during an outage (hang-up, app closing)
+
+
+@dataclass(frozen=True)
+class LinkEvent:
+    """An outage of the call's connection. ``since``/``until`` are wall-clock ``time.time()``
+    (to show "reconnecting since HH:MM:SS"); the ``*_mono`` twins are ``time.monotonic()``,
+    the media sinks' clock (to mark the gap in a recording). ``reason`` is one of
+    ``signalling_lost`` (the desk socket dropped), ``link_lost`` (the media path died),
+    ``applicant_left``. ``attempt`` counts the desk-socket reconnection attempts so far,
+    ``next_retry_s`` is the wait before the next one (None when not waiting for one)."""
+
+    phase: LinkPhase
+    since: float
+    since_mono: float
+    reason: str
+    until: float | None = None
+    until_mono: float | None = None
+    attempt: int = 0
+    next_retry_s: float | None = None
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.until_mono is None:
+            return None
+        return max(0.0, self.until_mono - self.since_mono)
+
+
+LinkListener = Callable[[LinkEvent], None]
 
 
 @dataclass(frozen=True)
@@ -118,6 +155,9 @@ class EngineListener(Protocol):
 
     def on_error(self, code: EngineErrorCode) -> None: ...
 
+    def on_link(self, event: LinkEvent) -> None:
+        """Optional: outages of the call's connection (a listener without it is fine)."""
+
 
 class NullListener:
     """A listener that ignores everything (subclass it and override what you need)."""
@@ -135,4 +175,7 @@ class NullListener:
         pass
 
     def on_error(self, code: EngineErrorCode) -> None:
+        pass
+
+    def on_link(self, event: LinkEvent) -> None:
         pass

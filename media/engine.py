@@ -12,6 +12,16 @@ Call flow (docs/PROTOCOL.md): start_call opens /ws/operator (Bearer); the desk s
 applies the answer. A heartbeat ping every second on the data channel; no pong for 3 s, ICE
 failure or `peer_left` = link lost. When `applicant_joined` comes again, a NEW peer connection
 is made and a new offer sent (aiortc has no ICE restart).
+
+Outages: the operator socket has its own heartbeat (a dead network is noticed within
+``ws_heartbeat_s`` × 1.5) and is reopened whenever it drops, with capped exponential backoff and
+jitter (media.backoff: 0.5 s doubling to 15 s, ±20 %) and no attempt limit, for as long as the
+call is open. It stops only when the call ends or the desk refuses the sign-in (4401 / HTTP 401
+three times in a row, or the token provider raises PermissionError: signed out, expired). The
+desk re-announces the applicant (`applicant_joined`) when our socket is back: a new offer follows
+if the media path died meanwhile. Every outage is reported as `LinkEvent`s (on_link and the link
+listeners): RECONNECTING with the time it started, then CONNECTED (or REVOKED / ENDED) with the
+time it ended, so that the UI shows it and the recording marks the gap.
 """
 
 from __future__ import annotations
@@ -24,7 +34,8 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import aiohttp
@@ -39,6 +50,9 @@ from media.api import (
     CallState,
     EngineErrorCode,
     EngineListener,
+    LinkEvent,
+    LinkListener,
+    LinkPhase,
     MediaSink,
     NullListener,
     PcmChunk,
@@ -46,6 +60,7 @@ from media.api import (
     QualityReport,
     RemoteFrame,
 )
+from media.backoff import Backoff
 from media.local import LocalMedia
 from media.net import IceServerSpec, parse_json_message, rtc_configuration, ws_url
 from media.quality import QualityMeter
@@ -64,13 +79,32 @@ OFFER_FALLBACK_S = 1.5  # offer anyway if the desk did not say applicant_joined 
 # by ourselves: the page or peer may never rejoin, since its signalling socket never dropped
 REOFFER_AFTER_LOSS_S = 1.0
 STILL_TIMEOUT_S = 15.0
-WS_RETRIES = 5
+# the operator socket: our own ping after 4 s without a message, closed when its pong is 2 s late
+# (the desk pings every 2 s, so a live socket never needs ours); a handshake waits 10 s at most
+WS_HEARTBEAT_S = 4.0
+WS_CONNECT_TIMEOUT_S = 10.0
+# a socket that stayed open this long was a real connection: the backoff starts over after it
+WS_STABLE_S = 10.0
+# the desk refused our token this many times in a row (4401 / HTTP 401, each time with a token
+# the provider just refreshed): the sign-in is gone, reconnecting again would loop for ever
+MAX_TOKEN_REFUSALS = 3
+CLOSE_UNAUTHORIZED = 4401
+CLOSE_INVALID = 4400
+#: ``token_provider(refused)`` → an access token for the operator socket; called on a worker
+#: thread before each reconnection, ``refused`` True when the desk refused the last one (refresh
+#: it). Raise PermissionError when the sign-in is revoked or expired (no more attempts); any other
+#: exception is transient (desk unreachable): retried with the backoff.
+TokenProvider = Callable[[bool], str]
 # aiortc's audio jitter buffer releases a 20 ms frame when 4 more have arrived (80 ms), while
 # a video frame leaves the marker-bit buffer as soon as it is complete and spends ~20 ms in
 # encode + decode: received audio reaches the sinks ~60 ms late relative to its video
 # (measured by bench_latency's flash/beep probe). The sinks get it back-dated by that much so a
 # recorder placing frames by timestamp keeps lip-sync.
 AUDIO_SINK_OFFSET_S = 0.060
+
+
+class _TokenRefused(ConnectionError):
+    """The desk refused the access token at the handshake (HTTP 401/403)."""
 
 
 class _Peer:
@@ -110,6 +144,9 @@ class MediaEngine:
         connect_timeout_s: float = CONNECT_TIMEOUT_S,
         low_latency: bool = True,
         audio_sink_offset_s: float = AUDIO_SINK_OFFSET_S,
+        backoff: Backoff | None = None,
+        ws_heartbeat_s: float = WS_HEARTBEAT_S,
+        ws_connect_timeout_s: float = WS_CONNECT_TIMEOUT_S,
     ) -> None:
         if audio_channels not in (1, 2):
             raise ValueError("audio_channels must be 1 or 2")
@@ -127,6 +164,9 @@ class MediaEngine:
         self._connect_timeout = connect_timeout_s
         self._low_latency = low_latency  # release video frames on the RTP marker bit
         self._audio_offset = audio_sink_offset_s
+        self._backoff = backoff or Backoff()
+        self._ws_heartbeat = ws_heartbeat_s
+        self._ws_connect_timeout = ws_connect_timeout_s
 
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -140,6 +180,8 @@ class MediaEngine:
         self._frames_dropped = 0
         self._audio_sink: AudioSink | None = None
         self._media_sinks: tuple[MediaSink, ...] = ()
+        self._link_listeners: tuple[LinkListener, ...] = ()
+        self._outage: LinkEvent | None = None  # the open outage (phase RECONNECTING)
         self._mic_muted = False
         self._camera_enabled = True
         self._state = CallState.IDLE
@@ -149,6 +191,7 @@ class MediaEngine:
         self._local: LocalMedia | None = None
         self._session: aiohttp.ClientSession | None = None
         self._ws: aiohttp.ClientWebSocketResponse | None = None
+        self._ws_opened_at = 0.0
         self._call_task: asyncio.Task[None] | None = None
         self._call: dict[str, Any] | None = None  # base_url, token, session_id, ice
         self._peer: _Peer | None = None
@@ -158,6 +201,8 @@ class MediaEngine:
         self._applicant_left = False
         self._ending = False
         self._stills: dict[str, tuple[StillAssembler, asyncio.Future[Still]]] = {}
+        # stills whose still_end came: being checked and decoded on a worker thread
+        self._finishing: dict[str, tuple[StillAssembler, asyncio.Future[Still]]] = {}
         self._meter = QualityMeter()
         self._bg: set[asyncio.Task[Any]] = set()
 
@@ -243,6 +288,7 @@ class MediaEngine:
         session_id: str,
         ice_servers: Sequence[IceServerSpec] = (),
         verify: bool | str = True,
+        token_provider: TokenProvider | None = None,
     ) -> concurrent.futures.Future[None]:
         """Connect the operator socket and set up the call; the future completes once the
         socket is open (the call itself then reports through on_call_state).
@@ -250,9 +296,13 @@ class MediaEngine:
         ice_servers: [] on loopback/LAN, else e.g. [{"urls": "turn:...", "username": ..,
         "credential": ..}] (aiortc uses the first STUN and the first TURN URL only).
         verify: TLS certificate check for https desks (False, or a CA bundle path).
+        token_provider: a fresh access token for each reconnection (see TokenProvider; e.g.
+        ``DeskClient.socket_token``); without it the socket is reopened with ``access_token``
+        or the one given to ``update_access_token``.
         """
         return self._submit(
-            self._start_call(desk_base_url, access_token, session_id, list(ice_servers), verify)
+            self._start_call(desk_base_url, access_token, session_id, list(ice_servers), verify,
+                             token_provider)
         )
 
     def set_listener(self, listener: EngineListener | None) -> None:
@@ -351,6 +401,21 @@ class MediaEngine:
         in the constructor), called on the engine thread: enqueue, do not block."""
         self._audio_sink = sink
 
+    def add_link_listener(self, listener: LinkListener) -> None:
+        """`listener(LinkEvent)` for every outage of the call's connection (started, each
+        reconnection attempt, ended); called on the engine thread: keep it short."""
+        with self._lock:
+            self._link_listeners = (*self._link_listeners, listener)
+
+    def remove_link_listener(self, listener: LinkListener) -> None:
+        with self._lock:
+            self._link_listeners = tuple(x for x in self._link_listeners if x is not listener)
+
+    @property
+    def outage(self) -> LinkEvent | None:
+        """The outage going on now (phase RECONNECTING, with its start), or None."""
+        return self._outage
+
     def add_media_sink(self, sink: MediaSink) -> None:
         """`sink(kind, frame, monotonic_ts)` for every frame received and sent; kind is one of
         applicant_video, operator_video, applicant_audio, operator_audio. Must only enqueue.
@@ -366,10 +431,61 @@ class MediaEngine:
 
     # ------------------------------------------------------------------ listener -------
     def _emit(self, name: str, *args: Any) -> None:
+        method = getattr(self._listener, name, None)
+        if method is None:  # optional callbacks (on_link) may be missing
+            return
         try:
-            getattr(self._listener, name)(*args)
+            method(*args)
         except Exception:
             logger.exception("listener %s failed", name)
+
+    # ------------------------------------------------------------------ outages --------
+    def _link_event(self, event: LinkEvent) -> None:
+        logger.info("link %s (%s, attempt %d)", event.phase.value, event.reason, event.attempt)
+        self._emit("on_link", event)
+        for listener in self._link_listeners:
+            try:
+                listener(event)
+            except Exception:
+                logger.exception("link listener failed")
+
+    def _signalling_up(self) -> bool:
+        ws = self._ws
+        return ws is not None and not ws.closed
+
+    def _outage_begin(self, reason: str, since_mono: float | None = None) -> None:
+        """An outage starts (if none is open): at ``since_mono`` (when we last heard from the
+        other side) or now."""
+        if self._call is None or self._ending or self._outage is not None:
+            return
+        now_mono = time.monotonic()
+        start = now_mono if not since_mono else min(now_mono, since_mono)
+        self._outage = LinkEvent(LinkPhase.RECONNECTING, since=time.time() - (now_mono - start),
+                                 since_mono=start, reason=reason)
+        self._link_event(self._outage)
+
+    def _outage_attempt(self, attempt: int, delay: float) -> None:
+        if self._outage is None:
+            self._outage_begin("signalling_lost")
+        if self._outage is not None:
+            self._outage = replace(self._outage, attempt=attempt, next_retry_s=round(delay, 3))
+            self._link_event(self._outage)
+
+    def _outage_check_end(self) -> None:
+        """Over once the desk socket is open and the media flows (or never flowed yet)."""
+        if self._outage is None or not self._signalling_up():
+            return
+        peer = self._peer
+        if self._ever_connected and (peer is None or not peer.open or peer.lost):
+            return
+        self._outage_close(LinkPhase.CONNECTED)
+
+    def _outage_close(self, phase: LinkPhase) -> None:
+        outage, self._outage = self._outage, None
+        if outage is None:
+            return
+        self._link_event(replace(outage, phase=phase, until=time.time(),
+                                 until_mono=time.monotonic(), next_retry_s=None))
 
     def _set_state(self, state: CallState) -> None:
         if state is self._state:
@@ -406,7 +522,7 @@ class MediaEngine:
     # ------------------------------------------------------------------ call -----------
     async def _start_call(
         self, base_url: str, token: str, session_id: str, ice: list[IceServerSpec],
-        verify: bool | str = True,
+        verify: bool | str = True, token_provider: TokenProvider | None = None,
     ) -> None:
         if self._call is not None:
             await self._end_call(send_hangup=True, final_state=None)
@@ -433,8 +549,9 @@ class MediaEngine:
 
             ssl_arg = ssl.create_default_context(cafile=verify)
         self._call = {"url": url, "token": token, "session_id": session_id, "ice": ice,
-                      "ssl": ssl_arg}
+                      "ssl": ssl_arg, "token_provider": token_provider}
         self._ending = False
+        self._outage = None
         self._ever_connected = False
         self._rejoin_pending = False
         self._applicant_left = False
@@ -448,53 +565,108 @@ class MediaEngine:
             raise
         self._call_task = asyncio.ensure_future(self._call_main())
 
-    async def _connect_ws(self) -> None:
+    async def _connect_ws(self, report: bool = True) -> None:
+        """Open the operator socket; ``report``: say why it failed through on_error (the first
+        connection; reconnection attempts report through on_link instead)."""
         assert self._session is not None and self._call is not None
         headers = {"Authorization": f"Bearer {self._call['token']}"}
         try:
-            self._ws = await self._session.ws_connect(
-                self._call["url"], headers=headers, heartbeat=None, max_msg_size=0,
+            ws = await asyncio.wait_for(self._session.ws_connect(
+                self._call["url"], headers=headers, heartbeat=self._ws_heartbeat, max_msg_size=0,
                 ssl=self._call["ssl"],
-            )
+            ), self._ws_connect_timeout)
         except aiohttp.WSServerHandshakeError as exc:
-            code = EngineErrorCode.UNAUTHORIZED if exc.status in (401, 403) else (
-                EngineErrorCode.DESK_UNREACHABLE)
-            self._error(code)
+            refused = exc.status in (401, 403)
+            code = EngineErrorCode.UNAUTHORIZED if refused else EngineErrorCode.DESK_UNREACHABLE
+            if report:
+                self._error(code)
+            if refused:
+                raise _TokenRefused(code.value) from None
             raise ConnectionError(code.value) from None
-        except (aiohttp.ClientError, OSError) as exc:
-            self._error(EngineErrorCode.DESK_UNREACHABLE)
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            if report:
+                self._error(EngineErrorCode.DESK_UNREACHABLE)
             raise ConnectionError(EngineErrorCode.DESK_UNREACHABLE.value) from exc
+        self._ws = ws
+        self._ws_opened_at = time.monotonic()
 
     async def _call_main(self) -> None:
-        """Read the operator socket for the whole call; reopen it if it drops."""
+        """Read the operator socket for the whole call; reopen it whenever it drops (capped,
+        jittered exponential backoff, no attempt limit) until the call ends or the desk
+        refuses the sign-in."""
         self._spawn(self._quality_loop())
         self._spawn(self._offer_fallback())
-        retries = 0
+        attempt = 0  # reconnection attempts since the last socket that lasted
+        refused = 0  # the desk refused our token this many times in a row
+        stale = False  # the token was refused and not refreshed yet
         while self._call is not None and not self._ending:
             ws = self._ws
             if ws is not None:
                 await self._read_ws(ws)
-                code = ws.close_code
                 if self._ending or self._call is None:
                     return
-                if code == 4401:
-                    self._error(EngineErrorCode.UNAUTHORIZED)
-                    if not self._ever_connected:
-                        await self._end_call(send_hangup=False, final_state=CallState.ENDED)
-                        return
-                    # media may still flow; retry (the UI can update_access_token meanwhile)
-                if code == 4400:
-                    self._error(EngineErrorCode.SIGNALLING_REJECTED)
-                logger.warning("operator socket closed (code %s); reopening", code)
-            self._ws = None
-            retries += 1
-            if retries > WS_RETRIES:
+                code = ws.close_code
+                lasted = time.monotonic() - self._ws_opened_at
+                if self._ws is ws:
+                    self._ws = None
+                self._outage_begin("signalling_lost")
                 self._error(EngineErrorCode.SIGNALLING_LOST)
-                return
-            await asyncio.sleep(min(4.0, 0.5 * 2 ** (retries - 1)))
-            with contextlib.suppress(ConnectionError):
-                await self._connect_ws()
-                retries = 0
+                if lasted >= WS_STABLE_S:
+                    attempt = 0
+                if code == CLOSE_UNAUTHORIZED:
+                    refused = refused + 1 if lasted < WS_STABLE_S else 1
+                    stale = True
+                else:
+                    refused = 0
+                if code == CLOSE_INVALID:
+                    self._error(EngineErrorCode.SIGNALLING_REJECTED)
+                logger.warning("operator socket closed (code %s); reconnecting", code)
+            while self._ws is None:
+                if refused >= MAX_TOKEN_REFUSALS:
+                    await self._revoked()
+                    return
+                attempt += 1
+                delay = self._backoff.delay(attempt)
+                self._outage_attempt(attempt, delay)
+                await asyncio.sleep(delay)
+                if self._call is None or self._ending:
+                    return
+                try:
+                    await self._refresh_token(stale)
+                    stale = False
+                    await self._connect_ws(report=False)
+                except PermissionError:
+                    await self._revoked()
+                    return
+                except _TokenRefused:
+                    refused += 1
+                    stale = True
+                    logger.warning("the desk refused the access token (%d in a row)", refused)
+                except Exception as exc:  # unreachable, timeout, a provider that failed
+                    logger.info("reconnection attempt %d failed (%s)", attempt,
+                                type(exc).__name__)
+            logger.info("operator socket reopened after %d attempt(s)", attempt)
+            self._outage_check_end()
+
+    async def _refresh_token(self, refused: bool) -> None:
+        """Ask the token provider (on a worker thread) for the token of the next attempt."""
+        call = self._call
+        provider = call.get("token_provider") if call is not None else None
+        if call is None or provider is None:
+            return
+        token = await asyncio.get_running_loop().run_in_executor(None, provider, refused)
+        if not isinstance(token, str) or not token:
+            raise ValueError("the token provider gave no token")
+        call["token"] = token
+
+    async def _revoked(self) -> None:
+        """The desk no longer accepts this sign-in: stop reconnecting and end the call."""
+        logger.warning("the desk refused the sign-in: no more reconnection attempts")
+        self._error(EngineErrorCode.UNAUTHORIZED)
+        if self._outage is None:
+            self._outage_begin("signalling_lost")
+        self._outage_close(LinkPhase.REVOKED)
+        await self._end_call(send_hangup=False, final_state=CallState.ENDED)
 
     async def _read_ws(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         async for raw in ws:
@@ -565,6 +737,7 @@ class MediaEngine:
 
     async def _end_call(self, send_hangup: bool, final_state: CallState | None) -> None:
         call = self._call
+        self._outage_close(LinkPhase.ENDED)  # an outage still open ends with the call
         self._ending = True
         if call is not None and send_hangup:
             await self._send_ws({"type": "hangup", "session_id": call["session_id"]})
@@ -638,6 +811,7 @@ class MediaEngine:
             peer.last_pong = time.monotonic()
             self._ever_connected = True
             self._set_state(CallState.CONNECTED)
+            self._outage_check_end()
             self._spawn(self._heartbeat(peer), peer)
 
         @channel.on("message")
@@ -678,8 +852,10 @@ class MediaEngine:
         await asyncio.sleep(self._connect_timeout)
         if peer is self._peer and not peer.open:
             # no answer, or ICE/DTLS never completed: report it and wait for the applicant
-            # to join again (a new offer follows applicant_joined)
-            self._error(EngineErrorCode.CONNECT_TIMEOUT)
+            # to join again (a new offer follows applicant_joined); with the desk socket down
+            # the offer never left: nothing to report, the reconnection re-offers
+            if self._signalling_up():
+                self._error(EngineErrorCode.CONNECT_TIMEOUT)
             self._link_lost("connect timeout" if peer.answered else "no answer")
 
     async def _close_peer(self) -> None:
@@ -705,6 +881,11 @@ class MediaEngine:
         self._quality = self._meter.report(link_lost=True)
         self._emit("on_quality", self._quality)
         self._set_state(CallState.LOST)
+        if self._ever_connected:
+            if reason == "applicant left":
+                self._outage_begin("applicant_left")
+            else:  # since we last heard from the applicant (the heartbeat's timeout ago)
+                self._outage_begin("link_lost", max(peer.last_pong, peer.last_media) or None)
         self._spawn(self._close_lost(peer))
 
     async def _close_lost(self, peer: _Peer) -> None:
@@ -720,6 +901,11 @@ class MediaEngine:
             await asyncio.sleep(REOFFER_AFTER_LOSS_S)
             if (self._peer is None and self._call is not None and not self._ending
                     and not self._applicant_left):
+                if not self._signalling_up():
+                    # the offer could not travel: once the socket is back the desk says
+                    # applicant_joined (if the applicant is there) and the offer follows
+                    logger.info("re-offer waits for the desk socket")
+                    return
                 logger.info("re-offering after link loss (applicant still connected)")
                 await self._new_peer()
 
@@ -851,17 +1037,23 @@ class MediaEngine:
     async def _request_still(self, step: str, timeout: float) -> Still:
         still_id = str(uuid.uuid4())
         fut: asyncio.Future[Still] = asyncio.get_running_loop().create_future()
-        self._stills[still_id] = (StillAssembler(still_id, step), fut)
+        assembler = StillAssembler(still_id, step)
+        self._stills[still_id] = (assembler, fut)
         try:
             await self._send_control({"type": "still_request", "id": still_id, "step": step})
             return await asyncio.wait_for(fut, timeout)
         except TimeoutError:
             raise StillError(StillErrorCode.TIMEOUT) from None
         finally:
+            # nobody waits any more: a check still running on its worker stops at its next block
+            assembler.cancel.set()
             self._stills.pop(still_id, None)
+            self._finishing.pop(still_id, None)
 
     def _still_failed(self, still_id: str, exc: StillError) -> None:
-        entry = self._stills.pop(still_id, None)
+        entry = self._stills.pop(still_id, None) or self._finishing.pop(still_id, None)
+        if entry is not None:
+            entry[0].cancel.set()
         if entry is not None and not entry[1].done():
             logger.warning("still failed: %s", exc.code.value)
             entry[1].set_exception(exc)
@@ -883,13 +1075,15 @@ class MediaEngine:
                                  reason if isinstance(reason, str) else "")
             else:  # still_end: check and decode off the loop
                 self._stills.pop(str(still_id), None)
+                self._finishing[str(still_id)] = (assembler, fut)
                 loop = asyncio.get_running_loop()
                 job = loop.run_in_executor(None, assembler.finish)
 
                 def done(j: asyncio.Future[Still]) -> None:
+                    self._finishing.pop(str(still_id), None)
+                    exc = j.exception()  # retrieved even when nobody waits any more
                     if fut.done():
                         return
-                    exc = j.exception()
                     if exc is not None:
                         fut.set_exception(exc)
                     else:
@@ -912,7 +1106,7 @@ class MediaEngine:
         return True
 
     def _fail_stills(self, code: StillErrorCode) -> None:
-        for still_id in list(self._stills):
+        for still_id in [*self._stills, *self._finishing]:
             self._still_failed(still_id, StillError(code))
 
 
@@ -921,6 +1115,8 @@ __all__ = [
     "CallState",
     "EngineErrorCode",
     "EngineListener",
+    "LinkEvent",
+    "LinkPhase",
     "MediaEngine",
     "QualityLevel",
     "QualityReport",

@@ -83,6 +83,9 @@ class ConsoleController(QObject):
     take_next_failed = Signal(str)
     # call
     call_state_changed = Signal(str)  # connecting | connected | lost | ended
+    # an outage of the call's connection: phase (reconnecting | connected | revoked | ended),
+    # the time.time() it started (the media engine retries by itself, no attempt limit)
+    link_changed = Signal(str, float)
     quality_changed = Signal(str, object)  # level, details
     utterance_heard = Signal(str)
     engine_error = Signal(str)
@@ -120,6 +123,7 @@ class ConsoleController(QObject):
         self.session: integration.Workflow | None = None
         self.stats = CallStats()
         self.call_state = "idle"
+        self.outage_since: float | None = None  # time.time() the current outage started
         self.otp_verified = False
         self.last_otp_heard: str | None = None
         self._engine_factory = engine_factory
@@ -310,6 +314,11 @@ class ConsoleController(QObject):
             text = str(payload.get("text", "") if isinstance(payload, dict) else payload)
             self.last_otp_heard = text
             self.utterance_heard.emit(text)
+        elif event == "link":
+            phase = str(getattr(getattr(payload, "phase", ""), "value", ""))
+            since = float(getattr(payload, "since", 0.0) or 0.0)
+            self.outage_since = since if phase == "reconnecting" else None
+            self.link_changed.emit(phase, since)
         elif event == "error":
             self.engine_error.emit(str(payload))
         elif event == "peer_left":

@@ -285,6 +285,9 @@ class EngineEvents:
     def on_error(self, code: Any) -> None:
         self._cb("error", str(getattr(code, "value", code)))
 
+    def on_link(self, event: Any) -> None:
+        self._cb("link", event)  # media.api.LinkEvent: an outage started, went on or ended
+
 
 def unwrap_frame(item: Any) -> tuple[Any, int | None]:
     """(av.VideoFrame, stamp ms) from what latest_remote_frame() returns."""
@@ -328,9 +331,11 @@ def create_engine(
 
 
 def engine_call(engine: Any, client: Any, session_id: str) -> Any:
-    """Start the call; returns the engine's future (fails when the desk socket cannot open)."""
+    """Start the call; returns the engine's future (fails when the desk socket cannot open).
+    Each reconnection of the desk socket takes a token from ``DeskClient.socket_token``
+    (refreshed over REST when it is about to expire or was refused)."""
     return engine.start_call(client.origin, client.access_token(), session_id,
-                             verify=client.verify)
+                             verify=client.verify, token_provider=client.socket_token)
 
 
 def engine_setter(engine: Any, name: str, *args: Any) -> None:

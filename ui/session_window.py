@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
@@ -175,6 +176,7 @@ class SessionWindow(QWidget):
         c.otp_failed.connect(self.otp.on_error)
         c.utterance_heard.connect(self.otp.on_heard)
         c.call_state_changed.connect(self._call_state)
+        c.link_changed.connect(self._link_changed)
         c.quality_changed.connect(self.quality.set_level)
         c.engine_error.connect(self._engine_error)
         c.frame_ready.connect(self._paint_frame, Qt.ConnectionType.QueuedConnection)
@@ -183,6 +185,7 @@ class SessionWindow(QWidget):
         c.decision_queued.connect(self._decided)
         self._wire_checks()
         self._first_steps = True
+        self._outage_since: float | None = None  # time.time() the current outage started
         self._frame_timer = QTimer(self)
         self._frame_timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._frame_timer.setInterval(FRAME_INTERVAL_MS)
@@ -204,6 +207,7 @@ class SessionWindow(QWidget):
             + self.tr("session %1").replace("%1", assignment.session_id[:8])
         )
         self.timer_label.setText("00:00")
+        self._outage_since = None
         self.banner.hide()
         self.remote.clear(self.tr('Press "Call" to start the video call.'))
         self.local.clear(self.tr("Your camera"))
@@ -346,6 +350,37 @@ class SessionWindow(QWidget):
             self.call_button.setEnabled(False)
         elif state == "connecting":
             self._set_in_call(False)
+        if self._outage_since is not None and state != "ended":
+            self._show_outage()
+
+    @Slot(str, float)
+    def _link_changed(self, phase: str, since: float) -> None:
+        """An outage of the call's connection: shown from its start until it is over (the
+        media engine reconnects by itself, with no attempt limit)."""
+        if phase == "reconnecting":
+            self._outage_since = since
+            self._show_outage()
+            return
+        self._outage_since = None
+        if phase == "revoked":
+            self.call_status.setText(self.tr("Disconnected"))
+            self.banner.setText(self.tr(
+                "The desk service no longer accepts your sign-in: the call was ended. "
+                "Sign in again."))
+            self.banner.show()
+        elif self.c.call_state and not self.c.call_state.startswith("failed"):
+            self._call_state(self.c.call_state)  # connected again (or ended): as the call is
+
+    def _show_outage(self) -> None:
+        since = self._outage_since
+        if since is None:
+            return
+        at = time.strftime("%H:%M:%S", time.localtime(since))
+        self.call_status.setText(self.tr("Reconnecting since %1…").replace("%1", at))
+        self.banner.setText(self.tr(
+            "Connection interrupted at %1: the console reconnects by itself and the call "
+            "resumes when the connection is back.").replace("%1", at))
+        self.banner.show()
 
     @Slot(str)
     def _engine_error(self, code: str) -> None:

@@ -7,6 +7,7 @@ Use from the session controller (no Qt here)::
                          product=request.product)      # at consent: recording starts
     ...                                                 # session events are mirrored live
     ev.record_checks("document_front", quality={...}, checks={...})   # optional extras
+    # outages of the call (engine link events) become connection events and gap markers
     result = ev.finish(client)                          # at hang-up: package sealed + queued
 
 ``build_session_package(session=..., client=..., data_dir=...)`` is the one-call entry point the
@@ -21,7 +22,7 @@ import os
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,12 @@ def _iso(value: Any) -> str | None:
 
 def _val(value: Any) -> Any:
     return getattr(value, "value", value)
+
+
+def _iso_epoch(value: Any) -> str | None:
+    if not isinstance(value, int | float):
+        return None
+    return _iso(datetime.fromtimestamp(float(value), UTC))
 
 
 def _operator_dict(operator: Any) -> dict[str, Any]:
@@ -95,6 +102,8 @@ class SessionEvidence:
             if engine is not None:
                 engine.add_media_sink(self.recorder)
         self._lock = threading.Lock()
+        if engine is not None and hasattr(engine, "add_link_listener"):
+            engine.add_link_listener(self._on_link)
         self._seen: set[int] = set()
         for event in tuple(getattr(session, "events", ())):
             self._on_event(event)
@@ -119,6 +128,41 @@ class SessionEvidence:
             self.builder.event(event, data, marker=marker, at=at, offset_s=offset_s)
         except EvidenceError as exc:
             log.error("evidence event %s not recorded (%s)", event, exc.code)
+
+    # ------------------------------------------------------------------ call outages
+    def _on_link(self, event: Any) -> None:
+        """An outage of the call's connection (``media.api.LinkEvent``, on the engine thread).
+        Its start is a ``connection lost`` event; its end (connection back, call ended or
+        sign-in refused) a ``connection restored``/``ended``/``revoked`` event and a ``gap``
+        marker over the outage on the recording's timeline (``from_s``…``to_s``, like the
+        recorder's own media gaps). Each reconnection attempt is not recorded."""
+        phase = str(_val(getattr(event, "phase", "")))
+        if self.builder.finalized or phase not in ("reconnecting", "connected", "revoked",
+                                                     "ended"):
+            return
+        info: dict[str, Any] = {"reason": str(getattr(event, "reason", "")),
+                                "since": _iso_epoch(getattr(event, "since", None))}
+        if phase == "reconnecting":
+            if not getattr(event, "attempt", 0):
+                self._safe("connection", {"state": "lost", **info}, ("connection", "lost"))
+            return
+        state = "restored" if phase == "connected" else phase
+        duration = getattr(event, "duration_s", None)
+        info.update(until=_iso_epoch(getattr(event, "until", None)),
+                    outage_s=None if duration is None else round(float(duration), 3),
+                    attempts=int(getattr(event, "attempt", 0)))
+        rec = self.recorder
+        since_mono = getattr(event, "since_mono", None)
+        until_mono = getattr(event, "until_mono", None)
+        if (rec is not None and rec.start_ts is not None and isinstance(since_mono, float)
+                and isinstance(until_mono, float)):
+            info.update(from_s=round(rec.offset(since_mono), 3),
+                        to_s=round(rec.offset(until_mono), 3))
+            try:
+                rec.mark("gap", "connection", {**info, "state": state}, ts=since_mono)
+            except Exception as exc:  # the recording goes on without the marker
+                log.error("gap marker not written (%s)", type(exc).__name__)
+        self._safe("connection", {"state": state, **info}, ("connection", state))
 
     # ------------------------------------------------------------------ session events
     def _on_event(self, ev: Any) -> None:
@@ -244,6 +288,8 @@ class SessionEvidence:
             self.session.remove_listener(self._on_event)
         except Exception:  # already removed
             log.debug("session listener already removed")
+        if self.engine is not None and hasattr(self.engine, "remove_link_listener"):
+            self.engine.remove_link_listener(self._on_link)
         if self.engine is not None and self.recorder is not None:
             self.engine.remove_media_sink(self.recorder)
         with _ACTIVE_LOCK:
