@@ -57,7 +57,7 @@ def parse_json_message(text: str | bytes) -> dict[str, Any] | None:
     """A JSON object with a string `type`, or None (malformed input is never fatal)."""
     try:
         msg = json.loads(text)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: [[[[…]]]]
         return None
     if not isinstance(msg, dict) or not isinstance(msg.get("type"), str):
         return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 from typing import Any
 
@@ -20,9 +21,15 @@ PAGE_STATS_MAX_AGE_S = 6.0
 
 
 def _num(value: Any) -> float | None:
+    """A finite number from the page's stats, or None (the page may send 1e999, NaN or an
+    integer of 400 digits: no float, or no int() of it)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 class QualityMeter:

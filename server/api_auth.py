@@ -204,7 +204,7 @@ async def create_operator(request: web.Request) -> web.Response:
 
 def _op_id(request: web.Request) -> int:
     raw = request.match_info["operator_id"]
-    if not raw.isdigit() or len(raw) > 12:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 12:  # "²".isdigit() too
         raise not_found("operator_not_found")
     return int(raw)
 

@@ -14,7 +14,7 @@ from aiohttp import web
 from server import security
 from server.config import CAPTURE_TARGETS
 from server.context import DESK, Desk
-from server.errors import ApiError, not_found
+from server.errors import STORAGE_CODES, ApiError, not_found, storage_refusal
 from server.policy import Scope, caller, principal
 from server.public_url import service_base_url
 from server.sms import SendError
@@ -289,6 +289,8 @@ async def send_otp(request: web.Request) -> web.Response:
         await desk.sms.send(req.mobile, body, iso(now) or "")
     except SendError as exc:
         desk.store.otp_send_failed(otp.id, exc.code, cfg.clock.now())
+        if exc.code in STORAGE_CODES:  # the demo outbox's disk: 507, not a gateway fault
+            raise storage_refusal(exc.code, reason="sms_failed") from exc
         raise ApiError(502, "sms_failed", "the SMS could not be sent", reason=exc.code) from exc
     del code, body
     desk.store.activate_otp(otp.id, cfg.clock.now())
@@ -359,7 +361,7 @@ def _sha_field(f: Fields, body: dict[str, Any], required: bool) -> str | None:
         if required:
             f.add("sha256", "required")
         return None
-    if not isinstance(sha, str) or not _SHA256.match(sha):
+    if not isinstance(sha, str) or not _SHA256.fullmatch(sha):  # match: "…\n" too
         f.add("sha256", "invalid_format")
         return None
     return sha
@@ -429,6 +431,8 @@ async def send_email_verification(request: web.Request) -> web.Response:
         await desk.email.send(req.email, "Conferma il tuo indirizzo e-mail", body, iso(now) or "")
     except SendError as exc:
         desk.store.discard_email_verification(ev.id)
+        if exc.code in STORAGE_CODES:
+            raise storage_refusal(exc.code, reason="email_failed") from exc
         raise ApiError(502, "email_failed", "the e-mail could not be sent",
                        reason=exc.code) from exc
     logger.info("request %s: e-mail verification sent", req.id)

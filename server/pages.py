@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 from pathlib import Path
 
 from aiohttp import web
@@ -14,6 +15,10 @@ from server.security import token_hash
 logger = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+#: one folder or file name under /static/: letters, digits, ``._-``, not starting with a dot
+#: (no ``..``, no hidden files), at most 100 characters (the filesystem's limit is 255 bytes)
+_STATIC_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}")
+_STATIC_DEPTH = 8
 
 _PAGE = """<!doctype html>
 <html lang="it"><head><meta charset="utf-8">
@@ -66,8 +71,34 @@ async def verify_email_page(request: web.Request) -> web.Response:
                        "Thank you: your e-mail address is confirmed.")
 
 
+def static_file_path(rel: str, root: Path = STATIC_DIR) -> Path | None:
+    """The regular file under ``root`` that the URL path ``rel`` (below /static/) names, or None.
+
+    The name is checked before it reaches the filesystem: a name too long for it
+    (ENAMETOOLONG), a NUL byte, backslashes, encoded slashes, ``..`` or hidden files never get
+    past the pattern; a symbolic link pointing outside ``root`` and any other OSError are
+    "no such file" too (404, never 500)."""
+    parts = rel.split("/")
+    if len(parts) > _STATIC_DEPTH or not all(_STATIC_NAME.fullmatch(p) for p in parts):
+        return None
+    path = root.joinpath(*parts)
+    try:
+        if not path.resolve().is_relative_to(root.resolve()) or not path.is_file():
+            return None
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop (Python < 3.13)
+        return None
+    return path
+
+
+async def static_file(request: web.Request) -> web.StreamResponse:
+    path = static_file_path(request.match_info["path"])
+    if path is None:
+        raise web.HTTPNotFound()
+    return web.FileResponse(path)
+
+
 def setup(app: web.Application) -> None:
     app.router.add_get("/join/{token}", join_page)
     app.router.add_get("/verify-email/{token}", verify_email_page)
     STATIC_DIR.mkdir(exist_ok=True)
-    app.router.add_static("/static/", STATIC_DIR, follow_symlinks=False)
+    app.router.add_get("/static/{path:.+}", static_file)

@@ -1,10 +1,10 @@
 """WebSocket signalling: operators and applicants, offer/answer relay, waiting-room updates.
 
 Close codes: 4400 message failed its schema or nests deeper than 32 levels (reason says which
-rule), 1009 message larger than the limit (reason says it), 4401 bad credentials or join link,
-signed out, account disabled or sign-in expired, 4409 replaced by a newer connection of the same
-applicant. Heartbeat: aiohttp pings
-every ``heartbeat_s`` (2 s) and drops a peer whose pong is 2 s late, so a vanished peer is
+rule), 1009 message larger than the limit (reason says it), 1007 a text frame that is not
+UTF-8 (reason says it), 4401 bad credentials or join link, signed out, account disabled or
+sign-in expired, 4409 replaced by a newer connection of the same applicant. Heartbeat: aiohttp
+pings every ``heartbeat_s`` (2 s) and drops a peer whose pong is 2 s late, so a vanished peer is
 noticed within 4 s and the other side gets ``peer_left``.
 """
 
@@ -451,9 +451,12 @@ class DeskWebSocket(web.WebSocketResponse):
 
     async def close(self, *, code: int = WSCloseCode.OK, message: bytes = b"",
                     drain: bool = True) -> bool:
-        # aiohttp closes an oversized message with 1009 and no reason: say what the limit is
+        # aiohttp closes an oversized message with 1009 and a text frame that is not UTF-8 with
+        # 1007, both without a reason: say why
         if code == WSCloseCode.MESSAGE_TOO_BIG and not message:
             message = f"message too large (at most {self.max_message} bytes)".encode()
+        elif code == WSCloseCode.INVALID_TEXT and not message:
+            message = b"text frame is not valid UTF-8"
         return await super().close(code=code, message=message, drain=drain)
 
 

@@ -87,7 +87,7 @@ def cf_birth_info(cf: str) -> tuple[int, int, int, str]:
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@"
                     r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
                     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
-_MOBILE = re.compile(r"^\+393\d{8,9}$")
+_MOBILE = re.compile(r"^\+393[0-9]{8,9}$")  # not \d: "٣" is a \d too
 _NAME = re.compile(r"^[A-Za-zÀ-ÖØ-öø-ÿ][A-Za-zÀ-ÖØ-öø-ÿ' .-]*$")
 _DOC_NUMBER = re.compile(r"^[A-Z0-9]{5,20}$")
 _PLACE = re.compile(r"^[A-Za-zÀ-ÖØ-öø-ÿ0-9' .()/-]+$")
@@ -110,7 +110,7 @@ def check_mobile(value: str) -> str | None:
 
 
 def parse_date(value: Any) -> date | None:
-    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
         return None
     try:
         return date.fromisoformat(value)
@@ -131,13 +131,18 @@ def parse_datetime(value: Any) -> datetime | None:
         return None
     if parsed.tzinfo is None:
         return None
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+05:00 or 9999-12-31T23:59-05:00: no UTC time
+        return None
 
 
 def iso(dt: datetime | None) -> str | None:
+    """RFC 3339 in UTC; the year always has 4 digits (strftime's %Y writes 393, not 0393)."""
     if dt is None:
         return None
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    utc = dt.astimezone(UTC)
+    return f"{utc.year:04d}" + utc.strftime("-%m-%dT%H:%M:%SZ")
 
 
 def is_uuid(value: Any) -> bool:

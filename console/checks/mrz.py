@@ -32,7 +32,7 @@ _AMBIGUOUS = {"O": "0", "0": "O", "I": "1", "1": "I", "B": "8", "8": "B", "S": "
 
 def char_value(c: str) -> int:
     """ICAO value of one MRZ character: digits as themselves, A–Z 10–35, '<' 0."""
-    if c.isdigit():
+    if "0" <= c <= "9":  # not str.isdigit(): "²" or "٣" are no MRZ digits
         return ord(c) - 48
     if "A" <= c <= "Z":
         return ord(c) - 55
@@ -412,7 +412,7 @@ def parse_mrz(lines: list[str], repair: bool = True,
 # --------------------------------------------------------------------------------------------
 
 def yymmdd_to_date(value: str, kind: Literal["birth", "expiry"], today: date) -> date | None:
-    if len(value) != 6 or not value.isdigit():
+    if len(value) != 6 or not (value.isascii() and value.isdigit()):
         return None
     yy, mm, dd = int(value[:2]), int(value[2:4]), int(value[4:])
     if kind == "birth":

@@ -54,7 +54,7 @@ def check_chain(lines: Iterable[bytes]) -> tuple[list[dict[str, Any]], list[Chai
             continue
         try:
             entry = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except (ValueError, RecursionError):  # bad JSON/UTF-8, 5000-digit numbers, [[[[…]]]]
             problems.append(ChainProblem(n, "not valid JSON"))
             prev = "?"
             continue

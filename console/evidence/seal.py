@@ -169,7 +169,7 @@ class SealedReader:
                 key_id = str(header["key_id"])
                 if header.get("alg") != ALG or len(self._prefix) != 7 or len(eph_pub) != 32:
                     raise ValueError("unsupported")
-            except (ValueError, KeyError, TypeError, binascii.Error) as exc:
+            except (ValueError, KeyError, TypeError, RecursionError, binascii.Error) as exc:
                 raise SealError(f"{self.path.name}: header unreadable") from exc
             self.header: dict[str, Any] = header
             recipient = _raw_public(key.public_key())
@@ -177,10 +177,11 @@ class SealedReader:
                 shared = key.exchange(X25519PublicKey.from_public_bytes(eph_pub))
                 content_key = AESGCM(_kek(shared, eph_pub, recipient)).decrypt(
                     wrap_nonce, wrapped, key_id.encode())
+                # the archive key is public: a crafted file may wrap a key of any length
+                self._aes = AESGCM(content_key)
             except (InvalidTag, ValueError) as exc:
                 raise SealError(f"{self.path.name}: wrong archive key, or the package key was "
                                 "altered") from exc
-            self._aes = AESGCM(content_key)
             self._aad = MAGIC + hbytes
         except BaseException:
             self._fh.close()
@@ -328,7 +329,7 @@ def sealed_header(path: str | os.PathLike[str]) -> dict[str, Any]:
             raise SealError("header too large")
         try:
             header = json.loads(fh.read(n))
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, RecursionError) as exc:
             raise SealError("header unreadable") from exc
     if not isinstance(header, dict):
         raise SealError("header unreadable")

@@ -165,7 +165,7 @@ def _judge(digests: dict[str, tuple[str, int]], kept: dict[str, bytes],
         manifest = json.loads(body)
         if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
             raise ValueError("not a manifest")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         probs.append(Problem("altered", MANIFEST, "not a valid manifest (unreadable JSON)"))
         return res
     res.package_id = str(manifest.get("package_id"))
@@ -229,11 +229,12 @@ def _judge(digests: dict[str, tuple[str, int]], kept: dict[str, bytes],
         entries, chain_problems, head = check_chain(audit.split(b"\n"))
         for cp in chain_problems:
             probs.append(Problem("altered", AUDIT, f"line {cp.line}: {cp.detail}"))
-        want_head = (manifest.get("audit") or {}).get("head")
-        if head != want_head:
+        named = manifest.get("audit")
+        named = named if isinstance(named, dict) else {}
+        if head != named.get("head"):
             probs.append(Problem("altered", AUDIT, "last entry is not the head named in the "
                                  "manifest (entries removed or added)"))
-        n = (manifest.get("audit") or {}).get("entries")
+        n = named.get("entries")
         if isinstance(n, int) and n != len(entries):
             probs.append(Problem("altered", AUDIT, f"{len(entries)} entries, manifest says {n}"))
     elif AUDIT not in [p.path for p in probs]:
@@ -262,8 +263,12 @@ def verify(path: str | os.PathLike[str], *, key_file: str | os.PathLike[str] | N
 
         key = load_archive_private_key(key_file)
         with SealedReader(p, key) as reader:
-            with tarfile.open(fileobj=reader, mode="r|") as tar:  # type: ignore[call-overload]
-                result = verify_stream(_iter_tar(tar), trust)
+            try:
+                with tarfile.open(fileobj=reader, mode="r|") as tar:  # type: ignore[call-overload]
+                    result = verify_stream(_iter_tar(tar), trust)
+            except tarfile.TarError:  # decrypts (so sealed with the archive key), not a tar
+                result = VerifyResult(ok=False, problems=[Problem(
+                    "invalid", p.name, "the sealed content is not a package archive")])
             reader.drain()  # authenticate every chunk to the final one
         return result
     try:
