@@ -77,6 +77,14 @@ def error_message(code: str, *, locked_until: datetime | None = None) -> str:
         return QCoreApplication.translate(
             "Messages", "The desk service had an internal problem. Try again shortly."
         )
+    if code in ("insufficient_storage", "read_only_storage"):
+        return QCoreApplication.translate(
+            "Messages",
+            "The desk service cannot store data right now: its disk is full or read-only. "
+            "Evidence and decisions waiting on this computer are kept and sent again "
+            "automatically; try other actions again later and tell the desk service's "
+            "administrator.",
+        )
     if code == "protocol_error":
         return QCoreApplication.translate(
             "Messages", "The desk service answered something unexpected."

@@ -912,6 +912,10 @@
         <translation>The desk service had an internal problem. Try again shortly.</translation>
     </message>
     <message>
+        <source>The desk service cannot store data right now: its disk is full or read-only. Evidence and decisions waiting on this computer are kept and sent again automatically; try other actions again later and tell the desk service's administrator.</source>
+        <translation>The desk service cannot store data right now: its disk is full or read-only. Evidence and decisions waiting on this computer are kept and sent again automatically; try other actions again later and tell the desk service's administrator.</translation>
+    </message>
+    <message>
         <source>The desk service answered something unexpected.</source>
         <translation>The desk service answered something unexpected.</translation>
     </message>
@@ -1571,6 +1575,22 @@
     <message>
         <source>Call ended.</source>
         <translation>Call ended.</translation>
+    </message>
+    <message>
+        <source>Disconnected</source>
+        <translation>Disconnected</translation>
+    </message>
+    <message>
+        <source>The desk service no longer accepts your sign-in: the call was ended. Sign in again.</source>
+        <translation>The desk service no longer accepts your sign-in: the call was ended. Sign in again.</translation>
+    </message>
+    <message>
+        <source>Reconnecting since %1…</source>
+        <translation>Reconnecting since %1…</translation>
+    </message>
+    <message>
+        <source>Connection interrupted at %1: the console reconnects by itself and the call resumes when the connection is back.</source>
+        <translation>Connection interrupted at %1: the console reconnects by itself and the call resumes when the connection is back.</translation>
     </message>
     <message>
         <source>No camera: the applicant sees a placeholder.</source>

@@ -912,6 +912,10 @@
         <translation>Il servizio ha avuto un problema interno. Riprova tra poco.</translation>
     </message>
     <message>
+        <source>The desk service cannot store data right now: its disk is full or read-only. Evidence and decisions waiting on this computer are kept and sent again automatically; try other actions again later and tell the desk service's administrator.</source>
+        <translation>Il servizio non può salvare dati in questo momento: il suo disco è pieno o in sola lettura. Le evidenze e le decisioni in attesa su questo computer sono conservate e inviate di nuovo automaticamente; riprova più tardi le altre operazioni e avvisa l'amministratore del servizio.</translation>
+    </message>
+    <message>
         <source>The desk service answered something unexpected.</source>
         <translation>Il servizio ha risposto in modo inatteso.</translation>
     </message>
@@ -1577,6 +1581,22 @@
     <message>
         <source>Call ended.</source>
         <translation>Chiamata terminata.</translation>
+    </message>
+    <message>
+        <source>Disconnected</source>
+        <translation>Disconnesso</translation>
+    </message>
+    <message>
+        <source>The desk service no longer accepts your sign-in: the call was ended. Sign in again.</source>
+        <translation>Il servizio non accetta più il tuo accesso: la chiamata è stata chiusa. Accedi di nuovo.</translation>
+    </message>
+    <message>
+        <source>Reconnecting since %1…</source>
+        <translation>Riconnessione in corso dalle %1…</translation>
+    </message>
+    <message>
+        <source>Connection interrupted at %1: the console reconnects by itself and the call resumes when the connection is back.</source>
+        <translation>Connessione interrotta alle %1: la console si ricollega da sola e la chiamata riprende quando la connessione torna.</translation>
     </message>
     <message>
         <source>No camera: the applicant sees a placeholder.</source>
