@@ -98,7 +98,9 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def _evidence_ready(self, path: str) -> None:
         if path:
-            self.statusBar().showMessage(self.tr("Evidence package sealed and sent."), 10000)
+            self.statusBar().showMessage(
+                self.tr("Evidence package sealed: it is uploaded in the background and kept on "
+                        "this computer until the desk service has it."), 10000)
         else:
             self.statusBar().showMessage(
                 self.tr("The evidence package could not be completed: see the log."), 15000

@@ -833,8 +833,8 @@
         <translation>Desk service unreachable: the decision is kept and sent automatically later.</translation>
     </message>
     <message>
-        <source>Evidence package sealed and sent.</source>
-        <translation>Evidence package sealed and sent.</translation>
+        <source>Evidence package sealed: it is uploaded in the background and kept on this computer until the desk service has it.</source>
+        <translation>Evidence package sealed: it is uploaded in the background and kept on this computer until the desk service has it.</translation>
     </message>
     <message>
         <source>The evidence package could not be completed: see the log.</source>

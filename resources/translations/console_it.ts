@@ -833,8 +833,8 @@
         <translation>Servizio non raggiungibile: la decisione è conservata e verrà inviata automaticamente.</translation>
     </message>
     <message>
-        <source>Evidence package sealed and sent.</source>
-        <translation>Pacchetto delle evidenze sigillato e inviato.</translation>
+        <source>Evidence package sealed: it is uploaded in the background and kept on this computer until the desk service has it.</source>
+        <translation>Pacchetto di evidenze sigillato: viene caricato in background e resta su questo computer finché il servizio non lo ha ricevuto.</translation>
     </message>
     <message>
         <source>The evidence package could not be completed: see the log.</source>
