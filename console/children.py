@@ -214,11 +214,30 @@ def stop_all() -> None:
 _stop_signals: list[int] = []  # the stop signals this process received (SIGINT, SIGTERM…)
 
 
+#: how long a clean quit after a stop signal may take before the console leaves anyway
+STOP_DEADLINE_S = 12.0
+
+
 def stop_requested(signum: int) -> bool:
-    """Note a stop signal; True when one came before (the user insists: :func:`leave_now`)."""
+    """Note a stop signal; True when one came before (the user insists: :func:`leave_now`).
+
+    The first one also arms a deadline: if the clean quit has not ended the process within
+    :data:`STOP_DEADLINE_S` (the exception raised for the signal swallowed by a toolkit's
+    callback, a shutdown step that hangs), it leaves anyway and the guards end the children."""
     again = bool(_stop_signals)
     _stop_signals.append(signum)
+    if not again:
+        timer = threading.Timer(STOP_DEADLINE_S, _deadline_passed, args=(signum,))
+        timer.daemon = True
+        timer.name = "stop-deadline"
+        timer.start()
     return again
+
+
+def _deadline_passed(signum: int) -> None:
+    log.warning("%s: the clean quit took over %.0f s", signal.Signals(signum).name,
+                STOP_DEADLINE_S)
+    leave_now(signum)
 
 
 def stop_pending() -> bool:

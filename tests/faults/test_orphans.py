@@ -404,3 +404,19 @@ def test_shared_program_waits_for_its_last_user(tmp_path: Path) -> None:
     finally:
         os.close(other)
         demo.kill_all()
+
+
+def test_a_clean_quit_that_hangs_still_ends_by_the_deadline() -> None:
+    """After a stop signal, a clean quit that never finishes (a swallowed exception, a hung
+    shutdown step) is cut short at the deadline: the console leaves, its guards end the rest."""
+    code = ("import signal, time\n"
+            "from console import children\n"
+            "children.STOP_DEADLINE_S = 0.5\n"
+            "children.stop_requested(signal.SIGTERM)\n"
+            "time.sleep(30)\n")
+    started = time.monotonic()
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, timeout=20,
+                          capture_output=True, text=True)
+    assert proc.returncode == 128 + signal.SIGTERM, proc.stderr
+    assert time.monotonic() - started < 10
+    assert "the clean quit took over" in proc.stderr
