@@ -83,17 +83,18 @@ async def _check_credentials(desk: Desk, op: Operator, password: str, totp: str)
         raise _locked(op.locked_until)
     ok = await asyncio.to_thread(security.verify_password, password, op.password_hash)
     now = desk.config.clock.now()
+    store = desk.store  # its calls run in its threads, never on the event loop
     if not ok:
-        raise _failure(desk, op.id, "password", now)
+        raise await store.call(_failure, desk, op.id, "password", now)
     step = security.totp_match_step(_totp_secret(desk, op), totp.strip(), now,
                                     op.last_totp_step)
     if step is None:
-        raise _failure(desk, op.id, "totp", now)
-    signed_in, until = desk.store.login_success(op.id, step, now)
+        raise await store.call(_failure, desk, op.id, "totp", now)
+    signed_in, until = await store.call(store.login_success, op.id, step, now)
     if not signed_in:
         if until is not None:
             raise _locked(until)
-        raise _failure(desk, op.id, "totp", now)  # the code was used meanwhile
+        raise await store.call(_failure, desk, op.id, "totp", now)  # code used meanwhile
 
 
 async def login(request: web.Request) -> web.Response:
@@ -111,7 +112,7 @@ async def login(request: web.Request) -> web.Response:
     if f.errors:
         raise ApiError(422, "validation_failed", fields=f.errors)
     assert username is not None and password is not None and isinstance(totp, str)
-    op = desk.store.operator_by_username(username)
+    op = await desk.store.call(desk.store.operator_by_username, username)
     if op is None or op.disabled:
         # the same scrypt work as a real account, so timing does not tell which names exist
         await asyncio.to_thread(security.verify_password, password,
@@ -119,7 +120,7 @@ async def login(request: web.Request) -> web.Response:
         raise ApiError(401, "invalid_credentials")
     await _check_credentials(desk, op, password, totp)
     logger.info("operator %d signed in", op.id)
-    return json_response(_issue(desk, op))
+    return json_response(await desk.store.call(_issue, desk, op))
 
 
 async def refresh(request: web.Request) -> web.Response:
@@ -130,7 +131,8 @@ async def refresh(request: web.Request) -> web.Response:
     token = f.string(body, "refresh_token", "refresh_token", max_len=200)
     if f.errors or token is None:
         raise ApiError(422, "validation_failed", fields=f.errors)
-    got = desk.store.consume_refresh(security.token_hash(token), desk.config.clock.now())
+    got = await desk.store.call(desk.store.consume_refresh, security.token_hash(token),
+                                desk.config.clock.now())
     if got.error in ("refresh_reused", "session_expired") and got.family is not None:
         await desk.hub.family_revoked(got.family)  # its sockets close too
     if got.error == "refresh_reused":

@@ -1,16 +1,17 @@
 """Evidence intake and archive: resumable uploads, SHA-256 check, retention, logged access.
 
 Packages arrive already encrypted by the console to the archive key; the service stores opaque
-bytes under ``<data dir>/evidence`` and never needs the private key.
+bytes in the evidence storage (server/storage.py: the data dir, a shared directory or an S3
+bucket with Object Lock) and never needs the private key. No upload state is kept in the
+process: ``received`` is in the database and the bytes in the storage, so the chunks of one
+upload may reach different instances.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
-import os
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,9 +20,17 @@ from typing import Any
 from aiohttp import web
 
 from server.context import DESK, Desk
-from server.errors import ApiError, not_found, storage_error
-from server.files import fsync_dir, open_private, pwrite_all
+from server.errors import STORAGE_RETRY_AFTER, ApiError, not_found, storage_error, storage_refusal
 from server.policy import TRAINER_ACCESS_ACTIONS, Scope, caller, check_request, principal
+from server.storage import (
+    DigestMismatch,
+    EvidenceStorage,
+    FilesystemStorage,
+    StorageFull,
+    StorageUnavailable,
+    make_storage,
+    write_at,
+)
 from server.store import EvidencePackage, IdRequest, Operator
 from server.validation import Fields, is_uuid, iso, parse_date, parse_datetime
 from server.web_util import json_response, read_body, read_object
@@ -33,6 +42,10 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _KEY = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
 _FILENAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._ -]{0,199}$")
 
+#: the evidence storage of the application (set by :func:`setup` from the configuration)
+STORAGE: web.AppKey[EvidenceStorage] = web.AppKey("evidence_storage", EvidenceStorage)
+#: chunks of one upload reaching this process one at a time (an optimisation only: across
+#: instances the database's conditional update of ``received`` decides)
 _locks: dict[str, asyncio.Lock] = {}
 
 
@@ -51,11 +64,17 @@ def add_years(dt: datetime, years: int) -> datetime:
 
 
 def part_path(desk: Desk, upload_id: str) -> Path:
-    return desk.config.data_dir / "uploads" / f"{upload_id}.part"
+    """The part file of an upload in the default storage (the data dir)."""
+    return FilesystemStorage(desk.config.data_dir).part_path(upload_id)
 
 
 def final_path(desk: Desk, upload_id: str) -> Path:
-    return desk.config.data_dir / "evidence" / f"{upload_id}.bin"
+    """The stored package of an upload in the default storage (the data dir)."""
+    return FilesystemStorage(desk.config.data_dir).final_path(upload_id)
+
+
+#: the all-or-nothing chunk write of the file system storage (tests call it directly)
+_write_at = write_at
 
 
 async def archive_key(request: web.Request) -> web.Response:
@@ -100,8 +119,8 @@ async def open_upload(request: web.Request) -> web.Response:
                                          session_id=sess.id)
     if created:
         try:
-            os.close(open_private(part_path(desk, up.id), os.O_WRONLY))
-        except OSError as exc:  # the chunks create it too: the upload stays usable
+            await asyncio.to_thread(request.app[STORAGE].begin_upload, up.id)
+        except (OSError, StorageUnavailable) as exc:  # the chunks create it too: still usable
             raise _refused(exc, up.id, "part file", 0) from exc
         logger.info("upload %s opened for request %s (%d bytes)", up.id, up.request_id, size)
     out = {"upload_id": up.id, "received": up.received, "complete": up.package_id is not None}
@@ -117,31 +136,29 @@ def _upload_id(request: web.Request) -> str:
     return raw
 
 
-def _write_at(path: Path, offset: int, data: bytes) -> None:
-    """Put ``data`` at ``offset`` and fsync it: all of it or none. A short write goes on with
-    the rest (``pwrite_all``); when a write or the fsync fails (a full or read-only disk) the
-    file is cut back to ``offset`` so that no part of the chunk stays, and the error is raised.
-    Only after this returns is the chunk counted (``received``)."""
-    fd = open_private(path, os.O_WRONLY)
-    try:
-        try:
-            pwrite_all(fd, data, offset)
-            os.fsync(fd)
-        except OSError:
-            with contextlib.suppress(OSError):
-                os.ftruncate(fd, offset)
-            raise
-    finally:
-        os.close(fd)
-
-
-def _refused(exc: OSError, upload_id: str, what: str, received: int) -> ApiError:
-    """The 507 for a write the disk refused; any other OSError is raised again (a 500)."""
-    err = storage_error(exc, received=received)
-    if err is None:
-        raise exc
+def _refused(exc: OSError | StorageUnavailable, upload_id: str, what: str,
+             received: int) -> ApiError:
+    """The 507 for a write the disk (or the object store: :class:`StorageFull`) refused, the
+    503 ``storage_unavailable`` for an object store that failed; any other OSError is raised
+    again (a 500)."""
+    if isinstance(exc, StorageFull):
+        err = storage_refusal("insufficient_storage", received=received)
+    elif isinstance(exc, StorageUnavailable):
+        logger.warning("upload %s: %s not stored (storage unavailable: %s)", upload_id, what,
+                       exc.code)
+        return _unavailable(received=received)
+    else:
+        found = storage_error(exc, received=received)
+        if found is None:
+            raise exc
+        err = found
     logger.warning("upload %s: %s not stored (%s)", upload_id, what, err.code)
     return err
+
+
+def _unavailable(**extra: Any) -> ApiError:
+    return ApiError(503, "storage_unavailable", "the evidence storage did not answer: nothing "
+                    "was stored, send it again later", retry_after=STORAGE_RETRY_AFTER, **extra)
 
 
 async def put_chunk(request: web.Request) -> web.Response:
@@ -170,8 +187,8 @@ async def put_chunk(request: web.Request) -> web.Response:
         if offset + len(data) > up.size:
             raise ApiError(422, "validation_failed", fields={"body": "exceeds_declared_size"})
         try:
-            await asyncio.to_thread(_write_at, part_path(desk, upload_id), offset, data)
-        except OSError as exc:
+            await asyncio.to_thread(request.app[STORAGE].write_chunk, upload_id, offset, data)
+        except (OSError, StorageUnavailable) as exc:
             raise _refused(exc, upload_id, f"chunk at {offset}", up.received) from exc
         try:
             advanced = desk.store.advance_upload(upload_id, offset, offset + len(data))
@@ -182,28 +199,6 @@ async def put_chunk(request: web.Request) -> web.Response:
         if not advanced:
             raise ApiError(409, "wrong_offset", received=up.received)
     return json_response({"received": offset + len(data)})
-
-
-def _move_into_store(src: Path, dst: Path) -> None:
-    """Rename the finished upload into the package store and fsync both directories: the
-    package is acknowledged only once the move survives a power cut."""
-    os.replace(src, dst)
-    fsync_dir(dst.parent)
-    if src.parent != dst.parent:
-        fsync_dir(src.parent)
-
-
-def _sha256_file(path: Path, size: int) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        remaining = size
-        while remaining > 0:
-            block = fh.read(min(1 << 20, remaining))
-            if not block:
-                break
-            h.update(block)
-            remaining -= len(block)
-    return h.hexdigest()
 
 
 def package_json(pkg: EvidencePackage, req: IdRequest | None = None,
@@ -227,6 +222,7 @@ def package_json(pkg: EvidencePackage, req: IdRequest | None = None,
 
 async def complete_upload(request: web.Request) -> web.Response:
     desk = request.app[DESK]
+    storage = request.app[STORAGE]
     upload_id = _upload_id(request)
     async with _lock(upload_id):
         up = desk.store.upload(upload_id)
@@ -238,30 +234,45 @@ async def complete_upload(request: web.Request) -> web.Response:
                 return json_response(package_json(pkg))
         if up.received != up.size:
             raise ApiError(409, "upload_incomplete", received=up.received, size=up.size)
-        src = part_path(desk, upload_id)
-        dst = final_path(desk, upload_id)
-        if not src.exists() and dst.exists():
-            src = dst  # moved by an earlier attempt that did not reach the database
-        digest = await asyncio.to_thread(_sha256_file, src, up.size)
-        if digest != up.sha256:
-            desk.store.advance_upload(upload_id, up.received, 0)
-            logger.warning("upload %s: sha256 mismatch, restart from 0", upload_id)
-            raise ApiError(422, "sha256_mismatch", "content does not match the declared sha256",
-                           received=0)
-        if src != dst:
-            try:
-                await asyncio.to_thread(_move_into_store, src, dst)
-            except OSError as exc:
-                raise _refused(exc, upload_id, "package", up.received) from exc
         req = desk.store.request(up.request_id)
         product = req.product if req else "spid_personal"
         now = desk.config.clock.now()
         years = desk.config.retention_years.get(product, 20)
-        pkg, created = desk.store.finish_upload(upload_id, lambda _pid: str(dst), now,
-                                                add_years(now, years))
-        if not created and Path(pkg.stored_path) != dst:
-            with contextlib.suppress(OSError):
-                dst.unlink()  # identical content already archived: keep one copy
+        until = add_years(now, years)
+        # the same content already archived for this request: check the bytes, store no copy
+        same = next((p for p, _r, _o in desk.store.search_packages(
+            up.request_id, None, None, None, None) if p.sha256 == up.sha256), None)
+        try:
+            if same is not None:
+                digest, n = await asyncio.to_thread(storage.digest, upload_id, up.size)
+                if digest != up.sha256 or n != up.size:
+                    raise DigestMismatch(upload_id)
+                locator = same.stored_path
+            else:
+                locator = await asyncio.to_thread(storage.finish_upload, upload_id, up.size,
+                                                  up.sha256, until)
+        except DigestMismatch:
+            # the storage first: while ``received`` is the size no chunk is taken
+            with contextlib.suppress(OSError, StorageUnavailable):
+                await asyncio.to_thread(storage.reset_upload, upload_id)
+            desk.store.advance_upload(upload_id, up.received, 0)
+            logger.warning("upload %s: sha256 mismatch, restart from 0", upload_id)
+            raise ApiError(422, "sha256_mismatch", "content does not match the declared sha256",
+                           received=0) from None
+        except (OSError, StorageUnavailable) as exc:
+            raise _refused(exc, upload_id, "package", up.received) from exc
+        pkg, created = desk.store.finish_upload(upload_id, lambda _pid: locator, now, until)
+        if pkg.stored_path != locator:
+            try:  # identical content already archived: keep one copy
+                await asyncio.to_thread(storage.delete_package, locator)
+            except (OSError, StorageUnavailable) as exc:
+                logger.warning("upload %s: duplicate not deleted (%s)", upload_id,
+                               getattr(exc, "code", None) or type(exc).__name__)
+        try:
+            await asyncio.to_thread(storage.discard_upload, upload_id)
+        except (OSError, StorageUnavailable) as exc:
+            logger.warning("upload %s: parts not deleted (%s)", upload_id,
+                           getattr(exc, "code", None) or type(exc).__name__)
         logger.info("upload %s complete: package %s (%s)", upload_id, pkg.id,
                     "new" if created else "already stored")
         _locks.pop(upload_id, None)
@@ -341,16 +352,31 @@ async def content(request: web.Request) -> web.StreamResponse:
     if pkg is None or pkg.deleted_at is not None:
         raise not_found("package_not_found")
     reason = _reason(request.query.get("reason"))
-    path = Path(pkg.stored_path)
-    if not path.exists():
+    try:
+        reader = await asyncio.to_thread(request.app[STORAGE].open_package, pkg.stored_path)
+    except StorageUnavailable as exc:
+        logger.warning("package %s: storage unavailable (%s)", pkg.id, exc.code)
+        raise _unavailable() from exc
+    if reader is None:
         logger.error("package %s: stored file missing", pkg.id)
         raise ApiError(410, "content_missing")
-    desk.store.log_access(pkg.id, op.id, "download", reason, desk.config.clock.now())
-    logger.info("package %s downloaded by operator %d", pkg.id, op.id)
-    return web.FileResponse(path, headers={
-        "Content-Type": "application/octet-stream",
-        "Content-Disposition": 'attachment; filename="evidence.bin"',
-        "X-Content-SHA256": pkg.sha256})
+    headers = {"Content-Type": "application/octet-stream",
+               "Content-Disposition": 'attachment; filename="evidence.bin"',
+               "X-Content-SHA256": pkg.sha256}
+    try:
+        desk.store.log_access(pkg.id, op.id, "download", reason, desk.config.clock.now())
+        logger.info("package %s downloaded by operator %d", pkg.id, op.id)
+        if reader.path is not None:
+            return web.FileResponse(reader.path, headers=headers)
+        resp = web.StreamResponse(headers=headers)
+        resp.content_length = reader.size
+        await resp.prepare(request)
+        while block := await asyncio.to_thread(reader.read):
+            await resp.write(block)
+        await resp.write_eof()
+        return resp
+    finally:
+        reader.close()
 
 
 async def log_access(request: web.Request) -> web.Response:
@@ -378,13 +404,22 @@ async def delete_package(request: web.Request) -> web.Response:
     reason = _reason(request.query.get("reason", "retention expired"))
     pkg = desk.store.delete_package(_package_id(request), op.id, reason,
                                     desk.config.clock.now())
-    with contextlib.suppress(OSError):
-        Path(pkg.stored_path).unlink()
+    try:
+        await asyncio.to_thread(request.app[STORAGE].delete_package, pkg.stored_path)
+    except (OSError, StorageUnavailable) as exc:  # recorded as deleted; the bytes stay
+        logger.warning("package %s: stored object not deleted (%s)", pkg.id,
+                       getattr(exc, "code", None) or type(exc).__name__)
     logger.info("package %s deleted by operator %d", pkg.id, op.id)
     return json_response({"package_id": pkg.id, "deleted": True})
 
 
 def setup(app: web.Application, prefix: str) -> None:
+    """The evidence routes, and the storage of ``app[DESK].config`` (:class:`ConfigError` when
+    it cannot be used) unless the application has one already."""
+    if STORAGE not in app:
+        storage = make_storage(app[DESK].config)
+        app[STORAGE] = storage
+        logger.info("evidence storage: %s", storage.describe())
     r = app.router
     r.add_get(f"{prefix}/archive-key", archive_key)
     r.add_post(f"{prefix}/evidence/uploads", open_upload)

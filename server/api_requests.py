@@ -97,7 +97,7 @@ async def create_request(request: web.Request) -> web.Response:
     values, errors = validate_new_request(body, desk.config.clock.now())
     if values is None:
         raise ApiError(422, "validation_failed", "invalid fields", fields=errors)
-    req, token, expires = create_request_record(desk, values)
+    req, token, expires = await desk.store.call(create_request_record, desk, values)
     logger.info("request %s registered (product %s)", req.id, req.product)
     desk.hub.queue_changed()
     return json_response({"id": req.id, "state": req.state, "booking_code": req.booking_code,
@@ -113,7 +113,8 @@ def _req_id(request: web.Request) -> str:
 
 async def get_request(request: web.Request) -> web.Response:
     desk = request.app[DESK]
-    req, history, decision, sess = desk.store.request_details(_req_id(request))
+    req, history, decision, sess = await desk.store.call(desk.store.request_details,
+                                                         _req_id(request))
     return json_response({
         **request_json(req), "history": history_json(history),
         "decision": decision_json(decision) if decision else None,
@@ -166,20 +167,22 @@ def session_json(sess: CallSession, req: IdRequest, online: bool) -> dict[str, A
 
 async def get_queue(request: web.Request) -> web.Response:
     desk = request.app[DESK]
+    await desk.hub.fresh_snapshot()
     return web.Response(text=desk.hub.queue_json(), content_type="application/json")
 
 
 async def next_in_queue(request: web.Request) -> web.StreamResponse:
     op = caller(request)
     desk = request.app[DESK]
-    if desk.store.active_session_of_operator(op.id) is not None:
+    if await desk.store.call(desk.store.active_session_of_operator, op.id) is not None:
         raise ApiError(409, "session_in_progress", "decide the current session first")
-    view = desk.hub.snapshot()
+    view = await desk.hub.fresh_snapshot()
     online = desk.hub.online_requests()
     due = [r.id for r in view.waiting]
     # applicants with the page open come first; among them the choice is random
     pool = [r for r in due if r in online] or due
-    started = desk.store.start_session(op, pool, desk.config.clock.now())
+    started = await desk.store.call(desk.store.start_session, op, pool,
+                                    desk.config.clock.now())
     if started is None:
         return web.Response(status=204)
     sess, req = started
@@ -230,10 +233,10 @@ async def decide(request: web.Request) -> web.Response:
     if f.errors:
         raise ApiError(422, "validation_failed", fields=f.errors)
     assert decision is not None and reason is not None
-    row, created = desk.store.decide(str(decision_id).lower(), req_id, op, decision, reason,
-                                     note, desk.config.clock.now(),
-                                     may_override=principal(request).scope is not Scope.OWN_SESSION,
-                                     rules=approval_rules(desk))
+    row, created = await desk.store.call(
+        desk.store.decide, str(decision_id).lower(), req_id, op, decision, reason, note,
+        desk.config.clock.now(), may_override=principal(request).scope is not Scope.OWN_SESSION,
+        rules=approval_rules(desk))
     if created:
         logger.info("request %s decided %s (%s) by operator %d", req_id, decision, reason, op.id)
         await desk.hub.request_ended(req_id, row.decision)
@@ -245,7 +248,8 @@ async def approval_check(request: web.Request) -> web.Response:
     """What the service still has to record before it accepts an approval (the console asks
     before it sends one, and shows the list)."""
     desk = request.app[DESK]
-    missing = desk.store.approval_readiness(_req_id(request), approval_rules(desk))
+    missing = await desk.store.call(desk.store.approval_readiness, _req_id(request),
+                                    approval_rules(desk))
     return json_response({"ready": not missing, "missing": missing})
 
 
@@ -274,15 +278,15 @@ async def send_otp(request: web.Request) -> web.Response:
     desk = request.app[DESK]
     cfg = desk.config
     req_id = _req_id(request)
-    sess = _open_session(desk, req_id)
-    req = desk.store.request(req_id)
+    sess = await desk.store.call(_open_session, desk, req_id)
+    req = await desk.store.call(desk.store.request, req_id)
     assert req is not None
     code = security.new_otp_code()
     salt = secrets.token_bytes(16)
     code_hash = await asyncio.to_thread(security.otp_hash, code, salt, desk.pepper)
     now = cfg.clock.now()
-    otp = desk.store.reserve_otp(req.id, sess.id, code_hash, salt.hex(), now, cfg.otp_ttl,
-                                 cfg.otp_resend_after, cfg.otp_max_codes)
+    otp = await desk.store.call(desk.store.reserve_otp, req.id, sess.id, code_hash, salt.hex(),
+                                now, cfg.otp_ttl, cfg.otp_resend_after, cfg.otp_max_codes)
     body = (f"InfoCert: il tuo codice di verifica è {code}. "
             f"Valido {int(cfg.otp_ttl.total_seconds() // 60)} minuti. Non condividerlo.")
     try:
@@ -314,8 +318,8 @@ async def verify_otp(request: web.Request) -> web.Response:
     code = f.string(body, "code", "code", max_len=6, min_len=6, pattern=_SIX_DIGITS)
     if f.errors or code is None:
         raise ApiError(422, "validation_failed", fields=f.errors)
-    sess = _open_session(desk, req_id)
-    otp = desk.store.current_otp(req_id)
+    sess = await desk.store.call(_open_session, desk, req_id)
+    otp = await desk.store.call(desk.store.current_otp, req_id)
     if otp is None or otp.session_id != sess.id:
         raise ApiError(404, "no_otp", "no code was sent in this session")
     now = cfg.clock.now()
@@ -335,7 +339,8 @@ async def verify_otp(request: web.Request) -> web.Response:
         return answer(False, otp.attempts_used, wrong_before, expired=True)
     ok = await asyncio.to_thread(security.otp_matches, code, bytes.fromhex(otp.salt),
                                  desk.pepper, otp.code_hash)
-    counted = desk.store.otp_attempt(otp.id, ok, cfg.otp_attempts, cfg.otp_max_wrong, now)
+    counted = await desk.store.call(desk.store.otp_attempt, otp.id, ok, cfg.otp_attempts,
+                                    cfg.otp_max_wrong, now)
     if counted is None:  # no guess left, or a concurrent guess used the last one
         fresh = desk.store.current_otp(req_id)
         req = desk.store.request(req_id)

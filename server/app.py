@@ -62,12 +62,23 @@ def make_email_sender(config: DeskConfig) -> EmailSender:
     return LocalEmailOutbox(config.data_dir)
 
 
-def build_desk(config: DeskConfig) -> Desk:
-    """Everything but the web application: the store, senders, keys. Used by the CLI too."""
+def migrates_itself(config: DeskConfig) -> bool:
+    """Whether the service brings the schema up to date by itself at start-up: in demo mode and
+    on the embedded SQLite default (no ``--db``). Otherwise ``recognition-desk migrate`` does,
+    once, before the instances start (docs/DATABASE.md)."""
+    return config.demo or config.db_url is None
+
+
+def build_desk(config: DeskConfig, *, migrate: bool | None = None) -> Desk:
+    """Everything but the web application: the store, senders, keys. Used by the CLI too.
+
+    ``migrate`` (default :func:`migrates_itself`): migrate the schema, else only check it
+    (:class:`server.migrate.SchemaError`, a ConfigError, when it is not current)."""
     config.ensure_dirs()
     secure_data_dir(config.data_dir, config.database_url)  # 0700/0600, before SQLite opens it
     totp_key = load_totp_key(config)  # ConfigError outside demo mode without a configured key
-    store = Store(config.database_url)
+    store = Store(config.database_url,
+                  migrate=migrates_itself(config) if migrate is None else migrate)
     try:
         seal_totp_secrets(store, totp_key)
     except BaseException:

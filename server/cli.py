@@ -132,6 +132,10 @@ def _config(args: argparse.Namespace) -> DeskConfig:
         cfg.smtp_password = os.environ.get("RECOGNITION_DESK_SMTP_PASSWORD")
         if args.mail_from:
             cfg.mail_from = args.mail_from
+    for opt, attr in (("storage", "storage_url"), ("s3_endpoint", "s3_endpoint_url"),
+                      ("s3_region", "s3_region")):  # evidence storage (server/storage.py)
+        if getattr(args, opt, None):
+            setattr(cfg, attr, getattr(args, opt))
     _accounts_config(cfg, args)
     return cfg
 
@@ -424,7 +428,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
     cfg.ensure_dirs()
     if cfg.totp_key is None:  # the published demo accounts: the demo rule (key in the data dir)
         cfg.totp_key = load_totp_key(cfg, demo=True)
-    desk = build_desk(cfg)
+    desk = build_desk(cfg, migrate=True)  # demo data: demo rule, the schema migrates itself
     data = seed_data(desk, args.base_url)
     desk.store.close()
     ops_out, reqs_out = data["operators"], data["requests"]
@@ -463,7 +467,11 @@ def cmd_operator(args: argparse.Namespace) -> int:
     cfg = _config(args)
     cfg.ensure_dirs()
     secure_data_dir(cfg.data_dir, cfg.database_url)
-    store = Store(cfg.database_url)  # no web stack needed: a quick command
+    try:  # no web stack needed: a quick command; the embedded default migrates itself
+        store = Store(cfg.database_url, migrate=cfg.db_url is None)
+    except ConfigError as exc:  # SchemaError: run `recognition-desk migrate` first
+        print(f"recognition-desk: {exc}", file=sys.stderr)
+        return 2
     now = cfg.clock.now()
     try:
         if args.action == "add":
@@ -514,6 +522,35 @@ def cmd_operator(args: argparse.Namespace) -> int:
         store.close()
 
 
+def cmd_migrate(args: argparse.Namespace) -> int:
+    """Bring the schema to the latest revision once, under a lock (server.migrate); stdout: one
+    line ``schema REVISION`` (``--check``: exit 1 when it is not current, migrating nothing)."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    from server import migrate as schema
+
+    cfg = _config(args)
+    cfg.ensure_dirs()
+    secure_data_dir(cfg.data_dir, cfg.database_url)
+    try:
+        if args.check:
+            engine = create_engine(cfg.database_url, poolclass=NullPool)
+            try:
+                state = schema.check_schema(engine)
+            finally:
+                engine.dispose()
+            print(f"schema {state.current}", flush=True)
+            return 0
+        before, after = schema.upgrade(cfg.database_url)
+    except ConfigError as exc:
+        print(f"recognition-desk: {exc}", file=sys.stderr)
+        return 2 if not args.check else 1
+    print(f"schema {after}" + ("" if before == after else f" (was {before or 'empty'})"),
+          flush=True)
+    return 0
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", help="SQLite file or SQLAlchemy URL (default: <data dir>/desk.sqlite3)")
     p.add_argument("--data-dir", help=f"data directory (default: {default_data_dir()})")
@@ -562,6 +599,12 @@ def build_parser() -> argparse.ArgumentParser:
                    "RECOGNITION_DESK_SMTP_USER/_PASSWORD")
     s.add_argument("--smtp-port", type=int, default=587)
     s.add_argument("--mail-from")
+    s.add_argument("--storage", metavar="URL",
+                   help="evidence storage every instance reaches: file:///PATH or "
+                        "s3://BUCKET/PREFIX (default: the data dir)")
+    s.add_argument("--s3-endpoint", metavar="URL",
+                   help="S3-compatible endpoint (MinIO, Ceph...); keys from the boto3 chain")
+    s.add_argument("--s3-region", metavar="REGION")
     s.set_defaults(func=cmd_serve)
     sd = sub.add_parser("seed", help="create the demo operators and requests")
     _common(sd)
@@ -579,6 +622,12 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--password-stdin", action="store_true")
     o.add_argument("--json", action="store_true")
     o.set_defaults(func=cmd_operator)
+    m = sub.add_parser("migrate", help="create or upgrade the database schema (once, locked)")
+    m.add_argument("--db", help="SQLite file or SQLAlchemy URL (default: <data dir>/desk.sqlite3)")
+    m.add_argument("--data-dir", help=f"data directory (default: {default_data_dir()})")
+    m.add_argument("--check", action="store_true",
+                   help="only tell whether the schema is current (exit 1 when not)")
+    m.set_defaults(func=cmd_migrate)
     return parser
 
 

@@ -161,6 +161,18 @@ class DeskConfig:
     #: (``--public-url``); never taken from a request's Host header. ``serve`` requires it
     #: outside demo mode and defaults it to the listening address in demo mode.
     public_base_url: str | None = None
+    #: where evidence uploads and packages live (server/storage.py), shared by every instance:
+    #: ``None`` = the data dir (``uploads/``, ``evidence/``); ``file:///PATH`` = a directory
+    #: (a shared mount); ``s3://BUCKET/PREFIX`` = an S3-compatible object store whose bucket
+    #: has Object Lock enabled (``serve --storage``)
+    storage_url: str | None = None
+    #: S3: endpoint of a non-AWS store (MinIO, Ceph...: ``serve --s3-endpoint``), region
+    #: (``--s3-region``); keys: ``None`` = the usual boto3 chain (AWS_* environment, profile,
+    #: instance role)
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    s3_access_key_id: str | None = field(default=None, repr=False)
+    s3_secret_access_key: str | None = field(default=None, repr=False)
     clock: Clock = field(default_factory=Clock)
 
     @property

@@ -355,7 +355,7 @@ def _paths(demo: bool) -> dict[str, Any]:
                        "complete": {"type": "boolean"}}, ["upload_id", "received"]),
              201: obj({"upload_id": UUID, "received": {"type": "integer"},
                        "complete": {"type": "boolean"}}, ["upload_id", "received"])},
-            (400, *_STAFF_ERR, 409, 413, 422, 507),
+            (400, *_STAFF_ERR, 409, 413, 422, 503, 507),
             body=obj({"upload_key": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{8,128}$"},
                       "kind": {"enum": ["package", "recording"]},
                       "request_id": UUID, "filename": {"type": "string"},
@@ -366,12 +366,13 @@ def _paths(demo: bool) -> dict[str, Any]:
         f"{API}/evidence/uploads/{{upload_id}}": {"put": op(
             "Upload chunk", "evidence", {200: obj({"received": {"type": "integer"}},
                                                   ["received"])},
-            (*_STAFF_ERR, 409, 413, 422, 507),
+            (*_STAFF_ERR, 409, 413, 422, 503, 507),
             body={"content": {"application/octet-stream": {
                 "schema": {"type": "string", "format": "binary"}}}},
             params=[*uid, query("offset", {"type": "integer", "minimum": 0}, True)])},
         f"{API}/evidence/uploads/{{upload_id}}/complete": {"post": op(
-            "Complete upload", "evidence", {200: ref("Package")}, (*_STAFF_ERR, 409, 422, 507),
+            "Complete upload", "evidence", {200: ref("Package")},
+            (*_STAFF_ERR, 409, 422, 503, 507),
             params=uid)},
         f"{API}/evidence": {"get": op(
             "Search evidence", "evidence", {200: obj({"packages": {
@@ -389,7 +390,7 @@ def _paths(demo: bool) -> dict[str, Any]:
             "Download package (access logged)", "evidence",
             {200: {"content": {"application/octet-stream": {
                 "schema": {"type": "string", "format": "binary"}}}}},
-            (*_STAFF_ERR, 410, 422), params=[*pid, query("reason", required=True)])},
+            (*_STAFF_ERR, 410, 422, 503), params=[*pid, query("reason", required=True)])},
         f"{API}/evidence/{{package_id}}/access": {"post": op(
             "Log an access made elsewhere", "evidence", {201: obj({
                 "access_id": {"type": "integer"}, "at": DT})},

@@ -296,7 +296,11 @@ async def policy_middleware(request: web.Request, handler: Handler) -> web.Strea
     if action == _FIND:
         action = _find_action(request)
     desk = request.app[DESK]
-    op, family = authenticate(desk, bearer(request))
+    # the database lookups run in the store's threads, never on the event loop; a request
+    # without a usable token is refused at once, without a round trip through them
+    token = bearer(request)
+    op, family = await desk.store.call(authenticate, desk, token) \
+        if token is not None and len(token) <= 200 else authenticate(desk, token)
     principal = Principal(op, family, action, grant(op, action))
     request[PRINCIPAL] = principal
     info = request.match_info
@@ -304,12 +308,12 @@ async def policy_middleware(request: web.Request, handler: Handler) -> web.Strea
         raw = info["request_id"]
         if not is_uuid(raw):
             raise not_found("request_not_found")
-        check_request(desk, principal, raw.lower())
+        await desk.store.call(check_request, desk, principal, raw.lower())
     if "upload_id" in info:
         raw = info["upload_id"]
         if not is_uuid(raw):
             raise not_found("upload_not_found")
-        check_upload(desk, principal, raw.lower())
+        await desk.store.call(check_upload, desk, principal, raw.lower())
     if "operator_id" in info:
         check_operator(principal, info["operator_id"])
     return await handler(request)

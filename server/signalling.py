@@ -106,13 +106,25 @@ class Hub:
         self._dirty.set()
 
     def snapshot(self) -> queue_mod.QueueView:
-        """The waiting room, recomputed after each change and at least once a second."""
+        """The waiting room, recomputed after each change and at least once a second (on the
+        loop when stale: callers that can await use :meth:`fresh_snapshot` first)."""
         now = time.monotonic()
         cached = self._cached
         if cached is not None and cached[0] == self.version and now - cached[1] < 1.0:
             return cached[2]
         view = queue_mod.snapshot(self.desk.store, self.desk.config)
         self._cached = (self.version, now, view)
+        return view
+
+    async def fresh_snapshot(self) -> queue_mod.QueueView:
+        """:meth:`snapshot`, its database reads in the store's threads."""
+        now = time.monotonic()
+        cached = self._cached
+        if cached is not None and cached[0] == self.version and now - cached[1] < 1.0:
+            return cached[2]
+        version = self.version  # a change while the query runs makes this view stale at once
+        view = await self.desk.store.call(queue_mod.snapshot, self.desk.store, self.desk.config)
+        self._cached = (version, now, view)
         return view
 
     async def _queue_loop(self) -> None:
@@ -161,7 +173,7 @@ class Hub:
             await ws.send_str(text)
 
     async def push_queue(self, force_to: web.WebSocketResponse | None = None) -> None:
-        view = self.snapshot()
+        view = await self.fresh_snapshot()
         text = self.queue_json()
         message = '{"type":"queue",' + text[1:]
         # operators: whenever the content changes (wait_seconds alone does not count)
@@ -178,7 +190,8 @@ class Hub:
         # applicants: their own position and estimate, re-sent when either changes
         ops = self.operators_online()
         due_len = len(view.waiting)
-        entries = self.desk.store.queue_entries(list(self.applicants))
+        entries = await self.desk.store.call(self.desk.store.queue_entries,
+                                             list(self.applicants))
         for req_id, ws in list(self.applicants.items()):
             req = entries.get(req_id)
             if req is None or req.state != "waiting":
@@ -301,10 +314,23 @@ class Hub:
                 return
 
     async def operator_connection(self, ws: web.WebSocketResponse, op: Operator,
-                                  family: str = "", deadline: datetime | None = None) -> None:
+                                  family: str = "", deadline: datetime | None = None,
+                                  token: str | None = None) -> None:
         conns = self.operators.setdefault(op.id, set())
         conns.add(ws)
         self.families[ws] = family
+        if token is not None:
+            # the token was checked in the store's threads: a sign-out that landed meanwhile
+            # found no socket of this family to close. Registered now, look once more.
+            try:
+                await self.desk.store.call(policy.authenticate, self.desk, token)
+            except ApiError:
+                conns.discard(ws)
+                self.families.pop(ws, None)
+                if not conns:
+                    self.operators.pop(op.id, None)
+                await ws.close(code=CLOSE_UNAUTHORIZED, message=b"signed out")
+                return
         if deadline is not None:
             self.deadlines[ws] = deadline
         self.roles[op.id] = op.role
@@ -474,11 +500,12 @@ async def operator_ws(request: web.Request) -> web.StreamResponse:
     await ws.prepare(request)
     token = policy.bearer(request) or request.query.get("token") or None
     try:
-        op, family = policy.authenticate(desk, token)
+        op, family = await desk.store.call(policy.authenticate, desk, token)
     except ApiError:
         await ws.close(code=CLOSE_UNAUTHORIZED, message=b"unauthorized")
         return ws
-    await desk.hub.operator_connection(ws, op, family, desk.store.family_deadline(family))
+    deadline = await desk.store.call(desk.store.family_deadline, family)
+    await desk.hub.operator_connection(ws, op, family, deadline, token)
     return ws
 
 
@@ -491,7 +518,8 @@ async def applicant_ws(request: web.Request) -> web.StreamResponse:
     ws = _ws_response(desk)
     await ws.prepare(request)
     join = request.match_info["join_token"]
-    req = desk.store.resolve_join(token_hash(join), desk.config.clock.now(), mark_used=True) \
+    req = await desk.store.call(desk.store.resolve_join, token_hash(join),
+                                desk.config.clock.now(), mark_used=True) \
         if 10 <= len(join) <= 200 else None
     if req is None:
         await ws.close(code=CLOSE_UNAUTHORIZED, message=b"invalid or expired join link")

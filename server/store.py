@@ -1,23 +1,28 @@
 """Storage of the desk service: the only module that speaks SQLAlchemy.
 
 SQLite file by default; PostgreSQL with a URL change (``postgresql+psycopg://…``). Every public
-method is one transaction: it commits entirely or not at all. Methods are synchronous and short;
-the service calls them from its event loop (SQLite on local disk answers in well under 1 ms).
+method is one transaction: it commits entirely or not at all. Methods are synchronous; the hot
+routes run them in the store's thread pool (``await store.call(store.method, ...)``) so that a
+slow database (PostgreSQL over the network) never stalls the event loop. The schema comes from
+the Alembic migrations (``server.migrate``), never from ``create_all``.
 Objects returned are detached snapshots (``expire_on_commit=False``): read them, never mutate.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 import os
 import secrets
 import uuid
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -40,7 +45,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -48,6 +53,8 @@ from server.errors import ApiError, conflict, not_found, storage_code, storage_r
 from server.files import sqlite_file
 
 logger = logging.getLogger(__name__)
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 TERMINAL_STATES = ("approved", "rejected")
 #: Allowed state changes. registered→in_call is the partner's in-person check.
@@ -363,19 +370,71 @@ def _sqlite_primary(exc: DBAPIError) -> int:
     return (getattr(exc.orig, "sqlite_errorcode", None) or 0) & 0xFF
 
 
+#: threads running store calls off the event loop (:meth:`Store.call`); the connection pool
+#: holds as many, plus a few for the calls still made on the loop and the CLI
+DB_THREADS = 4
+_POOL_EXTRA = 4
+ENV_DB_INLINE = "RECOGNITION_DESK_DB_INLINE"
+#: SQLite takes one writer at a time: more threads only wait for its lock (busy_timeout)
+SQLITE_DB_THREADS = 2
+ENV_DB_THREADS = "RECOGNITION_DESK_DB_THREADS"
+
+
 class Store:
-    def __init__(self, url: str) -> None:
-        kwargs: dict[str, Any] = {}
+    """``migrate``: bring the schema to the latest revision first (demo mode, the embedded
+    SQLite default); otherwise a missing or outdated schema raises
+    :class:`server.migrate.SchemaError` ("run recognition-desk migrate")."""
+
+    def __init__(self, url: str, *, migrate: bool = False, threads: int | None = None) -> None:
+        from server import migrate as schema
+
+        if threads is None:
+            threads = int(os.environ.get(ENV_DB_THREADS) or 0) or (
+                SQLITE_DB_THREADS if url.startswith("sqlite") else DB_THREADS)
+        if migrate:
+            schema.upgrade(url)
+        kwargs: dict[str, Any] = {"pool_size": threads, "max_overflow": _POOL_EXTRA}
         if url.startswith("sqlite"):
             kwargs["connect_args"] = {"check_same_thread": False}
+            if ":///" not in url or url.endswith((":///", ":memory:")):
+                kwargs = {"connect_args": {"check_same_thread": False}}  # one shared connection
+        else:
+            kwargs["pool_pre_ping"] = True  # a server restart or a proxy's idle cut: reconnect
         self.engine: Engine = create_engine(url, **kwargs)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        Base.metadata.create_all(self.engine)
+        try:
+            if not migrate:
+                schema.check_schema(self.engine)
+        except BaseException:
+            self.engine.dispose()
+            raise
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._db_file = sqlite_file(url)
+        self._threads = threads
+        self._executor: ThreadPoolExecutor | None = None
+        #: bench/bench_desk_db.py only: run every call on the event loop, as before the pool
+        self._inline = os.environ.get(ENV_DB_INLINE) == "1"
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    async def call(self, fn: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        """Run a store method in the store's thread pool, so the event loop never waits on the
+        database: ``await desk.store.call(desk.store.waiting, now, grace)``. The pool has as
+        many threads as the connection pool has connections (no thread waits for one)."""
+        if self._inline:
+            return fn(*args, **kwargs)
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(self._threads, thread_name_prefix="desk-db")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
 
     def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
         self.engine.dispose()
 
     @contextmanager
@@ -386,6 +445,13 @@ class Store:
         try:
             with self._sessions() as s, s.begin():
                 yield s
+        except DataError as exc:
+            # a value PostgreSQL refuses where SQLite stored it (NUL in text, a string longer
+            # than its column, a number out of range) that the validation let through: the
+            # client's input, so a 422, never a 500. The value itself is never logged.
+            logger.warning("database refused a value (%s)", type(exc.orig).__name__)
+            raise ApiError(422, "validation_failed", "a value the database cannot store") \
+                from exc
         except DBAPIError as exc:
             code = storage_code(exc)
             if code is None and _sqlite_primary(exc) == _SQLITE_IOERR:
@@ -644,7 +710,7 @@ class Store:
                 q = q.where(IdRequest.state == state)
             if codice_fiscale is not None:
                 q = q.where(IdRequest.codice_fiscale == codice_fiscale)
-            return list(s.scalars(q.order_by(IdRequest.created_at).limit(limit)))
+            return list(s.scalars(q.order_by(IdRequest.created_at, IdRequest.id).limit(limit)))
 
     def new_join_link(self, req_id: str, join_hash: str, now: datetime,
                       expires: datetime) -> IdRequest:

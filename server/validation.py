@@ -200,6 +200,9 @@ class Fields:
         if len(value) > max_len:
             self.add(name, "too_long")
             return None
+        if "\x00" in value:  # PostgreSQL's text refuses NUL (SQLite kept it): refused on both
+            self.add(name, "invalid_format")
+            return None
         if pattern is not None and not pattern.match(value):
             self.add(name, "invalid_format")
             return None

@@ -10,6 +10,7 @@ os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyr
 
 pytest_plugins = [
     "tests.fixtures.desk",
+    "tests.fixtures.postgres",
     "tests.fixtures.pcsc",
     "tests.fixtures.chromium",
 ]

@@ -344,7 +344,7 @@ def test_store_registry_methods(tmp_path: Path, key: WorkstationKey) -> None:
     from server.errors import ApiError
     from server.store import Store
 
-    store = Store(f"sqlite:///{tmp_path / 'desk.sqlite3'}")
+    store = Store(f"sqlite:///{tmp_path / 'desk.sqlite3'}", migrate=True)
     try:
         now = datetime(2026, 3, 1, tzinfo=UTC)
         row = store.enrol_workstation_key(key.key_id, key.public_b64, "ws-a", None, None, now,

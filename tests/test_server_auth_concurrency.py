@@ -92,7 +92,7 @@ def test_a_right_password_racing_wrong_ones_never_clears_their_lock(
 
 def test_store_counts_parallel_failures_exactly_once_and_a_lock_beats_success(
         tmp_path: Path) -> None:
-    store = Store(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    store = Store(f"sqlite:///{tmp_path / 'db.sqlite3'}", migrate=True)
     try:
         now = datetime.now(UTC)
         op = store.create_operator("conteggio", "C", "operator", "x", now, totp_secret="v1:x")

@@ -73,6 +73,7 @@ def _video_session(desk: DeskServer, origin: str | None = None) -> dict[str, Any
 
 # --- file modes ------------------------------------------------------------------------------
 
+@pytest.mark.sqlite_only
 def test_every_file_of_a_demo_session_is_private(tmp_path: Path) -> None:
     data = tmp_path / "desk"
     # what an older version (or a careless operator) left readable is tightened at start

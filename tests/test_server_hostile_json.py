@@ -93,3 +93,14 @@ async def test_websocket_too_deep_closes_4400_and_too_large_1009(
         await ws.send_str("[" * 60_000)
         code, reason = await _close_of(ws)
         assert code == 4400 and "nested" in reason
+
+
+def test_nul_characters_are_refused_on_every_backend(desk_server_shared: DeskServer) -> None:
+    """PostgreSQL's text refuses NUL where SQLite stored it: a 422 on both, never a 500."""
+    desk = desk_server_shared
+    r = desk.http.post(f"{desk.api_url}/auth/login", timeout=30,
+                       json={"username": "a\u0000b", "password": "x" * 12, "totp": "123456"})
+    assert r.status_code == 422 and r.json()["fields"] == {"username": "invalid_format"}
+    r = desk.api("GET", "/evidence", "supervisore1", params={"operator": "a\u0000b"})
+    assert r.status_code in (200, 422), r.text  # a search finds nothing or is refused
+    assert "internal error" not in desk.log_text()

@@ -8,7 +8,6 @@ capped per request, wrong guesses are capped across all codes, history is append
 from __future__ import annotations
 
 import re
-import sqlite3
 import uuid
 from typing import Any
 
@@ -48,9 +47,8 @@ def _wrong(code: str) -> str:
 
 
 def _events(desk: DeskServer, req_id: str) -> list[tuple[int, str]]:
-    with sqlite3.connect(desk.db_path) as db:
-        return [(int(r[0]), str(r[1])) for r in db.execute(
-            "SELECT id, kind FROM request_events WHERE request_id = ? ORDER BY id", (req_id,))]
+    return [(int(r[0]), str(r[1])) for r in desk.sql(
+        "SELECT id, kind FROM request_events WHERE request_id = :r ORDER BY id", r=req_id)]
 
 
 def _record_everything(desk: DeskServer, req: dict[str, Any], username: str = OP) -> None:

@@ -456,7 +456,7 @@ def test_read_only_database_is_507_and_rolls_back(tmp_path: Path) -> None:
     from server.errors import ApiError
     from server.store import Store
 
-    store = Store(f"sqlite:///{tmp_path / 'desk.sqlite3'}")
+    store = Store(f"sqlite:///{tmp_path / 'desk.sqlite3'}", migrate=True)
     now = datetime.now(UTC)
     try:
         store.create_operator("before", "Before", "operator", "x", now)
@@ -606,7 +606,7 @@ def test_sqlite_stores_sync_every_commit(tmp_path: Path) -> None:
     from console.outbox import Outbox
     from server.store import Store
 
-    store = Store(f"sqlite:///{tmp_path / 'desk.sqlite3'}")
+    store = Store(f"sqlite:///{tmp_path / 'desk.sqlite3'}", migrate=True)
     try:
         with store.engine.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL

@@ -1,0 +1,1 @@
+"""Alembic migrations of the desk service's database (run by ``recognition-desk migrate``)."""
