@@ -14,7 +14,7 @@ APT_PACKAGES=(
   libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1
   libegl1 libgl1 libfontconfig1 libdbus-1-3 libglib2.0-0 libpulse0 libasound2
   fonts-dejavu-core fonts-ocr-b
-  postgresql
+  postgresql nginx
 )
 
 install_system_packages() {

@@ -119,7 +119,7 @@ async def get_request(request: web.Request) -> web.Response:
         **request_json(req), "history": history_json(history),
         "decision": decision_json(decision) if decision else None,
         "session_id": sess.id if sess and sess.ended_at is None else None,
-        "applicant_online": req.id in desk.hub.applicants,
+        "applicant_online": desk.hub.applicant_online(req.id),
     })
 
 
@@ -153,9 +153,7 @@ async def new_join_link(request: web.Request) -> web.Response:
     desk.store.new_join_link(req_id, security.token_hash(token), desk.config.clock.now(),
                              expires)
     # a revoked link must not keep a live connection
-    ws = desk.hub.applicants.get(req_id)
-    if ws is not None:
-        await ws.close(code=4401, message=b"join link replaced")
+    await desk.hub.close_applicant(req_id, 4401, b"join link replaced")
     logger.info("request %s: new join link", req_id)
     return json_response(link_json(request, token, expires), 201)
 

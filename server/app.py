@@ -9,6 +9,7 @@ In-process use (tests, the demo)::
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from server import (
     ratelimit,
     signalling,
 )
+from server.bus import make_bus
 from server.config import DeskConfig
 from server.context import DESK, Desk, load_pepper, load_totp_key, seal_totp_secrets
 from server.files import secure_data_dir
@@ -42,6 +44,8 @@ logger = logging.getLogger(__name__)
 API = "/api/v1"
 #: JSON endpoints read at most 256 KiB; evidence chunks up to max_chunk_size.
 _SLACK = 64 * 1024
+#: how long /readyz waits for the database
+READY_TIMEOUT_S = 2.0
 
 
 def make_sms_sender(config: DeskConfig) -> SmsSender:
@@ -88,7 +92,7 @@ def build_desk(config: DeskConfig, *, migrate: bool | None = None) -> Desk:
                 sms=make_sms_sender(config), email=make_email_sender(config),
                 archive=archive.load_or_create(config.data_dir), pepper=load_pepper(config),
                 totp_key=totp_key)
-    desk.hub = Hub(desk)
+    desk.hub = Hub(desk, make_bus(config.database_url, store))
     return desk
 
 
@@ -96,6 +100,24 @@ async def health(request: web.Request) -> web.Response:
     desk = request.app[DESK]
     return json_response({"status": "ok", "time": iso(desk.config.clock.now()),
                           "demo": desk.config.demo})
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """Liveness: the process and its event loop answer (no database round trip)."""
+    return json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Readiness for a load balancer: the database answers and the event bus listens."""
+    desk = request.app[DESK]
+    try:
+        database = await asyncio.wait_for(desk.store.call(desk.store.ping), READY_TIMEOUT_S)
+    except Exception:
+        database = False
+    bus = desk.hub.ready
+    ok = database and bus
+    return json_response({"status": "ready" if ok else "not_ready", "database": database,
+                          "bus": bus}, 200 if ok else 503)
 
 
 async def openapi_json(request: web.Request) -> web.Response:
@@ -112,6 +134,8 @@ def create_app(config: DeskConfig) -> web.Application:
     ratelimit.setup(app, config)
     app.router.add_get("/api/openapi.json", openapi_json)
     app.router.add_get(f"{API}/health", health)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
     api_auth.setup(app, API)
     api_requests.setup(app, API)
     api_evidence.setup(app, API)
@@ -126,7 +150,7 @@ def create_app(config: DeskConfig) -> web.Application:
         raise RuntimeError(f"routes without an entry in the role table: {missing}")
 
     async def on_startup(_app: web.Application) -> None:
-        desk.hub.start()
+        await desk.hub.start()
         logger.info("desk service started (data dir %s, demo=%s)", Path(config.data_dir).name,
                     config.demo)
 

@@ -206,6 +206,14 @@ def _paths(demo: bool) -> dict[str, Any]:
     paths: dict[str, Any] = {
         "/api/openapi.json": {"get": op("This document", "meta", {200: obj({})}, auth=False,
                                         op_id="openapi")},
+        "/healthz": {"get": op("Liveness: the process answers", "meta", {200: obj({
+            "status": {"const": "ok"}}, ["status"])}, auth=False, op_id="healthz")},
+        "/readyz": {"get": op("Readiness: database and event bus reachable", "meta", {
+            200: obj({"status": {"const": "ready"}, "database": {"type": "boolean"},
+                      "bus": {"type": "boolean"}}, ["status", "database", "bus"]),
+            503: obj({"status": {"const": "not_ready"}, "database": {"type": "boolean"},
+                      "bus": {"type": "boolean"}}, ["status", "database", "bus"])},
+            auth=False, op_id="readyz")},
         f"{API}/health": {"get": op("Health", "meta", {200: obj({
             "status": {"const": "ok"}, "time": DT, "demo": {"type": "boolean"}},
             ["status", "time"])}, auth=False)},

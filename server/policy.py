@@ -114,6 +114,8 @@ API = "/api/v1"
 ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/openapi.json"): "meta.openapi",
     ("GET", f"{API}/health"): "meta.health",
+    ("GET", "/healthz"): "meta.health",
+    ("GET", "/readyz"): "meta.health",
     ("POST", f"{API}/auth/login"): "auth.login",
     ("POST", f"{API}/auth/refresh"): "auth.refresh",
     ("POST", f"{API}/auth/logout"): "auth.logout",

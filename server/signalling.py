@@ -15,13 +15,15 @@ import contextlib
 import json
 import logging
 import time
-from datetime import datetime
+import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from server import policy, ws_schemas
 from server import queue as queue_mod
+from server.bus import Bus, LocalBus, PostgresBus
 from server.context import DESK, Desk
 from server.errors import ApiError
 from server.public_url import origin_of, service_base_url
@@ -35,6 +37,9 @@ CLOSE_INVALID = 4400
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_REPLACED = 4409
 QUEUE_TICK_S = 10.0
+#: presence rows renewed this often; a row not renewed for PRESENCE_EXPIRY_S is an instance gone
+PRESENCE_BEAT_S = 5.0
+PRESENCE_EXPIRY_S = 15.0
 
 
 def origin_allowed(request: web.Request, extra: tuple[str, ...],
@@ -63,8 +68,21 @@ async def send(ws: web.WebSocketResponse, message: dict[str, Any]) -> bool:
 
 
 class Hub:
-    def __init__(self, desk: Desk) -> None:
+    """The WebSockets of this instance, and through :mod:`server.bus` those of the others.
+
+    Local state (the sockets, a cache of open sessions) stays here; who is connected anywhere
+    is in the ``presence`` table when the bus is distributed. Every delivery tries this
+    instance's sockets first and goes on the bus for the others."""
+
+    def __init__(self, desk: Desk, bus: Bus | None = None) -> None:
         self.desk = desk
+        self.bus: Bus = bus if bus is not None else LocalBus()
+        #: presence on the other instances (refreshed with the queue view)
+        self._remote_applicants: set[str] = set()
+        self._remote_operators: dict[int, str] = {}
+        self._conn_ids: dict[web.WebSocketResponse, str] = {}
+        self._publish_queue = False
+        self._beat_task: asyncio.Task[None] | None = None
         self.operators: dict[int, set[web.WebSocketResponse]] = {}
         #: each operator connection's token family (logout closes the family's sockets)
         self.families: dict[web.WebSocketResponse, str] = {}
@@ -87,23 +105,167 @@ class Hub:
 
     # --- lifecycle ---------------------------------------------------------------------
 
-    def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._queue_loop())
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self.bus.distributed:
+            store = self.desk.store
+            now = self.desk.config.clock.now()
+            await store.call(store.presence_beat, self.bus.instance, now, self._expired(now))
+            await self.bus.start(self._on_bus_event, self._mark_dirty)
+            self._beat_task = loop.create_task(self._beat_loop())
+        self._task = loop.create_task(self._queue_loop())
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        for task in (self._task, self._beat_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         conns = [ws for s in self.operators.values() for ws in s] + list(self.applicants.values())
         for ws in conns:
             with contextlib.suppress(Exception):
                 await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
+        if self.bus.distributed:
+            with contextlib.suppress(Exception):
+                await self.desk.store.call(self.desk.store.presence_clear, self.bus.instance)
+        await self.bus.stop()
+
+    @property
+    def ready(self) -> bool:
+        """The bus listens (always, on one instance)."""
+        return self.bus.ready
 
     def queue_changed(self) -> None:
+        """The waiting room changed here: recompute it, and tell the other instances."""
+        self._publish_queue = self.bus.distributed
+        self._mark_dirty()
+
+    def _mark_dirty(self) -> None:
         self.version += 1
         self._cached = None
         self._dirty.set()
+
+    # --- presence and the bus ------------------------------------------------------------
+
+    def _expired(self, now: datetime) -> datetime:
+        return now - timedelta(seconds=PRESENCE_EXPIRY_S)
+
+    async def _beat_loop(self) -> None:
+        store = self.desk.store
+        while True:
+            await asyncio.sleep(PRESENCE_BEAT_S)
+            try:
+                now = self.desk.config.clock.now()
+                gone = await store.call(store.presence_beat, self.bus.instance, now,
+                                        self._expired(now))
+                if isinstance(self.bus, PostgresBus):
+                    await store.call(self.bus.prune, store)
+                if gone:  # connections of an instance that died: the queue view changes
+                    self.queue_changed()
+            except Exception as exc:
+                logger.warning("presence heartbeat failed (%s)", type(exc).__name__)
+
+    async def _present(self, ws: web.WebSocketResponse, kind: str, key: str,
+                       role: str | None = None) -> None:
+        conn_id = str(uuid.uuid4())
+        self._conn_ids[ws] = conn_id
+        if self.bus.distributed:
+            store = self.desk.store
+            await store.call(store.presence_add, conn_id, kind, key, role, self.bus.instance,
+                             self.desk.config.clock.now())
+
+    async def _absent(self, ws: web.WebSocketResponse) -> None:
+        conn_id = self._conn_ids.pop(ws, None)
+        if conn_id is not None and self.bus.distributed:
+            with contextlib.suppress(Exception):
+                await self.desk.store.call(self.desk.store.presence_remove, conn_id)
+
+    async def refresh_presence(self) -> None:
+        """Who is connected to the other instances (nothing to read on one instance)."""
+        if not self.bus.distributed:
+            return
+        store = self.desk.store
+        since = self._expired(self.desk.config.clock.now())
+        self._remote_applicants, self._remote_operators = await store.call(
+            store.presence_online, since, self.bus.instance)
+
+    def applicant_online(self, req_id: str) -> bool:
+        return req_id in self.applicants or req_id in self._remote_applicants
+
+    def operator_online_elsewhere(self, op_id: int) -> bool:
+        return op_id in self._remote_operators
+
+    async def to_applicant(self, req_id: str, message: dict[str, Any]) -> bool:
+        """Send to the applicant's socket, here or on another instance; False when the
+        applicant is connected nowhere."""
+        ws = self.applicants.get(req_id)
+        if ws is not None:
+            return await send(ws, message)
+        if not self.bus.distributed:
+            return False
+        if req_id not in self._remote_applicants:
+            await self.refresh_presence()
+            if req_id not in self._remote_applicants:
+                return False
+        await self.bus.publish({"t": "applicant", "req": req_id, "msg": message})
+        return True
+
+    async def to_operator(self, op_id: int, message: dict[str, Any]) -> None:
+        """Send to every socket of the operator, on every instance."""
+        for ows in list(self.operators.get(op_id, ())):
+            await send(ows, message)
+        if self.bus.distributed:
+            await self.bus.publish({"t": "operator", "op": op_id, "msg": message})
+
+    async def close_applicant(self, req_id: str, code: int, reason: bytes,
+                              keep: web.WebSocketResponse | None = None) -> None:
+        """Close the applicant's socket wherever it is (except ``keep``, the new one)."""
+        await self._close_local_applicant(req_id, code, reason,
+                                          self._conn_ids.get(keep) if keep else None)
+        if self.bus.distributed:
+            await self.bus.publish({"t": "close_applicant", "req": req_id, "code": code,
+                                    "reason": reason.decode("utf-8", "replace"),
+                                    "keep": self._conn_ids.get(keep) if keep else None})
+
+    async def _close_local_applicant(self, req_id: str, code: int, reason: bytes,
+                                     keep: str | None) -> None:
+        ws = self.applicants.get(req_id)
+        if ws is not None and (keep is None or self._conn_ids.get(ws) != keep):
+            if keep is not None:  # replaced: the operator hears of the new one, not a leave
+                self.applicants.pop(req_id, None)
+            with contextlib.suppress(Exception):
+                await ws.close(code=code, message=reason)
+
+    async def _on_bus_event(self, event: dict[str, Any]) -> None:
+        """An event from another instance: deliver it to the sockets held here."""
+        kind = event.get("t")
+        if kind == "queue":
+            self._mark_dirty()
+        elif kind == "applicant" and isinstance(event.get("msg"), dict):
+            ws = self.applicants.get(str(event.get("req")))
+            if ws is not None:
+                await send(ws, event["msg"])
+        elif kind == "operator" and isinstance(event.get("msg"), dict):
+            op_id = event.get("op")
+            if isinstance(op_id, int):
+                for ows in list(self.operators.get(op_id, ())):
+                    await send(ows, event["msg"])
+        elif kind == "close_applicant":
+            code = event.get("code")
+            keep = event.get("keep")
+            await self._close_local_applicant(
+                str(event.get("req")), code if isinstance(code, int) else CLOSE_REPLACED,
+                str(event.get("reason", "")).encode("utf-8")[:120],
+                keep if isinstance(keep, str) else None)
+        elif kind == "ended":
+            await self._request_ended_here(str(event.get("req")), str(event.get("state")))
+        elif kind == "disabled":
+            op_id = event.get("op")
+            if isinstance(op_id, int):
+                await self._close_operator_here(
+                    op_id, str(event.get("reason", "")).encode("utf-8")[:120])
+        elif kind == "revoked":
+            await self._family_revoked_here(str(event.get("family")))
 
     def snapshot(self) -> queue_mod.QueueView:
         """The waiting room, recomputed after each change and at least once a second (on the
@@ -123,6 +285,7 @@ class Hub:
         if cached is not None and cached[0] == self.version and now - cached[1] < 1.0:
             return cached[2]
         version = self.version  # a change while the query runs makes this view stale at once
+        await self.refresh_presence()
         view = await self.desk.store.call(queue_mod.snapshot, self.desk.store, self.desk.config)
         self._cached = (version, now, view)
         return view
@@ -133,6 +296,9 @@ class Hub:
                 await asyncio.wait_for(self._dirty.wait(), QUEUE_TICK_S)
             self._dirty.clear()
             await asyncio.sleep(0.02)  # coalesce bursts of changes
+            if self._publish_queue:
+                self._publish_queue = False
+                await self.bus.publish({"t": "queue"})
             try:
                 await self.close_expired()
                 await self.push_queue()
@@ -149,12 +315,17 @@ class Hub:
                     await ws.close(code=CLOSE_UNAUTHORIZED, message=b"session expired")
 
     def online_requests(self) -> set[str]:
-        return set(self.applicants)
+        """Requests whose applicant has the page open, on any instance."""
+        return set(self.applicants) | self._remote_applicants
 
     def operators_online(self) -> int:
-        """Operators who can take calls (a supervisor or partner connected does not count)."""
-        return sum(1 for op_id, conns in self.operators.items()
-                   if conns and policy.allowed(self.roles.get(op_id, ""), "queue.next"))
+        """Operators who can take calls (a supervisor or partner connected does not count),
+        on any instance."""
+        roles = {op_id: self.roles.get(op_id, "") for op_id, conns in self.operators.items()
+                 if conns}
+        for op_id, role in self._remote_operators.items():
+            roles.setdefault(op_id, role)
+        return sum(1 for role in roles.values() if policy.allowed(role, "queue.next"))
 
     def queue_json(self) -> str:
         """``GET /queue`` as JSON text, serialised once per change and per second."""
@@ -228,7 +399,7 @@ class Hub:
         entry = self._sessions.get(session_id)
         if entry is not None:
             return entry
-        sess = self.desk.store.session(session_id)
+        sess = self.desk.store.session(session_id)  # once per session: then cached
         if sess is None or sess.ended_at is not None:
             return None
         return self._remember(sess)
@@ -248,21 +419,24 @@ class Hub:
 
     async def session_started(self, sess: CallSession, req: IdRequest, op: Operator) -> bool:
         """Tell the applicant who is coming and the operator that the applicant is there."""
-        ws = self.applicants.get(req.id)
         self._last_position.pop(req.id, None)
         self._remember(sess)
         self.queue_changed()
-        if ws is None:
+        if not await self.to_applicant(req.id, {"type": "operator_assigned",
+                                                "operator": op.display_name}):
             return False
-        await send(ws, {"type": "operator_assigned", "operator": op.display_name})
-        for ows in list(self.operators.get(op.id, ())):
-            await send(ows, {"type": "applicant_joined", "session_id": sess.id})
+        await self.to_operator(op.id, {"type": "applicant_joined", "session_id": sess.id})
         return True
 
     async def request_ended(self, req_id: str, state: str) -> None:
+        self.queue_changed()
+        await self._request_ended_here(req_id, state)
+        if self.bus.distributed:
+            await self.bus.publish({"t": "ended", "req": req_id, "state": state})
+
+    async def _request_ended_here(self, req_id: str, state: str) -> None:
         self._forget(req_id)
         ws = self.applicants.get(req_id)
-        self.queue_changed()
         if ws is None:
             return
         await send(ws, {"type": "ended", "state": state})
@@ -272,12 +446,23 @@ class Hub:
                 await ws.close(code=WSCloseCode.OK, message=b"ended")
 
     async def operator_disabled(self, op_id: int, reason: bytes = b"account disabled") -> None:
+        await self._close_operator_here(op_id, reason)
+        if self.bus.distributed:
+            await self.bus.publish({"t": "disabled", "op": op_id,
+                                    "reason": reason.decode("utf-8", "replace")})
+
+    async def _close_operator_here(self, op_id: int, reason: bytes) -> None:
         for ws in list(self.operators.get(op_id, ())):
             with contextlib.suppress(Exception):
                 await ws.close(code=CLOSE_UNAUTHORIZED, message=reason)
 
     async def family_revoked(self, family: str) -> None:
-        """Sign-out: the sockets opened with that sign-in's tokens close at once."""
+        """Sign-out: the sockets opened with that sign-in's tokens close at once, everywhere."""
+        await self._family_revoked_here(family)
+        if self.bus.distributed:
+            await self.bus.publish({"t": "revoked", "family": family})
+
+    async def _family_revoked_here(self, family: str) -> None:
         for ws, fam in list(self.families.items()):
             if fam == family:
                 with contextlib.suppress(Exception):
@@ -336,12 +521,15 @@ class Hub:
         self.roles[op.id] = op.role
         self.operator_names[op.id] = op.display_name
         logger.info("operator %d connected (%d connections)", op.id, len(conns))
-        self.queue_changed()
         store = self.desk.store
         try:
-            sess = store.active_session_of_operator(op.id)
-            if sess is not None and sess.request_id in self.applicants:
-                await send(ws, {"type": "applicant_joined", "session_id": sess.id})
+            await self._present(ws, "operator", str(op.id), op.role)
+            self.queue_changed()
+            sess = await store.call(store.active_session_of_operator, op.id)
+            if sess is not None:
+                await self.refresh_presence()
+                if self.applicant_online(sess.request_id):
+                    await send(ws, {"type": "applicant_joined", "session_id": sess.id})
             async for data in self._receive(ws, "operator"):
                 await self._operator_message(ws, op, data)
         finally:
@@ -349,13 +537,15 @@ class Hub:
             self.subscribers.discard(ws)
             self.families.pop(ws, None)
             self.deadlines.pop(ws, None)
+            await self._absent(ws)
             if not conns:
                 self.operators.pop(op.id, None)
-                sess = store.active_session_of_operator(op.id)
-                if sess is not None:
-                    aws = self.applicants.get(sess.request_id)
-                    if aws is not None:
-                        await send(aws, {"type": "peer_left", "role": "operator"})
+                with contextlib.suppress(Exception):
+                    await self.refresh_presence()
+                sess = await store.call(store.active_session_of_operator, op.id)
+                if sess is not None and not self.operator_online_elsewhere(op.id):
+                    await self.to_applicant(sess.request_id,
+                                            {"type": "peer_left", "role": "operator"})
             self.queue_changed()
             logger.info("operator %d disconnected (code %s)", op.id, ws.close_code)
 
@@ -379,13 +569,12 @@ class Hub:
         if owner != op.id:
             await send(ws, {"type": "error", "code": "not_your_session", "session_id": sid})
             return
-        aws = self.applicants.get(req_id)
         if kind == "offer":
-            if aws is None or not await send(aws, {"type": "offer", "sdp": data["sdp"]}):
+            if not await self.to_applicant(req_id, {"type": "offer", "sdp": data["sdp"]}):
                 await send(ws, {"type": "error", "code": "applicant_offline",
                                 "session_id": sid})
-        elif kind == "hangup" and aws is not None:
-            await send(aws, {"type": "peer_left", "role": "operator"})
+        elif kind == "hangup":
+            await self.to_applicant(req_id, {"type": "peer_left", "role": "operator"})
 
     async def applicant_connection(self, ws: web.WebSocketResponse, req: IdRequest) -> None:
         old = self.applicants.get(req.id)
@@ -397,36 +586,38 @@ class Hub:
         store = self.desk.store
         logger.info("applicant connected")
         try:
+            await self._present(ws, "applicant", req.id)
+            if self.bus.distributed:  # an older connection on another instance gives way
+                await self.close_applicant(req.id, CLOSE_REPLACED,
+                                           b"replaced by a new connection", keep=ws)
             await send(ws, {"type": "welcome", "language": "it", "state": req.state,
                             "product": req.product})
-            sess = store.active_session_of_request(req.id)
+            sess = await store.call(store.active_session_of_request, req.id)
             if sess is not None:
-                await self._announce(sess)
+                await self._announce(ws, sess)
             self.queue_changed()
             async for data in self._receive(ws, "applicant"):
                 await self._applicant_message(ws, req.id, data)
         finally:
+            await self._absent(ws)
             if self.applicants.get(req.id) is ws:
                 del self.applicants[req.id]
                 self._last_position.pop(req.id, None)
-                sess = store.active_session_of_request(req.id)
+                sess = await store.call(store.active_session_of_request, req.id)
                 if sess is not None:
-                    for ows in list(self.operators.get(sess.operator_id, ())):
-                        await send(ows, {"type": "peer_left", "session_id": sess.id,
-                                         "role": "applicant"})
+                    await self.to_operator(sess.operator_id, {
+                        "type": "peer_left", "session_id": sess.id, "role": "applicant"})
                 self.queue_changed()
             logger.info("applicant disconnected (code %s)", ws.close_code)
 
-    async def _announce(self, sess: CallSession) -> None:
-        aws = self.applicants.get(sess.request_id)
-        if aws is not None:
-            name = self.operator_names.get(sess.operator_id)
-            if name is None:
-                op = self.desk.store.operator(sess.operator_id)
-                name = op.display_name if op else ""
-            await send(aws, {"type": "operator_assigned", "operator": name})
-        for ows in list(self.operators.get(sess.operator_id, ())):
-            await send(ows, {"type": "applicant_joined", "session_id": sess.id})
+    async def _announce(self, aws: web.WebSocketResponse, sess: CallSession) -> None:
+        name = self.operator_names.get(sess.operator_id)
+        if name is None:
+            op = await self.desk.store.call(self.desk.store.operator, sess.operator_id)
+            name = op.display_name if op else ""
+        await send(aws, {"type": "operator_assigned", "operator": name})
+        await self.to_operator(sess.operator_id,
+                               {"type": "applicant_joined", "session_id": sess.id})
 
     async def _applicant_message(self, ws: web.WebSocketResponse, req_id: str,
                                  data: dict[str, Any]) -> None:
@@ -460,8 +651,7 @@ class Hub:
                 msg = {"type": "answer", "session_id": sid, "sdp": data["sdp"]}
             else:
                 msg = {"type": "peer_left", "session_id": sid, "role": "applicant"}
-            for ows in list(self.operators.get(owner, ())):
-                await send(ows, msg)
+            await self.to_operator(owner, msg)
 
 
 class DeskWebSocket(web.WebSocketResponse):

@@ -38,6 +38,7 @@ from sqlalchemy import (
     and_,
     case,
     create_engine,
+    delete,
     event,
     func,
     or_,
@@ -307,6 +308,31 @@ class WorkstationKey(Base):
     revoked_by: Mapped[int | None] = mapped_column(ForeignKey("operators.id"), nullable=True)
 
 
+class Presence(Base):
+    """A live WebSocket connection on some instance (server/bus.py): who is online anywhere.
+
+    Written only where several instances share the database (PostgreSQL); each instance renews
+    its rows' ``seen_at`` every few seconds, so the rows of an instance that died expire."""
+
+    __tablename__ = "presence"
+    conn_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), index=True)  # applicant | operator
+    #: the request id (applicant) or the operator id as text (operator)
+    key: Mapped[str] = mapped_column(String(36), index=True)
+    role: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    instance: Mapped[str] = mapped_column(String(36), index=True)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class BusMessage(Base):
+    """An event too large for a NOTIFY payload (an SDP offer): the notification names its id."""
+
+    __tablename__ = "bus_messages"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=_uuid)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
 @dataclass(frozen=True)
 class QueueEntry:
     """The columns the waiting room needs (no personal data, no ORM object)."""
@@ -430,6 +456,12 @@ class Store:
             self._executor = ThreadPoolExecutor(self._threads, thread_name_prefix="desk-db")
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
+
+    def ping(self) -> bool:
+        """Whether the database answers a trivial query (the readiness probe)."""
+        with self.engine.connect() as conn:
+            conn.execute(select(1))
+        return True
 
     def close(self) -> None:
         if self._executor is not None:
@@ -1293,3 +1325,65 @@ class Store:
                 row.revoked_at = at
                 row.revoked_by = op_id
             return row
+
+    # --- presence and the event bus (server/bus.py) --------------------------------------
+
+    def presence_add(self, conn_id: str, kind: str, key: str, role: str | None,
+                     instance: str, now: datetime) -> None:
+        with self.tx() as s:
+            s.merge(Presence(conn_id=conn_id, kind=kind, key=key, role=role,
+                             instance=instance, seen_at=now))
+
+    def presence_remove(self, conn_id: str) -> None:
+        with self.tx() as s:
+            s.execute(delete(Presence).where(Presence.conn_id == conn_id))
+
+    def presence_beat(self, instance: str, now: datetime, expired_before: datetime) -> int:
+        """Renew this instance's rows; drop every row not renewed since ``expired_before`` (an
+        instance that died). Returns how many rows were dropped."""
+        with self.tx() as s:
+            s.execute(update(Presence).where(Presence.instance == instance)
+                      .values(seen_at=now))
+            gone = s.execute(delete(Presence).where(Presence.seen_at < expired_before))
+            return int(getattr(gone, "rowcount", 0) or 0)
+
+    def presence_clear(self, instance: str | None = None) -> None:
+        """Drop this instance's rows (its shutdown), or every row (``None``)."""
+        with self.tx() as s:
+            q = delete(Presence)
+            if instance is not None:
+                q = q.where(Presence.instance == instance)
+            s.execute(q)
+
+    def presence_online(self, since: datetime, exclude_instance: str
+                        ) -> tuple[set[str], dict[int, str]]:
+        """(request ids with an applicant connected, operator id -> role) on the *other*
+        instances, from rows renewed since ``since``."""
+        applicants: set[str] = set()
+        operators: dict[int, str] = {}
+        with self.tx() as s:
+            rows = s.execute(select(Presence.kind, Presence.key, Presence.role)
+                             .where(Presence.seen_at >= since,
+                                    Presence.instance != exclude_instance))
+            for kind, key, role in rows:
+                if kind == "applicant":
+                    applicants.add(key)
+                elif kind == "operator" and key.isdigit():
+                    operators[int(key)] = role or ""
+        return applicants, operators
+
+    def bus_put(self, body: str, now: datetime) -> str:
+        with self.tx() as s:
+            row = BusMessage(id=_uuid(), body=body, created_at=now)
+            s.add(row)
+            s.flush()
+            return row.id
+
+    def bus_get(self, msg_id: str) -> str | None:
+        with self.tx() as s:
+            row = s.get(BusMessage, msg_id)
+            return row.body if row is not None else None
+
+    def bus_prune(self, before: datetime) -> None:
+        with self.tx() as s:
+            s.execute(delete(BusMessage).where(BusMessage.created_at < before))

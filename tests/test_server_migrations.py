@@ -182,7 +182,10 @@ def test_a_database_from_before_migrations_is_adopted(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
     engine = _engine(url)
     try:
-        Base.metadata.create_all(engine)  # what every earlier version did at start-up
+        # what every earlier version did at start-up (their models: the tables of 0001)
+        Base.metadata.create_all(engine, tables=[
+            t for name, t in Base.metadata.tables.items()
+            if name not in ("presence", "bus_messages")])
         with engine.begin() as conn:
             conn.execute(text("INSERT INTO transitions (request_id, from_state, to_state, actor, "
                               "reason, at) VALUES ('r', 'new', 'registered', 'system', 'x', "
