@@ -176,7 +176,7 @@ async def _login(http: aiohttp.ClientSession, base: str, username: str, password
 
 async def _setup_operators(http: aiohttp.ClientSession, base: str, seed: dict[str, Any]
                            ) -> list[Operator]:
-    sup = next(o for o in seed["operators"] if o["username"] == "supervisore1")
+    sup = next(o for o in seed["operators"] if o["username"] == "admin1")
     sup_token = await _login(http, base, sup["username"], sup["password"], sup["totp_secret"])
     hdr = {"Authorization": f"Bearer {sup_token}"}
     ops = []

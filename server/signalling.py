@@ -211,10 +211,12 @@ class Hub:
         return True
 
     async def to_operator(self, op_id: int, message: dict[str, Any]) -> None:
-        """Send to every socket of the operator, on every instance."""
-        for ows in list(self.operators.get(op_id, ())):
+        """Send to every socket of the operator, on every instance (the bus only when the
+        operator has a connection elsewhere, or none here: presence may be a second old)."""
+        local = list(self.operators.get(op_id, ()))
+        for ows in local:
             await send(ows, message)
-        if self.bus.distributed:
+        if self.bus.distributed and (not local or op_id in self._remote_operators):
             await self.bus.publish({"t": "operator", "op": op_id, "msg": message})
 
     async def close_applicant(self, req_id: str, code: int, reason: bytes,

@@ -1,0 +1,179 @@
+"""Scale-out benchmark: one desk-service instance against two, on PostgreSQL behind nginx.
+
+Real parts: the run's throwaway PostgreSQL cluster (``tests.fixtures.postgres``), one or two
+``recognition-desk serve --demo`` processes on one database (the second shares the first's data
+dir: keys, evidence storage) and Debian nginx in front (round-robin, no sticky sessions:
+``tests.fixtures.nginx``). Every client goes through nginx in both set-ups, so the two figures
+differ only by the instances behind it. A SQLite single instance (no proxy) is measured too, as
+the embedded default's reference.
+
+Load: ``--applicants`` (2,000) waiting with the page open (WebSocket, consent given) and
+``--operators`` (100) signed in, each with a WebSocket subscribed to the queue. Measured:
+
+* signalling round trip: operator ``offer`` → applicant (often on the other instance) → its
+  ``answer`` → operator; p50/p99 over ``--operators`` × 10 round trips;
+* ``GET /queue`` throughput with every operator polling at once for ``--seconds``.
+
+Printed: one line per set-up, then the ratio of the two-instance ``GET /queue`` throughput to
+the single instance's. On a 2-core machine the load generator, PostgreSQL, nginx and the
+instances share the same two cores, so the ratio says more about that than about the service:
+read it with ``os.cpu_count()`` (printed).
+
+Run: ``.venv/bin/python -m bench.bench_desk_scale [--applicants 2000] [--operators 100]
+[--seconds 5]``. Bounded: a few minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pyotp
+
+from bench.bench_desk import Applicant, Operator, _body, _login, _pct, _throughput
+
+ROUND_TRIPS = 10
+
+
+async def _operators(http: aiohttp.ClientSession, base: str, seed: dict[str, Any], count: int,
+                     tag: str) -> list[Operator]:
+    sup = next(o for o in seed["operators"] if o["username"] == "admin1")
+    sup_token = await _login(http, base, sup["username"], sup["password"], sup["totp_secret"])
+    hdr = {"Authorization": f"Bearer {sup_token}"}
+    sem = asyncio.Semaphore(8)
+
+    async def one(i: int) -> Operator:
+        username, password = f"scale.{tag}.{i:03d}", "Bench-Password-2026!"
+        async with sem:
+            async with http.post(f"{base}/api/v1/operators", headers=hdr, json={
+                    "username": username, "display_name": f"Bench {i}", "role": "operator",
+                    "password": password}) as r:
+                op_id = (await r.json())["id"]
+            async with http.post(f"{base}/api/v1/operators/{op_id}/totp", headers=hdr) as r:
+                secret = pyotp.parse_uri((await r.json())["otpauth_uri"]).secret
+            token = await _login(http, base, username, password, secret)
+        return Operator(http, base, token)
+
+    return list(await asyncio.gather(*(one(i) for i in range(count))))
+
+
+async def _measure(base: str, seed: dict[str, Any], applicants: int, operators: int,
+                   seconds: float, tag: str) -> dict[str, Any]:
+    conn = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=conn) as http:
+        sem = asyncio.Semaphore(32)
+
+        async def create(n: int) -> str:
+            async with sem, http.post(f"{base}/api/v1/requests", json=_body(n)) as r:
+                body = await r.json()
+                assert r.status == 201, body
+                return str(body["join_token"])
+
+        offset = hash(tag) % 1_000_000
+        tokens = await asyncio.gather(*(create(offset + n) for n in range(applicants)))
+        ws_url = base.replace("http", "ws", 1)
+        people = [Applicant(http, ws_url, t) for t in tokens]
+        events = [asyncio.Event() for _ in people]
+        tasks = []
+        for a, e in zip(people, events, strict=True):
+            tasks.append(asyncio.create_task(a.run(e)))
+            await asyncio.sleep(0)  # connect gradually
+        await asyncio.wait_for(asyncio.gather(*(e.wait() for e in events)), 300)
+        ops = await _operators(http, base, seed, operators, tag)
+        for op in ops:
+            await op.connect()
+        await asyncio.sleep(2.0)  # the consents and presence land
+        sessions = []
+        for op in ops:
+            status, body, _ = await op.next()
+            if status == 200 and body is not None:
+                sessions.append((op, body["session_id"], body["request"]["id"]))
+
+        async def calls(op: Operator, sid: str) -> list[float]:
+            return [await op.round_trip(sid) for _ in range(ROUND_TRIPS)]
+
+        rtts = [ms for group in await asyncio.gather(*(calls(op, sid)
+                                                       for op, sid, _ in sessions))
+                for ms in group]
+        for op, _, req_id in sessions:
+            await op.suspend(req_id)
+        await asyncio.sleep(0.5)
+        queue = await _throughput(ops, seconds, "queue")
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    return {"rtt_p50": statistics.median(rtts) if rtts else float("nan"),
+            "rtt_p99": _pct(rtts, 99) if rtts else float("nan"), "rtt_n": len(rtts),
+            "queue_per_s": queue["per_s"], "queue_p50": queue["p50"], "queue_p99": queue["p99"]}
+
+
+def _setup(tmp: Path, instances: int, backend: str) -> tuple[list[Any], Any, str, dict[str, Any]]:
+    from tests.fixtures.desk import DeskServer
+    from tests.fixtures.nginx import free_port, start_proxy
+
+    os.environ["RECOGNITION_TEST_DB"] = backend
+    limits = ("--rate-limit", "*=1000000/1", "--log-level", "WARNING")
+    if backend == "sqlite":
+        desk = DeskServer(tmp / "desk", ("--rate-limit", "*=1000000/1"))
+        return [desk], None, desk.base_url, desk.seed
+    port = free_port()
+    public = ("--public-url", f"http://127.0.0.1:{port}")
+    first = DeskServer(tmp / "desk", (*public, *limits[:2]), name="desk-1")
+    desks = [first]
+    for i in range(2, instances + 1):
+        desks.append(DeskServer(tmp / "desk", (*public, *limits[:2]), share_with=first,
+                                name=f"desk-{i}"))
+    proxy = start_proxy(tmp / "nginx", [d.port for d in desks], port=port)
+    return desks, proxy, proxy.base_url, first.seed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--applicants", type=int, default=2000)
+    parser.add_argument("--operators", type=int, default=100)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    args = parser.parse_args()
+    results: dict[str, dict[str, Any]] = {}
+    for name, instances, backend in (("sqlite, 1 instance", 1, "sqlite"),
+                                     ("postgresql, 1 instance + nginx", 1, "postgresql"),
+                                     ("postgresql, 2 instances + nginx", 2, "postgresql")):
+        with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
+            desks, proxy, base, seed = _setup(Path(tmp), instances, backend)
+            try:
+                t0 = time.perf_counter()
+                results[name] = asyncio.run(_measure(base, seed, args.applicants,
+                                                     args.operators, args.seconds,
+                                                     f"{instances}{backend[0]}"))
+                results[name]["setup_s"] = time.perf_counter() - t0
+            finally:
+                if proxy is not None:
+                    proxy.stop()
+                for d in reversed(desks):
+                    d.stop()
+        r = results[name]
+        print(f"{name}: signalling round trip p50 {r['rtt_p50']:.1f} ms, p99 "
+              f"{r['rtt_p99']:.1f} ms ({r['rtt_n']} samples); GET /queue "
+              f"{r['queue_per_s']:.0f} req/s (p50 {r['queue_p50']:.0f} ms, p99 "
+              f"{r['queue_p99']:.0f} ms)", flush=True)
+    one = results["postgresql, 1 instance + nginx"]["queue_per_s"]
+    two = results["postgresql, 2 instances + nginx"]["queue_per_s"]
+    print(f"GET /queue throughput, 2 instances / 1 instance: {two / one:.2f}x "
+          f"({args.applicants} applicants, {args.operators} operators, {os.cpu_count()} CPUs, "
+          f"load average {os.getloadavg()[0]:.1f})")
+    from tests.fixtures.postgres import _cluster
+
+    if _cluster is not None:
+        _cluster.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
