@@ -73,6 +73,7 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"
     PARTNER = "partner"
     TRAINER = "trainer"
+    ADMIN = "admin"
 
 
 # --- parsing helpers ------------------------------------------------------------------------

@@ -30,6 +30,7 @@ def _run_demo(tmp_path: Path, *extra: str, timeout: float = 280) -> tuple[int, d
 
 def _check_report(data: dict) -> None:
     assert data["decision"] == "approved", data.get("error")
+    assert (data["role"], data["window"]) == ("operator", "video_session")
     assert data["otp"]["verified"] is True
     steps = {s["id"]: s for s in data["steps"]}
     assert list(steps) == list("abcdefghijklm")

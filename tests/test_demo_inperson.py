@@ -37,6 +37,7 @@ def test_in_person_autopilot_approves(pcscd_vpcd: tuple[str, ...], tmp_path: Pat
     rc, data, stderr = _run_demo(tmp_path)
     assert rc == 0, (data.get("error"), stderr[-3000:])
     assert data["mode"] == "in_person" and data["decision"] == "approved", data.get("error")
+    assert (data["role"], data["window"]) == ("partner", "in_person")
     # the virtual card of the demo identity matches the seeded request on every field
     card = data["card"]
     assert card["read"] and card["matches_request"] and card["has_certificate"]

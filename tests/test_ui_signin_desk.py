@@ -105,3 +105,60 @@ def test_sign_in_remember_me_and_queue(qtbot, shell: ConsoleShell, desk_server) 
     assert again.sign_in.password.text() == password
     again.shutdown()
     QApplication.processEvents()
+
+
+@pytest.mark.parametrize(("username", "workspace", "window"), [
+    ("operatore1", "video_session", "MainWindow"),
+    ("partner1", "in_person", "InPersonWindow"),
+    ("formatore1", "trainer", "TrainingWindow"),
+    ("supervisore1", "review", "ReviewWindow"),
+])
+def test_each_role_lands_on_its_workspace(qtbot, shell: ConsoleShell, desk_server,
+                                          username: str, workspace: str, window: str) -> None:
+    """Sign-in through the real window with each seeded account: the role's window opens and
+    no other (the table is console.workspaces; the desk decides what each may do)."""
+    shell.show_sign_in()
+    password = desk_server.operator(username)["password"]
+    _submit(qtbot, shell, desk_server.base_url, username, password,
+            desk_server._fresh_code(username))
+    qtbot.waitUntil(lambda: shell.workspace is not None, timeout=20000)
+    assert shell.workspace.value == workspace
+    opened = shell.main if workspace == "video_session" else shell.other
+    assert opened is not None and type(opened).__name__ == window
+    qtbot.waitUntil(opened.isVisible, timeout=5000)
+    assert not shell.sign_in.isVisible()
+    if workspace != "video_session":
+        assert shell.main is None  # the operator's queue never opens for another role
+    if workspace == "review":  # the supervisor's first view loads from the desk
+        qtbot.waitUntil(lambda: opened.status.text() != "", timeout=10000)
+        opened.load_packages()
+    if workspace == "in_person":
+        opened.close()
+
+
+def test_review_desk_reads_what_a_supervisor_may(desk_server) -> None:
+    from console.client import DeskClient
+    from console.errors import Forbidden
+    from console.models import RequestState
+    from console.review import ReviewDesk
+
+    desk_server.start_video_session("operatore1")
+    client = DeskClient(desk_server.base_url)
+    client.login("supervisore1", desk_server.operator("supervisore1")["password"],
+                 desk_server._fresh_code("supervisore1"))
+    review = ReviewDesk(client)
+    in_call = review.requests_in(RequestState.IN_CALL)
+    assert in_call and all(r.state is RequestState.IN_CALL for r in in_call)
+    detail = review.request(in_call[0].id)
+    assert detail["id"] == in_call[0].id and "history" in detail
+    from datetime import date
+
+    assert isinstance(review.packages_on(date.today()), list)
+    client.close()
+    # an operator's account cannot use the review desk: the service refuses, not the console
+    op = DeskClient(desk_server.base_url)
+    op.login("operatore1", desk_server.operator("operatore1")["password"],
+             desk_server._fresh_code("operatore1"))
+    with pytest.raises(Forbidden):
+        ReviewDesk(op).requests_in(RequestState.SUSPENDED)
+    op.close()

@@ -301,6 +301,8 @@ class Autopilot(QObject):
         session = c.session
         steps = session.report_steps() if session is not None else []
         return {
+            "role": "operator",
+            "window": "video_session",
             "decision": self.decision_state,
             "otp": {"verified": bool(c.otp_verified)},
             "steps": steps,
@@ -338,3 +340,44 @@ class Autopilot(QObject):
                  self.report_path)
         QTimer.singleShot(0, self.shell.quit)
         QCoreApplication.processEvents()
+
+
+class WorkspaceAutopilot(QObject):
+    """``demo --role trainer|supervisor --autopilot``: sign in through the sign-in window, wait
+    for the workspace the shell opens, write ``{"role", "window", "signed_in", "error"}`` to the
+    report and quit (exit status 0 when the role's window opened)."""
+
+    def __init__(self, shell: Any, role: str, report: Path, timeout_s: float = 60.0) -> None:
+        super().__init__(shell)
+        self.shell = shell
+        self.role = role
+        self.report_path = Path(report)
+        self.deadline = time.monotonic() + timeout_s
+        self.exit_status = 1
+        self._timer = QTimer(self)
+        self._timer.setInterval(100)
+        self._timer.timeout.connect(self._tick)
+
+    def start(self) -> None:
+        QTimer.singleShot(0, self.shell.sign_in.sign_in_button.click)
+        self._timer.start()
+
+    def _tick(self) -> None:
+        shell = self.shell
+        window = shell.main if shell.main is not None else shell.other
+        if shell.workspace is not None and window is not None and window.isVisible():
+            self._finish(str(shell.workspace.value), None)
+        elif time.monotonic() > self.deadline:
+            self._finish(None, shell.sign_in.error_code() or "timeout")
+
+    def _finish(self, window: str | None, error: str | None) -> None:
+        self._timer.stop()
+        from console.workspaces import workspace_for
+
+        ok = window is not None and window == workspace_for(self.role).value
+        report = {"role": self.role, "window": window, "signed_in": window is not None,
+                  "error": error if ok or error else "wrong_window"}
+        self.report_path.write_text(json.dumps(report, indent=2), encoding="utf-8")
+        self.exit_status = 0 if ok else 1
+        log.info("workspace autopilot: %s -> %s", self.role, window)
+        QTimer.singleShot(0, self.shell.quit)

@@ -58,6 +58,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="autopilot: stay this many seconds in the call before the script "
                              "and report the console's CPU use (benchmark)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument("--role", choices=("operator", "partner", "trainer", "supervisor"),
+                        default="operator",
+                        help="whose workspace the demo signs in to (default operator; "
+                             "--in-person is --role partner)")
     parser.add_argument("--in-person", action="store_true",
                         help="the partner's in-person check (virtual CNS in pcscd + vpcd, "
                              "synthetic camera) instead of the video session")
@@ -233,6 +237,43 @@ def write_scene_y4m(path: Path) -> Path:
     return Path(write_y4m(path))
 
 
+def _run_signed_in_as(role: str, args: argparse.Namespace, env: DemoEnvironment,
+                      app: Any) -> int:
+    """The demo for a role without an applicant: the desk service, then the sign-in window
+    filled with that role's seeded account; the shell opens the role's workspace
+    (console.workspaces). ``--autopilot`` signs in, checks the window and reports."""
+    from console.workspaces import DEMO_ACCOUNTS
+    from ui.app import exec_app
+    from ui.i18n import install_language
+    from ui.settings_store import SettingsStore
+    from ui.shell import ConsoleShell
+
+    username = DEMO_ACCOUNTS[role]
+    try:
+        env.start_desk()
+    except Exception as exc:
+        log.error("demo could not start: %s", exc)
+        print(f"recognition-console demo: {exc}", file=sys.stderr)
+        return 1
+    settings = SettingsStore()
+    language = args.language or ("en" if args.autopilot else "it")
+    install_language(language)
+    settings.update(server_url=env.url, last_user=username, language=language)
+    shell = ConsoleShell(settings)
+    shell.show_sign_in(server=env.url, user=username)
+    shell.sign_in.password.setText(DEMO_PASSWORD)
+    shell.sign_in.totp.setText(env.totp_now(username))
+    if not args.autopilot:
+        shell.sign_in.sign_in_button.click()
+        return exec_app(app, shell)
+    from ui.autopilot import WorkspaceAutopilot
+
+    pilot = WorkspaceAutopilot(shell, role, args.report, timeout_s=args.timeout)
+    pilot.start()
+    exec_app(app, shell)
+    return pilot.exit_status
+
+
 def run(args: argparse.Namespace) -> int:
     from ui.app import create_qapp, exec_app, report_threads, setup_logging
 
@@ -246,11 +287,14 @@ def run(args: argparse.Namespace) -> int:
     os.environ["RECOGNITION_CONSOLE_CONFIG_DIR"] = str(env.folder / "console-config")
     os.environ["RECOGNITION_CONSOLE_DATA_DIR"] = str(env.folder / "console-data")
     app = create_qapp()
+    role = "partner" if getattr(args, "in_person", False) else getattr(args, "role", "operator")
     try:
-        if getattr(args, "in_person", False):
+        if role == "partner":
             from ui.demo_inperson import run_in_person
 
             return run_in_person(args, env, app)
+        if role in ("trainer", "supervisor"):
+            return _run_signed_in_as(role, args, env, app)
         try:
             env.start_desk()
             env.start_applicant()

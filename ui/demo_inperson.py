@@ -351,6 +351,8 @@ class InPersonAutopilot(QObject):
         result = wf.result
         decision = getattr(getattr(result, "state", None), "value", None)
         return {
+            "role": "partner",
+            "window": "in_person",
             "mode": "in_person",
             "request_id": wf.request.id if wf.request is not None else None,
             "decision": decision,

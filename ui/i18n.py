@@ -14,6 +14,7 @@ LANGUAGES: dict[str, str] = {"it": "Italiano", "en": "English"}
 DEFAULT_LANGUAGE = "it"
 
 _installed: list[QTranslator] = []
+_current: list[str] = [DEFAULT_LANGUAGE]
 
 
 def install_language(language: str) -> str:
@@ -37,4 +38,10 @@ def install_language(language: str) -> str:
     QLocale.setDefault(
         QLocale(QLocale.Language.Italian if language == "it" else QLocale.Language.English)
     )
+    _current[0] = language
     return language
+
+
+def current_language() -> str:
+    """The language last installed (``it`` until one is)."""
+    return _current[0]

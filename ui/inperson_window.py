@@ -710,3 +710,28 @@ def open_demo(
     window.destroyed.connect(lambda *_: card.remove())
     window.stopped.connect(card.remove)
     return window
+
+
+def open_for_partner(
+    client: Any,
+    data_root: Path,
+    *,
+    operator: dict[str, Any] | None = None,
+    language: str = "it",
+) -> InPersonWindow:
+    """The partner's workspace after sign-in (``ui.shell``): the workstation's camera and card
+    reader, evidence sealed with this workstation's key under ``data_root`` and queued in the
+    durable outbox for upload (``console.evidence.upload.Uploader``)."""
+    from console.evidence.keys import WorkstationKey
+    from console.evidence.upload import Uploader
+    from console.inperson import WorkstationCamera
+
+    wf = InPersonWorkflow(
+        client,
+        operator=operator,
+        evidence_root=data_root / "evidence",
+        workstation_key=WorkstationKey.load_or_create(data_root),
+        work_dir=data_root / "in-person",
+        uploader=Uploader(client, data_root),
+    )
+    return InPersonWindow(wf, WorkstationCamera(), language=language)

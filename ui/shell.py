@@ -33,6 +33,9 @@ class ConsoleShell(QObject):
         self._controller: ConsoleController | None = None
         self.sign_in = SignInWindow()
         self.main: MainWindow | None = None
+        #: the workspace opened after sign-in, and its window when it is not the main window
+        self.workspace: Any = None
+        self.other: Any = None
         self._log_view: LogView | None = None
         self._shut = False
         self.sign_in.submitted.connect(self._submit)
@@ -80,10 +83,62 @@ class ConsoleShell(QObject):
 
     @Slot(object)
     def _signed_in(self, operator: Any) -> None:
+        """Open the signed-in role's workspace (console.workspaces: one table says which)."""
+        from console.workspaces import Workspace, workspace_for
+
         self.sign_in.set_busy(False)
         self.sign_in.password.clear()
         self.sign_in.totp.clear()
         self.sign_in.hide()
+        try:
+            self.workspace = workspace_for(operator.role)
+        except (KeyError, ValueError):
+            log.warning("signed in with a role this console has no workspace for")
+            self.sign_in.show_error("forbidden")
+            self.sign_in.show()
+            return
+        log.info("workspace: %s", self.workspace.value)
+        if self.workspace is Workspace.VIDEO_SESSION:
+            self._open_video_session(operator)
+        else:
+            self._open_other(self.workspace, operator)
+
+    def _open_other(self, workspace: Any, operator: Any) -> None:
+        from console.workspaces import Workspace
+
+        if self.other is not None:
+            self.other.show()
+            self.other.raise_()
+            return
+        client = self.controller.client
+        assert client is not None
+        window: Any
+        if workspace is Workspace.IN_PERSON:
+            from ui.i18n import current_language
+            from ui.inperson_window import open_for_partner
+            from ui.settings_store import data_dir
+
+            me = {"id": operator.id, "username": operator.username,
+                  "display_name": operator.display_name, "role": operator.role.value}
+            window = open_for_partner(client, data_dir(), operator=me,
+                                      language=current_language())
+            window.stopped.connect(self.quit)
+        elif workspace is Workspace.TRAINER:
+            from ui.training_window import TrainingWindow
+
+            window = TrainingWindow(self.controller)
+        else:
+            from console.review import ReviewDesk
+            from ui.review_window import ReviewWindow
+
+            window = ReviewWindow(ReviewDesk(client))
+            window.close_requested.connect(self.quit)
+            window.load_requests()
+        self.other = window
+        window.show()
+        window.raise_()
+
+    def _open_video_session(self, operator: Any) -> None:
         if self.main is None:
             from ui.main_window import MainWindow
 
@@ -146,6 +201,6 @@ class ConsoleShell(QObject):
         from ui.tasks import shutdown_pool
 
         shutdown_pool()  # worker threads
-        for window in (self.main, self.sign_in, self._log_view):
+        for window in (self.main, self.other, self.sign_in, self._log_view):
             if window is not None:
                 window.hide()

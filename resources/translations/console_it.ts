@@ -1319,6 +1319,98 @@
     </message>
 </context>
 <context>
+    <name>ReviewWindow</name>
+    <message>
+        <source>Recognition console — review</source>
+        <extracomment>emitted after each load (tests, benchmarks): what was loaded</extracomment>
+        <translation>Console di riconoscimento — revisione</translation>
+    </message>
+    <message>
+        <source>Requests</source>
+        <translation>Richieste</translation>
+    </message>
+    <message>
+        <source>Evidence</source>
+        <translation>Evidenze</translation>
+    </message>
+    <message>
+        <source>Suspended</source>
+        <translation>Sospese</translation>
+    </message>
+    <message>
+        <source>In call</source>
+        <translation>In chiamata</translation>
+    </message>
+    <message>
+        <source>Waiting</source>
+        <translation>In attesa</translation>
+    </message>
+    <message>
+        <source>Rejected</source>
+        <translation>Respinte</translation>
+    </message>
+    <message>
+        <source>Approved</source>
+        <translation>Approvate</translation>
+    </message>
+    <message>
+        <source>Refresh</source>
+        <translation>Aggiorna</translation>
+    </message>
+    <message>
+        <source>State:</source>
+        <translation>Stato:</translation>
+    </message>
+    <message>
+        <source>Applicant</source>
+        <translation>Richiedente</translation>
+    </message>
+    <message>
+        <source>Service</source>
+        <translation>Servizio</translation>
+    </message>
+    <message>
+        <source>Booking code</source>
+        <translation>Codice di prenotazione</translation>
+    </message>
+    <message>
+        <source>Registered</source>
+        <translation>Registrata</translation>
+    </message>
+    <message>
+        <source>Loading…</source>
+        <translation>Caricamento…</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n request(s)</source>
+        <translation><numerusform>%n richiesta</numerusform><numerusform>%n richieste</numerusform></translation>
+    </message>
+    <message>
+        <source>Search</source>
+        <translation>Cerca</translation>
+    </message>
+    <message>
+        <source>Stored on:</source>
+        <translation>Archiviate il:</translation>
+    </message>
+    <message>
+        <source>Stored</source>
+        <translation>Archiviato</translation>
+    </message>
+    <message>
+        <source>Operator</source>
+        <translation>Operatore</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>Dimensione</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n package(s)</source>
+        <translation><numerusform>%n pacchetto</numerusform><numerusform>%n pacchetti</numerusform></translation>
+    </message>
+</context>
+<context>
     <name>Script</name>
     <message>
         <source>Consent to recording and 20-year retention</source>
