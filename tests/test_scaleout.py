@@ -292,3 +292,51 @@ def test_an_instance_killed_mid_call_the_call_goes_on_through_the_other(
     r = requests.get(f"{dep.proxy.base_url}/readyz", timeout=10)
     assert r.status_code == 200 and r.json() == {"status": "ready", "database": True,
                                                  "bus": True}
+
+
+@pytest.mark.chromium
+def test_whole_autopilot_session_across_two_instances(tmp_path: Path, postgres_cluster: Any,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real console (autopilot) and a headless Chromium applicant, everything through
+    nginx: the applicant's socket pinned to instance A, the operator's to instance B, every
+    other request (pages, REST, the evidence chunks) round-robin. The session is approved."""
+    import subprocess
+    import sys
+
+    monkeypatch.setenv("RECOGNITION_TEST_DB", "postgresql")
+    port = free_port()
+    public = ("--public-url", f"http://127.0.0.1:{port}")
+    a = DeskServer(tmp_path / "desk", public, name="desk-a")
+    b: DeskServer | None = None
+    proxy: Proxy | None = None
+    try:
+        b = DeskServer(tmp_path / "desk", public, share_with=a, name="desk-b")
+        proxy = start_proxy(tmp_path / "nginx", [a.port, b.port], port=port,
+                            pin={"/ws/applicant/": a.port, "/ws/operator": b.port})
+        report = tmp_path / "report.json"
+        root = Path(__file__).resolve().parents[1]
+        env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+        proc = subprocess.run(
+            [sys.executable, "-m", "console", "demo", "--autopilot", "--applicant", "chromium",
+             "--desk", proxy.base_url, "--seed-json", str(tmp_path / "desk" / "seed.json"),
+             "--report", str(report), "--timeout", "200", "--language", "en"],
+            cwd=root, env=env, capture_output=True, text=True, timeout=280)
+        data = json.loads(report.read_text()) if report.exists() else {}
+        assert data.get("decision") == "approved", (data.get("error"), proc.stderr[-3000:])
+        assert data["otp"]["verified"]
+        log = proxy.upstream_log()
+        ws_app = [line for line in log if " /ws/applicant/" in line]
+        ws_op = [line for line in log if " /ws/operator" in line]
+        assert ws_app and all(line.endswith(f":{a.port}") for line in ws_app), ws_app
+        assert ws_op and all(line.endswith(f":{b.port}") for line in ws_op), ws_op
+        chunks = [line.rsplit(":", 1)[1] for line in log if line.startswith("PUT ")]
+        assert {str(a.port), str(b.port)} <= set(chunks), chunks
+        rows = a.sql("SELECT state FROM requests WHERE id = :r",
+                     r=a.seed["requests"][0]["id"])
+        assert rows == [("approved",)], rows
+    finally:
+        if proxy is not None:
+            proxy.stop()
+        if b is not None:
+            b.stop()
+        a.stop()

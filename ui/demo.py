@@ -58,6 +58,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="autopilot: stay this many seconds in the call before the script "
                              "and report the console's CPU use (benchmark)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument("--desk", metavar="URL",
+                        help="use this running demo-mode desk service (several instances "
+                             "behind a proxy, say) instead of starting one; needs --seed-json")
+    parser.add_argument("--seed-json", type=Path, metavar="FILE",
+                        help="with --desk: the service's `seed --json` (accounts, join links)")
     parser.add_argument("--role", choices=("operator", "partner", "trainer", "supervisor"),
                         default="operator",
                         help="whose workspace the demo signs in to (default operator; "
@@ -121,8 +126,11 @@ class Child:
 class DemoEnvironment:
     """The desk service and the applicant, in a temporary folder; ``close()`` ends them."""
 
-    def __init__(self, applicant: str = "synthetic", keep: bool = False) -> None:
+    def __init__(self, applicant: str = "synthetic", keep: bool = False,
+                 desk: str | None = None, seed_json: Path | None = None) -> None:
         self.applicant_kind = applicant
+        #: a running demo-mode desk service to use instead of starting one (``--desk``)
+        self.external = (desk.rstrip("/"), seed_json) if desk and seed_json else None
         self.keep = keep
         self.folder = Path(tempfile.mkdtemp(prefix="recognition-demo-"))
         self.children: list[Child] = []
@@ -135,6 +143,11 @@ class DemoEnvironment:
 
     # --- desk ---------------------------------------------------------------------------------
     def start_desk(self) -> str:
+        if self.external is not None:
+            self.url, seed_path = self.external
+            self.seed = json.loads(Path(seed_path).read_text(encoding="utf-8"))
+            log.info("demo desk service (running) at %s", self.url)
+            return self.url
         data = self.folder / "desk"
         data.mkdir()
         py = sys.executable
@@ -282,7 +295,11 @@ def run(args: argparse.Namespace) -> int:
     if args.autopilot and args.report is None:
         print("recognition-console demo: --autopilot needs --report FILE", file=sys.stderr)
         return 2
-    env = DemoEnvironment(args.applicant, keep=args.keep)
+    if bool(getattr(args, "desk", None)) != bool(getattr(args, "seed_json", None)):
+        print("recognition-console demo: --desk and --seed-json go together", file=sys.stderr)
+        return 2
+    env = DemoEnvironment(args.applicant, keep=args.keep, desk=getattr(args, "desk", None),
+                          seed_json=getattr(args, "seed_json", None))
     # the demo keeps its console settings and data inside its temporary folder
     os.environ["RECOGNITION_CONSOLE_CONFIG_DIR"] = str(env.folder / "console-config")
     os.environ["RECOGNITION_CONSOLE_DATA_DIR"] = str(env.folder / "console-data")
