@@ -509,7 +509,11 @@ class S3Storage(EvidenceStorage):
         head = self._head(self.bucket, key)
         if head is not None and (head.get("Metadata") or {}).get("sha256") == sha256 \
                 and int(head.get("ContentLength", -1)) == size:
-            return self.locator(key)  # stored by an earlier attempt
+            try:  # stored by an earlier attempt (which may have failed to lock it)
+                self._ensure_locked(key, head.get("VersionId"), retain_until)
+            except _botocore_errors() as exc:
+                raise _unavailable(exc, "lock package") from exc
+            return self.locator(key)
         try:
             mpu = self.client.create_multipart_upload(
                 Bucket=self.bucket, Key=key, ContentType="application/octet-stream",
@@ -547,10 +551,11 @@ class S3Storage(EvidenceStorage):
                 raise DigestMismatch(upload_id)
             if buf or not parts:
                 send(bytes(buf))
-            self.client.complete_multipart_upload(
+            done_r = self.client.complete_multipart_upload(
                 Bucket=self.bucket, Key=key, UploadId=mpu_id,
                 MultipartUpload={"Parts": parts})
             done = True
+            self._ensure_locked(key, done_r.get("VersionId"), retain_until)
         except _botocore_errors() as exc:
             raise _unavailable(exc, "store package") from exc
         finally:
@@ -559,6 +564,25 @@ class S3Storage(EvidenceStorage):
                     self.client.abort_multipart_upload(Bucket=self.bucket, Key=key,
                                                        UploadId=mpu_id)
         return self.locator(key)
+
+    def _ensure_locked(self, key: str, version: str | None, retain_until: datetime) -> None:
+        """The stored version carries COMPLIANCE retention until ``retain_until``: asked for
+        when the multipart upload began; a store that did not apply it (some S3-compatible
+        servers ignore lock headers on multipart uploads) gets it set on the version now."""
+        kwargs: dict[str, Any] = {"Bucket": self.bucket, "Key": key}
+        if version:
+            kwargs["VersionId"] = version
+        head = self.client.head_object(**kwargs)
+        until = head.get("ObjectLockRetainUntilDate")
+        if head.get("ObjectLockMode") == S3_LOCK_MODE and until is not None \
+                and until >= retain_until:
+            return
+        logger.warning("the object store did not lock the package on upload: locking it now")
+        self.client.put_object_retention(
+            **kwargs, Retention={"Mode": S3_LOCK_MODE, "RetainUntilDate": retain_until})
+        head = self.client.head_object(**kwargs)
+        if head.get("ObjectLockMode") != S3_LOCK_MODE:
+            raise StorageUnavailable("object_lock", "the object store did not lock the package")
 
     def _delete_versions(self, bucket: str, prefix: str, exact: bool) -> list[str]:
         """Delete every version (and delete marker) of the keys under ``prefix`` (only the key

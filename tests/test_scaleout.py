@@ -340,3 +340,101 @@ def test_whole_autopilot_session_across_two_instances(tmp_path: Path, postgres_c
         if b is not None:
             b.stop()
         a.stop()
+
+
+@pytest.fixture
+def s3_endpoint(tmp_path: Path) -> Iterator[str]:
+    """An S3-compatible endpoint on loopback (moto's server: S3 with Object Lock) — the object
+    store a deployment points ``--storage s3://…`` at; the service's adapter is the real one."""
+    import shutil
+    import socket
+    import subprocess
+    import sys
+
+    exe = shutil.which("moto_server", path=str(Path(sys.executable).parent))
+    if exe is None:
+        pytest.fail("moto_server is not installed (the dev extra's moto[server])")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    log = (tmp_path / "moto.log").open("wb")
+    proc = subprocess.Popen([exe, "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=log)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                requests.get(url, timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        log.close()
+
+
+def test_evidence_on_s3_with_object_lock_reached_by_both_instances(
+        tmp_path: Path, postgres_cluster: Any, monkeypatch: pytest.MonkeyPatch,
+        s3_endpoint: str) -> None:
+    """``--storage s3://BUCKET/PREFIX``: the chunks of one upload land on different instances
+    and each writes its part to the bucket; the finished package is one object under
+    COMPLIANCE retention that neither instance (nor anyone) can delete before it ends."""
+    import boto3
+
+    from console.client import DeskClient
+    from console.evidence.seal import seal_file
+    from console.evidence.upload import Uploader
+    from server.storage import S3Storage
+
+    for key, value in (("AWS_ACCESS_KEY_ID", "test"), ("AWS_SECRET_ACCESS_KEY", "test"),
+                       ("AWS_DEFAULT_REGION", "us-east-1"), ("RECOGNITION_TEST_DB", "postgresql")):
+        monkeypatch.setenv(key, value)
+    s3 = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
+    S3Storage.create_bucket(s3, "evidence")
+    port = free_port()
+    args = ("--public-url", f"http://127.0.0.1:{port}", "--storage", "s3://evidence/desk",
+            "--s3-endpoint", s3_endpoint)
+    a = DeskServer(tmp_path / "desk", args, name="desk-a")
+    b: DeskServer | None = None
+    proxy: Proxy | None = None
+    try:
+        b = DeskServer(tmp_path / "desk", args, share_with=a, name="desk-b")
+        proxy = start_proxy(tmp_path / "nginx", [a.port, b.port], port=port)
+        started = a.start_video_session("operatore1")
+        client = DeskClient(proxy.base_url)
+        client.login("operatore1", a.operator("operatore1")["password"],
+                     a._fresh_code("operatore1"))
+        source = tmp_path / "recording.mkv"
+        source.write_bytes(b"\x1a\x45\xdf\xa3" + os.urandom(300_000))
+        up = Uploader(client, tmp_path / "uploader", chunk_size=64 * 1024)
+        try:
+            pid = f"{uuid.uuid4()}.recording"
+            info = seal_file(source, up.archive_key(), up.sealed_dir / f"{pid}.sealed",
+                             package_id=pid, request_id=started["id"], content="matroska")
+            assert up.upload_now(info, kind="recording") is not None
+        finally:
+            up.outbox.close()
+        ports = [line.rsplit(":", 1)[1] for line in proxy.upstream_log()
+                 if line.startswith("PUT ")]
+        assert {str(a.port), str(b.port)} <= set(ports), ports
+        objects = s3.list_objects_v2(Bucket="evidence", Prefix="desk/packages/")
+        keys = [o["Key"] for o in objects.get("Contents", [])]
+        assert len(keys) == 1, keys
+        sealed = (up.sealed_dir / f"{pid}.sealed")
+        body = s3.get_object(Bucket="evidence", Key=keys[0])["Body"].read()
+        if sealed.exists():
+            assert body == sealed.read_bytes()
+        head = s3.head_object(Bucket="evidence", Key=keys[0])
+        assert head.get("ObjectLockMode") == "COMPLIANCE", head
+        assert head["ObjectLockRetainUntilDate"].year >= time.gmtime().tm_year + 19
+        versions = s3.list_object_versions(Bucket="evidence", Prefix=keys[0])["Versions"]
+        with pytest.raises(Exception, match=r"AccessDenied|locked|retention|WORM|Object"):
+            s3.delete_object(Bucket="evidence", Key=keys[0], VersionId=versions[0]["VersionId"])
+    finally:
+        if proxy is not None:
+            proxy.stop()
+        if b is not None:
+            b.stop()
+        a.stop()
