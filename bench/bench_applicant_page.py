@@ -1,7 +1,7 @@
 """The applicant's page in headless Chromium: how long each step takes, on loopback.
 
     .venv/bin/python -m bench.bench_applicant_page [--rounds 3] [--stills 5] [--pings 10]
-                                                   [--noise 8]
+                                                   [--noise 8] [--json]
 
 Set-up, all real: a desk service process (demo seed, tests.fixtures.desk), Debian Chromium with
 the 1280x720 fake camera (tests.fixtures.chromium), the page served by the service, and the
@@ -34,6 +34,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench import report  # noqa: E402
 from media.testpeer import OperatorTestPeer  # noqa: E402
 from tests.fixtures.chromium import (  # noqa: E402
     find_chromium,
@@ -43,6 +44,12 @@ from tests.fixtures.chromium import (  # noqa: E402
 from tests.fixtures.desk import start_desk_server  # noqa: E402
 
 TARGET_STILL_MS = 1000.0
+#: the printed steps and their names in the JSON figures (``<name>_median_ms`` ...)
+JSON_NAMES = {"page → welcome": "page_to_welcome", "device check": "device_check",
+              "consent → queue position": "consent_to_queue_position",
+              "offer → answer": "offer_to_answer", "offer → connected": "offer_to_connected",
+              "still 1280x720": "still_1280x720", "still size (KiB)": "still_size",
+              "ping": "ping"}
 VERBOSE = "--verbose" in sys.argv
 
 
@@ -108,7 +115,7 @@ async def one_round(server: Any, chromium: str, y4m: Path, tmp: Path, stills: in
                                  "reason_code": "ok", "note": ""})
 
 
-def main() -> int:
+def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--stills", type=int, default=5)
@@ -116,7 +123,12 @@ def main() -> int:
     ap.add_argument("--verbose", action="store_true", help="print the page's console lines")
     ap.add_argument("--noise", type=int, default=8,
                     help="sensor-like luma noise in the fake camera (0: a clean test scene)")
-    args = ap.parse_args()
+    return report.add_json_argument(ap)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    rep = report.start(__file__, args)
     chromium = find_chromium()
     if chromium is None:
         print("chromium not installed (scripts/setup.sh installs it)")
@@ -144,6 +156,13 @@ def main() -> int:
     ok = statistics.median(out["still 1280x720"]) <= TARGET_STILL_MS
     print(f"  target: still median ≤ {TARGET_STILL_MS:.0f} ms: {'met' if ok else 'NOT met'}"
           f" (worst {worst_still:.0f} ms)")
+    figures: dict[str, Any] = {}
+    for k in keys:
+        unit = "kib" if "KiB" in k else "ms"
+        figures[f"{JSON_NAMES[k]}_median_{unit}"] = statistics.median(out[k])
+        figures[f"{JSON_NAMES[k]}_worst_{unit}"] = max(out[k])
+        figures[f"{JSON_NAMES[k]}_n"] = len(out[k])
+    rep.emit({**figures, "target_still_median_ms": TARGET_STILL_MS, "target_met": ok})
     return 0 if ok else 1
 
 

@@ -1,6 +1,6 @@
 """Benchmark: from card insertion to parsed fields, through pcscd and vpcd.
 
-    .venv/bin/python -m bench.bench_card [--rounds N]
+    .venv/bin/python -m bench.bench_card [--rounds N] [--slot 0] [--no-ui] [--json]
 
 Each round inserts the virtual CNS (TCP connect to vpcd), waits for the watcher's INSERTED event
 (pcscd noticing the card), then connects, reads and parses the three files. Printed: insertion →
@@ -15,7 +15,9 @@ import random
 import statistics
 import threading
 import time
+from typing import Any
 
+from bench import report
 from cardreader import emulator
 from cardreader.pcsc import CardEvent, CardEventKind, CardWatcher, PcscContext, read_from
 from cardreader.pcscd import PcscdUnavailable, ensure_pcscd
@@ -26,24 +28,36 @@ def _pct(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, round(q * (len(s) - 1)))]
 
 
-def main() -> int:
+def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=30)
     ap.add_argument("--slot", type=int, default=0)
     ap.add_argument("--no-ui", action="store_true", help="skip the in-person window rounds")
-    args = ap.parse_args()
+    return report.add_json_argument(ap)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    rep = report.start(__file__, args)
+    figures: dict[str, Any] = {}
     try:
         use = ensure_pcscd()  # the same start-up the demo and the tests use
     except PcscdUnavailable as exc:
         raise SystemExit(f"bench_card: {exc}") from None
     with use:
-        rc = _bench(args.rounds, args.slot)
+        rc = _bench(args.rounds, args.slot, figures)
         if not args.no_ui:
-            rc = rc or _bench_ui(max(5, args.rounds // 2), args.slot)
-        return rc
+            rc = rc or _bench_ui(max(5, args.rounds // 2), args.slot, figures)
+    rep.emit(figures)
+    return rc
 
 
-def _bench(rounds: int, slot: int) -> int:
+def _summary(prefix: str, v: list[float]) -> dict[str, float]:
+    return {f"{prefix}_median_ms": statistics.median(v), f"{prefix}_p95_ms": _pct(v, 0.95),
+            f"{prefix}_max_ms": max(v)}
+
+
+def _bench(rounds: int, slot: int, figures: dict[str, Any]) -> int:
     profile = emulator.make_profile(dict(emulator.DEMO_IDENTITY))
     card = emulator.VirtualCns(profile)
     em = emulator.VpcdEmulator(card, slot=slot)
@@ -114,6 +128,13 @@ def _bench(rounds: int, slot: int) -> int:
         f"{_pct(total, 0.95):.0f} ms; pcscd polls a vpcd reader every 400 ms (no event thread in "
         "the driver), so detection alone is 0-400 ms"
     )
+    figures.update({"rounds": rounds, "reader": reader,
+                    **_summary("insertion_to_fields", total),
+                    **_summary("insertion_to_event", detect),
+                    **_summary("event_to_fields", read),
+                    "apdus_per_read": statistics.median(apdus),
+                    "target_insertion_to_fields_ms": 300,
+                    "target_met_at_median": statistics.median(total) <= 300})
     return 0
 
 
@@ -144,7 +165,7 @@ class _Directory:
         )
 
 
-def _bench_ui(rounds: int, slot: int) -> int:
+def _bench_ui(rounds: int, slot: int, figures: dict[str, Any]) -> int:
     """Insertion -> card fields shown in the in-person window (offscreen Qt)."""
     import os
     import tempfile
@@ -211,6 +232,7 @@ def _bench_ui(rounds: int, slot: int) -> int:
         f"{'insertion -> fields on screen (UI)':<38} median {statistics.median(shown):7.1f} ms"
         f"   p95 {_pct(shown, 0.95):7.1f} ms   max {max(shown):7.1f} ms   ({rounds} rounds)"
     )
+    figures.update({"ui_rounds": rounds, **_summary("ui_insertion_to_shown", shown)})
     return 0
 
 

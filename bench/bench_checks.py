@@ -1,6 +1,7 @@
 """Benchmark: document and face checks on generated specimens.
 
     .venv/bin/python -m bench.bench_checks [--cards 200] [--tesseract-cards 60] [--faces 20]
+                                           [--skip live,still,mrz,faces] [--json]
 
 Printed:
 - live per-frame guidance at 720p (LiveAnalyzer.analyze): wall and CPU ms, median and p95
@@ -21,10 +22,12 @@ import statistics
 import time
 from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 import cv2
 import numpy as np
 
+from bench import report
 from console import specimens as s
 from console.checks import card, faces, mrz_ocr, pipeline
 from console.checks.quality import LiveAnalyzer
@@ -43,7 +46,7 @@ def _timed(fn: Callable[[], object]) -> tuple[float, float]:
     return (time.perf_counter() - w0) * 1000, (time.process_time() - c0) * 1000
 
 
-def bench_live(frames: int = 120) -> None:
+def bench_live(frames: int = 120) -> dict[str, Any]:
     rng = np.random.default_rng(1)
     doc = s.render_cie_front()
     scenes = []
@@ -61,13 +64,17 @@ def bench_live(frames: int = 120) -> None:
     print(f"live guidance 1280x720: wall median {statistics.median(walls):.1f} ms, "
           f"p95 {_pct(walls, 95):.1f} ms; CPU median {statistics.median(cpus):.1f} ms, "
           f"p95 {_pct(cpus, 95):.1f} ms  (target <= 15 ms, {frames} frames)")
+    return {"live_wall_median_ms": statistics.median(walls), "live_wall_p95_ms": _pct(walls, 95),
+            "live_cpu_median_ms": statistics.median(cpus), "live_cpu_p95_ms": _pct(cpus, 95),
+            "live_frames": frames, "live_target_ms": 15}
 
 
-def bench_still(rounds: int = 6) -> None:
+def bench_still(rounds: int = 6) -> dict[str, Any]:
     img, _t = s.place_in_scene(s.render_cie_back(), yaw=12, pitch=-6, seed=2)
     front, _t = s.place_in_scene(s.render_cie_front(), yaw=-10, pitch=5, seed=3)
     req = s.DEMO_PERSON.request()
     pipeline.inspect_image(img, req)  # warm-up: models, templates
+    out: dict[str, Any] = {"still_rounds": rounds}
     for name, frame, with_faces in (("back, no faces", img, False), ("back + faces", img, True),
                                     ("front + faces", front, True)):
         walls, cpus = [], []
@@ -78,6 +85,10 @@ def bench_still(rounds: int = 6) -> None:
             cpus.append(c)
         print(f"still pipeline 1280x720 ({name}): wall median {statistics.median(walls):.0f} ms,"
               f" CPU median {statistics.median(cpus):.0f} ms")
+        key = "still_" + name.replace(" + ", "_with_").replace(", ", "_").replace(" ", "_")
+        out[f"{key}_wall_median_ms"] = statistics.median(walls)
+        out[f"{key}_cpu_median_ms"] = statistics.median(cpus)
+    return out
 
 
 def _cases(n: int) -> list[tuple[str, s.SpecimenPerson, np.ndarray, s.SceneParams]]:
@@ -106,8 +117,9 @@ def _expected(kind: str, p: s.SpecimenPerson) -> dict[str, str]:
             "expiry_date": p.expiry_date.strftime("%y%m%d"), "nationality": p.nationality}
 
 
-def bench_mrz(cards: int, tess_cards: int) -> None:
+def bench_mrz(cards: int, tess_cards: int) -> dict[str, Any]:
     cases = _cases(cards)
+    out: dict[str, Any] = {}
     for engine, n in (("template", cards), ("tesseract", min(tess_cards, cards))):
         if n <= 0:
             continue
@@ -153,6 +165,17 @@ def bench_mrz(cards: int, tess_cards: int) -> None:
         print("  all fields right by blur sigma: " + ", ".join(per_blur))
         print(f"  time per card (find + rectify + read): wall median {statistics.median(walls):.0f}"
               f" ms, CPU median {statistics.median(cpus):.0f} ms")
+        out[f"mrz_{engine}"] = {
+            "cards": n, "all_fields_right": exact, "all_fields_right_pct": 100 * exact / n,
+            "found": found, "check_digits_valid": valid, "valid_but_wrong": wrong_valid,
+            "field_accuracy_pct": 100 * sum(field_ok.values()) / total_fields,
+            "field_pct": {f: 100 * v / n for f, v in field_ok.items()},
+            "all_fields_right_pct_by_blur_px": {f"{b:g}": 100 * sum(v) / len(v)
+                                                for b, v in sorted(by_blur.items())},
+            "wall_median_ms": statistics.median(walls),
+            "cpu_median_ms": statistics.median(cpus),
+        }
+    return out
 
 
 def _live_face(person: s.SpecimenPerson, rng: np.random.Generator) -> np.ndarray:
@@ -174,7 +197,7 @@ def _live_face(person: s.SpecimenPerson, rng: np.random.Generator) -> np.ndarray
     return cv2.imdecode(buf, cv2.IMREAD_COLOR) if ok else out
 
 
-def bench_faces(n: int) -> None:
+def bench_faces(n: int) -> dict[str, Any]:
     rng = np.random.default_rng(7)
     people = (s.DEMO_PERSON, s.OTHER_PERSON)
     cards_ = {}
@@ -206,27 +229,44 @@ def bench_faces(n: int) -> None:
           f"{100 * s_diff[0] / n:.1f}%), unknown {s_diff[2]}; distance median "
           f"{statistics.median(dists['diff']) if dists['diff'] else float('nan'):.3f}")
     print(f"  compare_faces wall median {statistics.median(walls):.0f} ms")
+    return {"faces_pairs": n,
+            "faces_genuine": {"same": s_same[0], "different": s_same[1], "unknown": s_same[2],
+                              "false_non_match_pct": 100 * s_same[1] / n,
+                              "distance_median": statistics.median(dists["same"])
+                              if dists["same"] else None},
+            "faces_impostor": {"different": s_diff[1], "same": s_diff[0], "unknown": s_diff[2],
+                               "false_match_pct": 100 * s_diff[0] / n,
+                               "distance_median": statistics.median(dists["diff"])
+                               if dists["diff"] else None},
+            "faces_compare_wall_median_ms": statistics.median(walls)}
 
 
-def main() -> None:
+def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--cards", type=int, default=200)
     ap.add_argument("--tesseract-cards", type=int, default=60)
     ap.add_argument("--faces", type=int, default=20)
     ap.add_argument("--skip", default="", help="comma list: live,still,mrz,faces")
-    args = ap.parse_args()
+    return report.add_json_argument(ap)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    rep = report.start(__file__, args)
+    figures: dict[str, Any] = {}
     skip = set(args.skip.split(",")) if args.skip else set()
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"bench_checks {date.today().isoformat()}, OpenCV {cv2.__version__}, "
           f"{os.cpu_count()} CPUs, load average {load}")
     if "live" not in skip:
-        bench_live()
+        figures.update(bench_live())
     if "still" not in skip:
-        bench_still()
+        figures.update(bench_still())
     if "mrz" not in skip:
-        bench_mrz(args.cards, args.tesseract_cards)
+        figures.update(bench_mrz(args.cards, args.tesseract_cards))
     if "faces" not in skip:
-        bench_faces(args.faces)
+        figures.update(bench_faces(args.faces))
+    rep.emit({"opencv": cv2.__version__, "skipped": sorted(skip), **figures})
 
 
 if __name__ == "__main__":

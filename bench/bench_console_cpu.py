@@ -1,6 +1,6 @@
 """CPU of the console process during a 720p 30 fps call (target ≤ 1 core of this machine).
 
-    .venv/bin/python -m bench.bench_console_cpu [--hold 20] [--display xvfb|offscreen]
+    .venv/bin/python -m bench.bench_console_cpu [--hold 20] [--display xvfb|offscreen] [--json]
 
 Runs the demo autopilot (real desk service and synthetic applicant as separate processes, so
 their CPU is not counted) and holds the call for ``--hold`` seconds before walking the script.
@@ -21,15 +21,22 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bench import report as bench_report
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def main() -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser()
     parser.add_argument("--hold", type=float, default=20.0)
     parser.add_argument("--display", choices=("xvfb", "offscreen"),
                         default="xvfb" if shutil.which("xvfb-run") else "offscreen")
-    args = parser.parse_args()
+    return bench_report.add_json_argument(parser)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    rep = bench_report.start(__file__, args)
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.json"
         cmd = [sys.executable, "-m", "console", "demo", "--autopilot", "--report", str(report),
@@ -56,6 +63,20 @@ def main() -> int:
           f"p95 {data['latency_ms']['p95']} ms")
     print("evidence recording during the measure: "
           + ("on (4 streams, Matroska)" if cpu.get("recording") else "off"))
+    rep.emit({
+        "display": args.display,
+        "call_held_s": cpu.get("seconds"),
+        "video_width_px": data["video"]["width"],
+        "video_height_px": data["video"]["height"],
+        "console_cpu_cores": cpu.get("cores"),
+        "target_console_cpu_cores": 1.0,
+        "frames_shown_per_s": cpu.get("frames_shown_per_s"),
+        "frames_decoded_per_s": cpu.get("frames_decoded_per_s"),
+        "latency_p50_ms": data["latency_ms"]["p50"],
+        "latency_p95_ms": data["latency_ms"]["p95"],
+        "recording": bool(cpu.get("recording")),
+        "console_exit_code": proc.returncode,
+    })
     return 0 if proc.returncode == 0 else 1
 
 

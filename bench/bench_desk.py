@@ -10,7 +10,7 @@ queue). Measured:
 * the assignment cycle ``POST /queue/next`` + ``POST …/decision`` (suspended) + applicant's new
   consent, 20 operators in parallel: cycles/s and latency of ``/queue/next``.
 
-Run: ``.venv/bin/python -m bench.bench_desk [--seconds 5]``. Bounded: about a minute.
+Run: ``.venv/bin/python -m bench.bench_desk [--seconds 5] [--json]``. Bounded: about a minute.
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ from typing import Any
 
 import aiohttp
 import pyotp
+
+from bench import report
 
 APPLICANTS = 200
 OPERATORS = 20
@@ -289,11 +291,16 @@ async def run(seconds: float, keep: str | None = None) -> dict[str, Any]:
             "cycle": cycle}
 
 
-def main() -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0, help="duration of each REST phase")
     parser.add_argument("--keep", metavar="DIR", help="keep the service's data dir and log here")
-    args = parser.parse_args()
+    return report.add_json_argument(parser)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    rep = report.start(__file__, args)
     res = asyncio.run(run(args.seconds, args.keep))
     rtt = res["rtt"]
     print(f"desk service bench: {APPLICANTS} applicants on WebSocket, {OPERATORS} operators, "
@@ -313,6 +320,18 @@ def main() -> int:
           f"p99 {c['p99']:.1f} ms, {c['count']} cycles; service CPU {c['cpu_ms']:.1f} ms/cycle)")
     load = os.getloadavg()
     print(f"  machine load average during the run: {load[0]:.1f} (figures scale with it)")
+    rep.emit({
+        "applicants": APPLICANTS, "operators": OPERATORS,
+        "setup_s": res["create_s"], "setup_requests_per_s": APPLICANTS / res["create_s"],
+        "rtt_samples": len(rtt), "sdp_bytes": len(SDP),
+        "rtt_p50_ms": statistics.median(rtt), "rtt_p99_ms": _pct(rtt, 99),
+        "rtt_max_ms": max(rtt), "rtt_service_cpu_ms": res["rtt_cpu_ms"],
+        "queue_per_s": q["per_s"], "queue_p50_ms": q["p50"], "queue_p99_ms": q["p99"],
+        "queue_service_cpu_ms": q["cpu_ms"],
+        "cycle_per_s": c["per_s"], "cycle_count": c["count"],
+        "cycle_next_p50_ms": c["p50"], "cycle_next_p99_ms": c["p99"],
+        "cycle_service_cpu_ms": c["cpu_ms"],
+    })
     return 0
 
 

@@ -8,11 +8,12 @@ routes: ``GET /requests/{id}`` (token lookup + 4 reads) three times in four, ``P
 (3 inserts) once in four. Meanwhile a probe asks ``GET /health`` (no database) every 10 ms: its
 latency is what the loop lag does to every other request and WebSocket of the service.
 
-Printed: one JSON object, ``{"results": [{backend, mode, db_requests_per_s, db_p50_ms,
-db_p99_ms, health_p50_ms, health_p99_ms, health_max_ms, errors}]}``.
+Printed: one line per backend and mode; with ``--json`` then one JSON object (bench.report),
+its figures ``{"clients", "seconds", "results": [{backend, mode, db_requests_per_s, db_p50_ms,
+db_p99_ms, health_p50_ms, health_p99_ms, health_max_ms, health_mean_ms, errors}]}``.
 
 Run: ``.venv/bin/python -m bench.bench_desk_db [--seconds 5] [--clients 32]
-[--backends sqlite,postgresql]``. Bounded: about a minute.
+[--backends sqlite,postgresql] [--json]``. Bounded: about a minute.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from typing import Any
 import aiohttp
 import pyotp
 
+from bench import report
 from tests.fixtures.desk import request_body
 
 
@@ -111,12 +113,17 @@ async def _measure(base: str, seed: dict[str, Any], seconds: float, clients: int
             else 0.0, "errors": errors}
 
 
-def main() -> None:
+def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=5.0)
     ap.add_argument("--clients", type=int, default=32)
     ap.add_argument("--backends", default="sqlite,postgresql")
-    args = ap.parse_args()
+    return report.add_json_argument(ap)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    rep = report.start(__file__, args)
     cluster = None
     results = []
     try:
@@ -144,8 +151,15 @@ def main() -> None:
     finally:
         if cluster is not None:
             cluster.stop()
-    print(json.dumps({"clients": args.clients, "seconds": args.seconds, "cpus": os.cpu_count(),
-                      "results": results}, indent=1))
+    print(f"desk service loop lag: {args.clients} clients, {args.seconds:g} s per run, "
+          f"{os.cpu_count()} CPUs")
+    for r in results:
+        print(f"  {r['backend']:<10} {r['mode']:<6}: {r['db_requests_per_s']:.1f} db req/s "
+              f"(p50 {r['db_p50_ms']:.2f} ms, p99 {r['db_p99_ms']:.2f} ms); /health p50 "
+              f"{r['health_p50_ms']:.2f} ms, p99 {r['health_p99_ms']:.2f} ms, max "
+              f"{r['health_max_ms']:.2f} ms, mean {r['health_mean_ms']:.2f} ms; "
+              f"errors {r['errors']}")
+    rep.emit({"clients": args.clients, "seconds": args.seconds, "results": results})
 
 
 if __name__ == "__main__":

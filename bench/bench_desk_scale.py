@@ -17,10 +17,12 @@ Load: ``--applicants`` (2,000) waiting with the page open (WebSocket, consent gi
 Printed: one line per set-up, then the ratio of the two-instance ``GET /queue`` throughput to
 the single instance's. On a 2-core machine the load generator, PostgreSQL, nginx and the
 instances share the same two cores, so the ratio says more about that than about the service:
-read it with ``os.cpu_count()`` (printed).
+read it with ``os.cpu_count()`` (printed). With ``--json`` the same figures follow as one
+JSON object on the last line (bench.report): ``results`` (one entry per set-up) and
+``queue_ratio_2_over_1``.
 
 Run: ``.venv/bin/python -m bench.bench_desk_scale [--applicants 2000] [--operators 100]
-[--seconds 5]``. Bounded: a few minutes.
+[--seconds 5] [--json]``. Bounded: a few minutes.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from typing import Any
 import aiohttp
 import pyotp
 
+from bench import report
 from bench.bench_desk import Applicant, Operator, _body, _login, _pct, _throughput
 
 ROUND_TRIPS = 10
@@ -135,12 +138,18 @@ def _setup(tmp: Path, instances: int, backend: str) -> tuple[list[Any], Any, str
     return desks, proxy, proxy.base_url, first.seed
 
 
-def main() -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--applicants", type=int, default=2000)
     parser.add_argument("--operators", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=5.0)
-    args = parser.parse_args()
+    return report.add_json_argument(parser)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    rep = report.start(__file__, args)
+    setups: list[dict[str, Any]] = []
     results: dict[str, dict[str, Any]] = {}
     for name, instances, backend in (("sqlite, 1 instance", 1, "sqlite"),
                                      ("postgresql, 1 instance + nginx", 1, "postgresql"),
@@ -163,6 +172,11 @@ def main() -> int:
               f"{r['rtt_p99']:.1f} ms ({r['rtt_n']} samples); GET /queue "
               f"{r['queue_per_s']:.0f} req/s (p50 {r['queue_p50']:.0f} ms, p99 "
               f"{r['queue_p99']:.0f} ms)", flush=True)
+        setups.append({"setup": name, "backend": backend, "instances": instances,
+                       "proxy": proxy is not None, "rtt_p50_ms": r["rtt_p50"],
+                       "rtt_p99_ms": r["rtt_p99"], "rtt_samples": r["rtt_n"],
+                       "queue_per_s": r["queue_per_s"], "queue_p50_ms": r["queue_p50"],
+                       "queue_p99_ms": r["queue_p99"], "run_s": r["setup_s"]})
     one = results["postgresql, 1 instance + nginx"]["queue_per_s"]
     two = results["postgresql, 2 instances + nginx"]["queue_per_s"]
     print(f"GET /queue throughput, 2 instances / 1 instance: {two / one:.2f}x "
@@ -172,6 +186,8 @@ def main() -> int:
 
     if _cluster is not None:
         _cluster.stop()
+    rep.emit({"applicants": args.applicants, "operators": args.operators, "results": setups,
+              "queue_ratio_2_over_1": two / one})
     return 0
 
 

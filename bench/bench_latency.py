@@ -1,6 +1,7 @@
 """Glass-to-glass latency of the applicant's video and CPU of the engine process.
 
     .venv/bin/python -m bench.bench_latency [--seconds 25] [--width 1280 --height 720 --fps 30]
+                                            [--json]
 
 Set-up, all real and on loopback: a desk service process (demo seed), the synthetic applicant
 as a separate process (`python -m media.synthetic`, 720p30, frame stamp = its `time.time()` in
@@ -35,6 +36,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench import report  # noqa: E402
 from media.api import CallState, NullListener  # noqa: E402
 from media.engine import MediaEngine  # noqa: E402
 
@@ -135,7 +137,7 @@ def cpu_seconds() -> float:
     return ru.ru_utime + ru.ru_stime
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seconds", type=float, default=25.0, help="measurement window (>= 20)")
     ap.add_argument("--warmup", type=float, default=4.0)
@@ -146,7 +148,12 @@ def main(argv: list[str] | None = None) -> int:
                     help="white flash + beep period of the applicant (A/V offset); 0 = off")
     ap.add_argument("--stock-jitter", action="store_true",
                     help="aiortc's own jitter buffer (frame released by the next frame)")
-    args = ap.parse_args(argv)
+    return report.add_json_argument(ap)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    rep = report.start(__file__, args)
     logging.basicConfig(level=logging.WARNING)
 
     from tests.fixtures.desk import start_desk_server
@@ -240,6 +247,30 @@ def main(argv: list[str] | None = None) -> int:
     ok = p50 <= TARGET_P50 and p95 <= TARGET_P95 and cpu_pct <= TARGET_CPU
     print(f"  targets p50 <= {TARGET_P50:.0f} ms, p95 <= {TARGET_P95:.0f} ms, "
           f"CPU <= {TARGET_CPU:.0f} %: {'MET' if ok else 'NOT MET'}")
+    rep.emit({
+        "jitter_buffer": "aiortc stock" if args.stock_jitter else "marker-bit",
+        "window_s": wall,
+        "frames_received": frames, "received_fps": frames / wall,
+        "frames_stale": dropped, "frames_shown": screen.shown,
+        "latency_p50_ms": p50, "latency_p95_ms": p95, "latency_p99_ms": pct(lat, 99),
+        "latency_max_ms": max(lat) if lat else None,
+        "latency_mean_ms": statistics.fmean(lat) if lat else None, "latency_n": len(lat),
+        "decoder_latency_p50_ms": pct(screen.decode_latencies, 50),
+        "decoder_latency_p95_ms": pct(screen.decode_latencies, 95),
+        "plane_copy_p50_ms": pct(screen.copy_ms, 50),
+        "engine_cpu_pct": cpu_pct,
+        "quality_end": None if quality is None else {
+            "level": quality.level.value, "rtt_ms": quality.rtt_ms,
+            "loss_pct": quality.loss_pct, "jitter_ms": quality.jitter_ms,
+            "bitrate_kbps": quality.bitrate_kbps, "page_fps": quality.remote_fps},
+        "av_offset_median_ms": statistics.median(offsets) if offsets else None,
+        "av_offset_min_ms": min(offsets) if offsets else None,
+        "av_offset_max_ms": max(offsets) if offsets else None,
+        "av_offset_n": len(offsets),
+        "audio_backdate_ms": engine_offset_ms,
+        "target_latency_p50_ms": TARGET_P50, "target_latency_p95_ms": TARGET_P95,
+        "target_engine_cpu_pct": TARGET_CPU, "targets_met": ok,
+    })
     return 0
 
 

@@ -2,7 +2,7 @@
 on a 15-minute recording).
 
     .venv/bin/python -m bench.bench_player [--minutes 15] [--size 1280x720] [--fps 25]
-                                          [--recording PATH] [--seeks 60]
+                                          [--recording PATH] [--seeks 60] [--json]
 
 Generates (or reuses, with --recording, or the cached file from an earlier run) a recording of
 ``--minutes``: a ``--segment``-second piece is written by ``media.recorder.Recorder`` (the
@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench import report
 from media import framestamp
 from media.playback import Frames, PlaybackEngine, probe
 from ui.player.testdata import synthetic_recording
@@ -101,7 +102,7 @@ def _pct(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, round(q * (len(s) - 1)))]
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="bench.bench_player")
     ap.add_argument("--minutes", type=float, default=15.0)
     ap.add_argument("--size", default="1280x720")
@@ -109,7 +110,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--recording", type=Path, help="use this recording instead")
     ap.add_argument("--seeks", type=int, default=60)
     ap.add_argument("--segment", type=float, default=60.0, help="seconds actually encoded")
-    args = ap.parse_args(argv)
+    return report.add_json_argument(ap)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    rep = report.start(__file__, args)
+    written_s: float | None = None
     w, h = (int(v) for v in args.size.lower().split("x"))
     path = args.recording or Path(tempfile.gettempdir()) / (
         f"bench_player_{args.minutes:g}min_{w}x{h}_{args.fps}.mkv")
@@ -127,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
         _tile(seg, tmp, args.segment, args.minutes * 60)
         seg.unlink()
         tmp.replace(path)
-        print(f"\n  written in {time.perf_counter() - t0:.0f} s "
+        written_s = time.perf_counter() - t0
+        print(f"\n  written in {written_s:.0f} s "
               f"({path.stat().st_size / 1e6:.0f} MB)")
     info = probe(path, index=True)
     app = info.videos["applicant_video"]
@@ -174,6 +182,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:34} median {statistics.median(vals):6.1f} ms  p95 {_pct(vals, 0.95):6.1f}"
               f" ms  max {max(vals):6.1f} ms  (n={len(vals)})")
     print(f"frames landed off target: {bad}")
+    figures: dict[str, object] = {
+        "recording": str(path), "recording_written_s": written_s,
+        "recording_min": info.duration_s / 60, "applicant_frames": len(app.times),
+        "keyframes": len(app.key_times),
+        "keyframe_interval_max_s": max(b - a for a, b in zip(app.key_times, app.key_times[1:],
+                                                              strict=False)),
+        "index_ms": info.index_seconds * 1000,
+    }
+    for key, vals in (("seek_random", random_ms), ("seek_worst", worst_ms),
+                      ("frame_step", step_ms)):
+        figures.update({f"{key}_median_ms": statistics.median(vals),
+                        f"{key}_p95_ms": _pct(vals, 0.95), f"{key}_max_ms": max(vals),
+                        f"{key}_n": len(vals)})
+    rep.emit({**figures, "frames_off_target": bad, "target_seek_ms": 200})
     return 0 if bad == 0 else 1
 
 

@@ -1,7 +1,7 @@
 """Recorder benchmark: CPU seconds per minute of a 720p call, real-time factor, MB per minute.
 
     .venv/bin/python -m bench.bench_recorder [--seconds 30] [--size 1280x720]
-        [--operator-size 640x360] [--fps 25]
+        [--operator-size 640x360] [--fps 25] [--json]
 
 Feeds a synthetic call -- the applicant's 720p video and the operator's video (real photos,
 moving like a head and a hand, with camera noise, already in yuv420p as aiortc delivers them)
@@ -24,6 +24,8 @@ from pathlib import Path
 
 import av
 import numpy as np
+
+from bench import report
 
 
 def make_frames(w: int, h: int, n: int, seed: int) -> list[av.VideoFrame]:
@@ -55,9 +57,7 @@ def make_audio(seconds: float, seed: int) -> np.ndarray:
     return (voice * envelope * 6000).astype(np.int16)
 
 
-def main() -> None:
-    from media.recorder import Recorder
-
+def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seconds", type=float, default=30.0)
     ap.add_argument("--size", default="1280x720", help="applicant video")
@@ -65,7 +65,14 @@ def main() -> None:
                     help="operator video (the recorder's default is 640x360)")
     ap.add_argument("--fps", type=int, default=25)
     ap.add_argument("--threads", type=int, default=1, help="x264 threads per video stream")
-    args = ap.parse_args()
+    return report.add_json_argument(ap)
+
+
+def main(argv: list[str] | None = None) -> None:
+    from media.recorder import Recorder
+
+    args = build_parser().parse_args(argv)
+    rep = report.start(__file__, args)
     w, h = (int(v) for v in args.size.split("x"))
     ow, oh = (int(v) for v in args.operator_size.split("x"))
     fps = args.fps
@@ -122,6 +129,21 @@ def main() -> None:
           f"(target <= 15 MB/min)")
     for name, b in per_stream.items():
         print(f"  {name}: {b / 1e6 / minutes:.2f} MB/min")
+    rep.emit({
+        "media_s": args.seconds,
+        "dropped_frames": sum(stats["dropped"].values()),
+        "recorder_cpu_s": stats["encode_cpu_s"],
+        "recorder_cpu_s_per_min": stats["encode_cpu_s"] / minutes,
+        "process_cpu_s": proc_cpu,
+        "process_cpu_s_per_min": proc_cpu / minutes,
+        "realtime_factor_cpu": stats["encode_cpu_s"] / args.seconds,
+        "realtime_factor_wall": wall / args.seconds,
+        "wall_s": wall,
+        "file_mb": size / 1e6,
+        "file_mb_per_min": size / 1e6 / minutes,
+        "target_file_mb_per_min": 15,
+        "stream_mb_per_min": {name: b / 1e6 / minutes for name, b in per_stream.items()},
+    })
 
 
 if __name__ == "__main__":

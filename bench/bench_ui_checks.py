@@ -1,6 +1,6 @@
 """Benchmark: the work the session window hands to its workers for the automated checks.
 
-    .venv/bin/python -m bench.bench_ui_checks [--repeat 20]
+    .venv/bin/python -m bench.bench_ui_checks [--repeat 20] [--json]
 
 Printed (wall ms, median and p95; the GUI thread does none of it):
 - one live tick: the latest 720p yuv420p frame converted to BGR plus LiveAnalyzer.analyze
@@ -20,6 +20,7 @@ from typing import Any
 
 import av
 
+from bench import report
 from console import specimens as sp
 from console.checks.quality import LiveAnalyzer
 from media.synthetic.scene import SceneRenderer, Step
@@ -37,10 +38,16 @@ def _times(fn: Callable[[], Any], repeat: int) -> tuple[float, float, Any]:
     return statistics.median(values), p95, result
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=20)
-    args = parser.parse_args(argv)
+    return report.add_json_argument(parser)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    rep = report.start(__file__, args)
+    figures: dict[str, Any] = {}
     renderer = SceneRenderer()
     stills = {step: decode_image(renderer.png(step)) for step in Step}
     request = sp.DEMO_PERSON.request()
@@ -54,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     share = p50 * (1000.0 / LIVE_INTERVAL_MS) / 10.0
     print(f"live tick 720p (convert + analyze): p50 {p50:.1f} ms, p95 {p95:.1f} ms "
           f"-> {share:.1f}% of one core at {1000 // LIVE_INTERVAL_MS} ticks/s")
+    figures.update(live_tick_p50_ms=p50, live_tick_p95_ms=p95, live_core_pct=share,
+                   live_ticks_per_s=1000 // LIVE_INTERVAL_MS, still_checks={})
     cards: dict[str, Any] = {}
     for target, step in (("document_front", Step.ID_FRONT), ("document_back", Step.ID_BACK),
                          ("health_card", Step.TS_BACK)):
@@ -68,11 +77,15 @@ def main(argv: list[str] | None = None) -> int:
         cf = check.codice_fiscale["fields"] if check.codice_fiscale else {}
         print(f"still check {target}: p50 {p50:.0f} ms, p95 {p95:.0f} ms; "
               f"mrz {fields or '-'}; cf {cf or '-'}")
+        figures["still_checks"][target] = {"p50_ms": p50, "p95_ms": p95, "mrz_fields": fields,
+                                           "cf_fields": cf}
     p50, p95, face = _times(lambda: compare_faces(stills[Step.ID_FRONT],
                                                   cards["document_front"], stills[Step.FACE]),
                             max(3, args.repeat // 4))
     print(f"face comparison: p50 {p50:.0f} ms, p95 {p95:.0f} ms; decision {face['decision']} "
           f"(distance {face['distance']})")
+    rep.emit({**figures, "face_compare_p50_ms": p50, "face_compare_p95_ms": p95,
+              "face_decision": face["decision"], "face_distance": face["distance"]})
     return 0
 
 
