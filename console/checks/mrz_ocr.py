@@ -3,8 +3,10 @@
 Two engines share the zone finder:
 - ``template`` (default): fixed-pitch segmentation (MRZ characters sit on a 2.54 mm grid) and
   normalised cross-correlation against OCR-B glyph templates rendered from the same font the
-  specimens use, restricted per position to the character class ICAO allows there.  Each
-  position keeps its runner-up, which `parse_mrz` may use where a check digit confirms it.
+  specimens use, restricted per position to the characters the field's format allows there
+  (`position_alphabets`, national document numbers included) or '<' (an unreadable cell is
+  then reported as such by the parser).  Each position keeps its runner-up, which
+  `parse_mrz` may use where every check digit confirms it and no other reading fits.
 - ``tesseract``: Debian's tesseract-ocr through pytesseract, one line at a time (psm 7,
   whitelist A–Z 0–9 <).  Kept for comparison; see bench/bench_checks.py for the numbers.
 """
@@ -20,7 +22,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from console.checks.mrz import ALPHABET, FORMAT_SHAPE, MrzResult, parse_mrz, position_kinds
+from console.checks.mrz import ALPHABET, FORMAT_SHAPE, MrzResult, parse_mrz, position_alphabets
 
 logger = logging.getLogger(__name__)
 
@@ -190,17 +192,9 @@ def _fit_grid(ink_cols: np.ndarray, x0: int, x1: int, n: int) -> tuple[float, fl
     return best[1], best[2]
 
 
-def _allowed(kind: str) -> np.ndarray:
-    chars = ALPHABET
-    if kind == "n":
-        ok = [c.isdigit() or c == "<" for c in chars]
-    elif kind == "a":
-        ok = [c.isalpha() or c == "<" for c in chars]
-    elif kind == "s":
-        ok = [c in "MF<" for c in chars]
-    else:
-        ok = [True] * len(chars)
-    return np.array(ok)
+def _allowed(chars: str) -> np.ndarray:
+    """Mask of the characters the OCR may choose at a position: the format's, and '<'."""
+    return np.array([c in chars or c == "<" for c in ALPHABET])
 
 
 def _cells(gray: np.ndarray, box: LineBox, n: int) -> np.ndarray | None:
@@ -280,12 +274,12 @@ def score_cells(cells: np.ndarray) -> np.ndarray:
     return corr
 
 
-def decide(scores: np.ndarray, kinds: list[str]) -> list[list[tuple[str, float]]]:
+def decide(scores: np.ndarray, alphabets: list[str]) -> list[list[tuple[str, float]]]:
     """Best and runner-up (char, score) per position among the characters allowed there."""
     chars = ALPHABET
     out = []
     for k in range(scores.shape[0]):
-        allowed = _allowed(kinds[k]) if k < len(kinds) else np.ones(len(chars), bool)
+        allowed = _allowed(alphabets[k]) if k < len(alphabets) else np.ones(len(chars), bool)
         masked = np.where(allowed, scores[k], -2.0)
         order = np.argsort(-masked)
         out.append([(chars[int(order[0])], float(masked[order[0]])),
@@ -359,7 +353,7 @@ def _read_with(gray: np.ndarray, boxes: list[LineBox], engine: Engine) -> tuple[
         if len(boxes) < rows:
             continue
         use = boxes[-rows:]
-        kinds = position_kinds(fmt)
+        alphabets = position_alphabets(fmt)
         lines: list[str] = []
         alts: list[list[tuple[str, float]]] = []
         all_scores: list[np.ndarray] = []
@@ -373,9 +367,9 @@ def _read_with(gray: np.ndarray, boxes: list[LineBox], engine: Engine) -> tuple[
                 all_scores.append(score_cells(cells))
         if engine == "template" and len(all_scores) == rows:
             scores = np.concatenate(all_scores)
-            first = decide(scores[:n], kinds[:n])
-            kinds = position_kinds(fmt, "".join(c[0][0] for c in first))
-            alts = decide(scores, kinds)
+            first = decide(scores[:n], alphabets[:n])
+            alphabets = position_alphabets(fmt, "".join(c[0][0] for c in first))
+            alts = decide(scores, alphabets)
             lines = ["".join(a[0][0] for a in alts[i * n:(i + 1) * n]) for i in range(rows)]
         if len(lines) != rows:
             continue
