@@ -21,7 +21,6 @@ from server import (
     api_evidence,
     api_requests,
     api_workstations,
-    archive,
     pages,
     policy,
     ratelimit,
@@ -29,7 +28,14 @@ from server import (
 )
 from server.bus import make_bus
 from server.config import DeskConfig
-from server.context import DESK, Desk, load_pepper, load_totp_key, seal_totp_secrets
+from server.context import (
+    DESK,
+    Desk,
+    load_archive_key,
+    load_pepper,
+    load_totp_key,
+    seal_totp_secrets,
+)
 from server.files import secure_data_dir
 from server.mailer import EmailSender, LocalEmailOutbox, SmtpSender
 from server.openapi import openapi_document
@@ -85,13 +91,14 @@ def build_desk(config: DeskConfig, *, migrate: bool | None = None) -> Desk:
                   migrate=migrates_itself(config) if migrate is None else migrate)
     try:
         seal_totp_secrets(store, totp_key)
+        # a shared database (--db) takes both from the configuration (ConfigError without)
+        pepper, archive_key = load_pepper(config), load_archive_key(config)
     except BaseException:
         store.close()
         raise
     desk = Desk(config=config, store=store,
                 sms=make_sms_sender(config), email=make_email_sender(config),
-                archive=archive.load_or_create(config.data_dir), pepper=load_pepper(config),
-                totp_key=totp_key)
+                archive=archive_key, pepper=pepper, totp_key=totp_key)
     desk.hub = Hub(desk, make_bus(config.database_url, store))
     return desk
 

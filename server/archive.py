@@ -1,8 +1,11 @@
 """The archive key: evidence is encrypted by the console to this X25519 public key.
 
-At first start the service creates a *demo* key pair in its data dir
-(``archive-demo-private.key``, PKCS#8 PEM, mode 0600). In production the private key is held by
-the archive's custodian and only ``archive-public.key`` is placed in the data dir.
+In production the private key is held by the archive's custodian and the service is given only
+the public half (``--archive-public-key FILE`` or ``RECOGNITION_DESK_ARCHIVE_PUBLIC_KEY_FILE``,
+PEM; :func:`load_public_key`), the same file for every instance. In demo mode and on the
+embedded single-host database the service makes a *demo* key pair in its data dir at first start
+(``archive-demo-private.key``, PKCS#8 PEM, mode 0600; :func:`load_or_create`), which the replay
+tools open.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
@@ -39,7 +43,28 @@ def _raw(pub: X25519PublicKey) -> bytes:
     return pub.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
+def _archive_key(pub: X25519PublicKey) -> ArchiveKey:
+    raw = _raw(pub)
+    return ArchiveKey(key_id=hashlib.sha256(raw).hexdigest()[:16], public_raw=raw)
+
+
+def load_public_key(path: Path) -> ArchiveKey:
+    """The configured archive public key: an X25519 public key in PEM (SubjectPublicKeyInfo,
+    e.g. ``openssl pkey -in archive-private.pem -pubout``). OSError, or ValueError saying why
+    the file is not one."""
+    data = path.read_bytes()
+    try:
+        pub = serialization.load_pem_public_key(data)
+    except (ValueError, UnsupportedAlgorithm):
+        raise ValueError("not a PEM public key") from None
+    if not isinstance(pub, X25519PublicKey):
+        raise ValueError("not an X25519 public key")
+    return _archive_key(pub)
+
+
 def load_or_create(data_dir: Path) -> ArchiveKey:
+    """The data dir's key (demo mode, the embedded single-host database): its public key, or the
+    public half of its demo private key, or a new demo key pair (with a warning)."""
     pub_path = data_dir / PUBLIC_NAME
     priv_path = data_dir / PRIVATE_NAME
     if pub_path.exists():
@@ -59,12 +84,12 @@ def load_or_create(data_dir: Path) -> ArchiveKey:
         with os.fdopen(fd, "wb") as fh:
             fh.write(pem)
         pub = priv.public_key()
-        logger.warning("created a DEMO archive key pair in the data dir; not for production")
+        logger.warning("created a DEMO archive key pair in the data dir; not for production: "
+                       "give the archive's public key with --archive-public-key")
     if not pub_path.exists():
         write_private(pub_path, pub.public_bytes(serialization.Encoding.PEM,
                                                  serialization.PublicFormat.SubjectPublicKeyInfo))
-    raw = _raw(pub)
-    return ArchiveKey(key_id=hashlib.sha256(raw).hexdigest()[:16], public_raw=raw)
+    return _archive_key(pub)
 
 
 def load_private(path: Path) -> X25519PrivateKey:

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from server import security
+from server import archive, security
 from server.archive import ArchiveKey
-from server.config import ConfigError, DeskConfig
+from server.config import ENV_OTP_PEPPER, ConfigError, DeskConfig
 from server.files import write_private
 from server.mailer import EmailSender
 from server.sms import SmsSender
@@ -31,7 +31,8 @@ class Desk:
     sms: SmsSender
     email: EmailSender
     archive: ArchiveKey
-    pepper: bytes
+    #: the OTP pepper (:func:`load_pepper`)
+    pepper: bytes = field(repr=False)
     #: the AES-256-GCM key of the TOTP secrets at rest (:func:`load_totp_key`)
     totp_key: bytes = field(repr=False)
     hub: Hub = field(init=False)
@@ -40,16 +41,76 @@ class Desk:
 DESK: web.AppKey[Desk] = web.AppKey("desk", Desk)
 
 
+#: the OTP pepper of demo mode and the embedded single-host database, in the data dir
+PEPPER_FILE = "otp-pepper.bin"
+MIN_PEPPER_BYTES = 16
+NO_PEPPER = (
+    f"no OTP pepper configured: with a shared database (--db) every instance needs the same "
+    f"one: set {ENV_OTP_PEPPER} or --otp-pepper-file to the base64 of at least "
+    f"{MIN_PEPPER_BYTES} random bytes (e.g. `openssl rand -base64 32`), kept outside the data "
+    "dir and the database backups; only --demo and the embedded single-host database keep one "
+    "in the data dir")
+NO_ARCHIVE_KEY = (
+    "no archive public key configured: with a shared database (--db) set "
+    "RECOGNITION_DESK_ARCHIVE_PUBLIC_KEY_FILE or --archive-public-key to the PEM X25519 public "
+    "key of the archive's custodian (e.g. `openssl genpkey -algorithm X25519 -out "
+    "archive-private.pem; openssl pkey -in archive-private.pem -pubout`, the private key kept "
+    "by the custodian, off the service); only --demo and the embedded single-host database make "
+    "a demo key pair in the data dir")
+
+
+def parse_pepper(text: str) -> bytes:
+    """The OTP pepper from its base64 text; ValueError saying why not (never the value)."""
+    try:
+        data = base64.b64decode(text.strip(), validate=True)
+    except ValueError:
+        raise ValueError("the OTP pepper is not valid base64") from None
+    if len(data) < MIN_PEPPER_BYTES:
+        raise ValueError(f"the OTP pepper must be at least {MIN_PEPPER_BYTES} bytes (base64 of "
+                         f"random bytes, e.g. `openssl rand -base64 32`), not {len(data)}")
+    return data
+
+
 def load_pepper(config: DeskConfig) -> bytes:
-    """A service secret mixed into OTP hashes; kept in the data dir, never in the database."""
-    path = config.data_dir / "otp-pepper.bin"
+    """A service secret mixed into OTP hashes, never in the database: ``config.otp_pepper``;
+    without one, in demo mode and on the embedded single-host database a file in the data dir,
+    created when missing (with a warning); a shared database (``--db``): :class:`ConfigError`."""
+    if config.otp_pepper is not None:
+        if len(config.otp_pepper) < MIN_PEPPER_BYTES:
+            raise ConfigError(f"the OTP pepper must be at least {MIN_PEPPER_BYTES} bytes")
+        return config.otp_pepper
+    if not config.keys_in_data_dir:
+        raise ConfigError(NO_PEPPER)
+    path = config.data_dir / PEPPER_FILE
     if path.exists():
         data = path.read_bytes()
-        if len(data) >= 16:
+        if len(data) >= MIN_PEPPER_BYTES:
             return data
     data = secrets.token_bytes(32)
     write_private(path, data)  # 0600 from the start, never readable by others even briefly
+    logger.warning("created an OTP pepper in the data dir (%s); a deployment on a shared "
+                   "database takes it from %s or --otp-pepper-file", PEPPER_FILE, ENV_OTP_PEPPER)
     return data
+
+
+def load_archive_key(config: DeskConfig) -> ArchiveKey:
+    """The archive public key handed to consoles: ``config.archive_public_key``; without one, in
+    demo mode and on the embedded single-host database the data dir's (a demo pair made when
+    missing); a shared database (``--db``): :class:`ConfigError`."""
+    path = config.archive_public_key
+    if path is not None:
+        try:
+            return archive.load_public_key(path)
+        except OSError as exc:
+            raise ConfigError(f"archive public key {path}: {exc.strerror}") from None
+        except ValueError as exc:
+            raise ConfigError(f"archive public key {path}: {exc}") from None
+    if not config.keys_in_data_dir:
+        raise ConfigError(NO_ARCHIVE_KEY)
+    try:
+        return archive.load_or_create(config.data_dir)
+    except ValueError as exc:
+        raise ConfigError(f"archive key in the data dir: {exc}") from None
 
 
 #: the demo-mode TOTP key, in the data dir (outside demo mode the key comes from configuration)
