@@ -11,6 +11,7 @@ Objects returned are detached snapshots (``expire_on_commit=False``): read them,
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import logging
 import os
@@ -455,7 +456,9 @@ class Store:
         if self._executor is None:
             self._executor = ThreadPoolExecutor(self._threads, thread_name_prefix="desk-db")
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
+        ctx = contextvars.copy_context()  # the request id goes with the call (server.logs)
+        return await loop.run_in_executor(self._executor,
+                                          functools.partial(ctx.run, fn, *args, **kwargs))
 
     def ping(self) -> bool:
         """Whether the database answers a trivial query (the readiness probe)."""

@@ -14,6 +14,8 @@ from aiohttp import ClientPayloadError, web
 from aiohttp.abc import AbstractAccessLogger
 
 from server.errors import ApiError, storage_error
+from server.logs import HEADER as REQUEST_ID_HEADER
+from server.logs import REQUEST_ID, request_id_for
 
 logger = logging.getLogger(__name__)
 
@@ -180,7 +182,15 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
 
 @web.middleware
 async def headers_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    resp = await handler(request)
+    rid = request_id_for(request.headers.get(REQUEST_ID_HEADER))
+    REQUEST_ID.set(rid)  # this request's task: every log line of it carries the id
+    try:
+        resp = await handler(request)
+    except web.HTTPException as exc:  # the router's own 404/405 and redirects
+        exc.headers[REQUEST_ID_HEADER] = rid
+        raise
+    if not resp.prepared:  # a WebSocket or stream has sent its headers already
+        resp.headers[REQUEST_ID_HEADER] = rid
     resp.headers.setdefault("X-Content-Type-Options", "nosniff")
     resp.headers.setdefault("Referrer-Policy", "no-referrer")
     if request.path.startswith(("/api/", "/join/", "/verify-email/")):
