@@ -20,6 +20,7 @@ import av
 import cv2
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 
 from console import specimens as sp
 from console.models import (
@@ -340,3 +341,26 @@ def test_a_broken_still_is_a_clear_finding_not_a_crash(qtbot: Any, window: Sessi
     (event,) = _events(w, "check_failed")
     assert event == {"target": "document_back", "code": "unreadable_image"}
     assert w.c.checks.findings() == []
+
+
+def test_an_unsure_mrz_field_is_shown_as_unsure_with_its_readings(qtbot: Any) -> None:
+    """Two readings fit the format and every check digit: the panel says "unsure" and shows
+    both, never one of them as the value (console.checks.mrz confidence)."""
+    from ui.checks import StillCheck
+    from ui.widgets.findings import FindingsPanel, verdict_label
+
+    panel = FindingsPanel()
+    qtbot.addWidget(panel)
+    check = StillCheck("document_back", card_found=True, mrz={
+        "format": "TD1", "valid": False, "expired": False,
+        "fields": {"surname": "match", "document_number": "unreadable"},
+        "confidence": {"surname": "certain", "document_number": "unsure"},
+        "candidates": {"document_number": ["CA00000AA", "CAO0000AA"]}})
+    panel.show_still("document_back", check)
+    row = panel._rows("mrz.document_number")[0]
+    assert row.data(1, Qt.ItemDataRole.UserRole) == "unsure"
+    assert "CA00000AA" in row.text(1) and "CAO0000AA" in row.text(1)
+    assert panel._rows("mrz.surname")[0].text(1) == verdict_label("match")
+    report = check.to_report()
+    assert report["confidence"]["document_number"] == "unsure"
+    assert "CA00000AA" not in str(report)  # readings are for the screen, not the report

@@ -53,7 +53,9 @@ class StillCheck:
     target: str
     quality: dict[str, Any] | None = None  # {sharpness, glare, exposure: verdict, values}
     card_found: bool = False
-    mrz: dict[str, Any] | None = None  # {format, valid, fields: {name: verdict}, expired}
+    #: {format, valid, fields: {name: verdict}, expired, confidence: {name: level}, candidates:
+    #: {name: readings}}; the candidates are shown to the operator, never put in the report
+    mrz: dict[str, Any] | None = None
     codice_fiscale: dict[str, Any] | None = None  # {valid, source, fields: {name: verdict}}
     errors: list[str] = field(default_factory=list)
     ms: float = 0.0
@@ -66,6 +68,7 @@ class StillCheck:
             "mrz_valid": None if self.mrz is None else self.mrz["valid"],
             "mrz_format": None if self.mrz is None else self.mrz["format"],
             "fields": {} if self.mrz is None else dict(self.mrz["fields"]),
+            "confidence": {} if self.mrz is None else dict(self.mrz.get("confidence") or {}),
             "expired": None if self.mrz is None else self.mrz["expired"],
             "codice_fiscale": None if self.codice_fiscale is None else {
                 "valid": self.codice_fiscale["valid"],
@@ -111,9 +114,14 @@ def inspect_still(target: str, img: np.ndarray, request: dict[str, Any],
         comp = res.mrz_comparison or {}
         raw = comp.get("fields")
         fields: dict[str, Any] = raw if isinstance(raw, dict) else {}
+        conf = comp.get("confidence")
         out.mrz = {"format": res.mrz.result.format, "valid": bool(res.mrz.result.valid),
                    "fields": {k: str(v) for k, v in fields.items()},
-                   "expired": comp.get("expired")}
+                   "expired": comp.get("expired"),
+                   # certain | resolved | unsure | invalid per field; the readings an unsure
+                   # field could be (console.checks.mrz): shown, never picked for the operator
+                   "confidence": dict(conf) if isinstance(conf, dict) else {},
+                   "candidates": {k: list(v) for k, v in res.mrz.result.candidates.items()}}
     if res.codice_fiscale is not None:
         out.codice_fiscale = {"valid": bool(res.codice_fiscale.valid),
                               "source": str(getattr(res.codice_fiscale, "source", "")),

@@ -70,6 +70,10 @@
         <translation>unreadable</translation>
     </message>
     <message>
+        <source>unsure: check by eye</source>
+        <translation>unsure: check by eye</translation>
+    </message>
+    <message>
         <source>not in the request</source>
         <translation>not in the request</translation>
     </message>
@@ -287,6 +291,10 @@
     <message>
         <source>MRZ %1</source>
         <translation>MRZ %1</translation>
+    </message>
+    <message>
+        <source>unsure: %1</source>
+        <translation>unsure: %1</translation>
     </message>
     <message>
         <source>Validity</source>

@@ -70,6 +70,10 @@
         <translation>illeggibile</translation>
     </message>
     <message>
+        <source>unsure: check by eye</source>
+        <translation>incerto: verificare a vista</translation>
+    </message>
+    <message>
         <source>not in the request</source>
         <translation>non nella richiesta</translation>
     </message>
@@ -287,6 +291,10 @@
     <message>
         <source>MRZ %1</source>
         <translation>MRZ %1</translation>
+    </message>
+    <message>
+        <source>unsure: %1</source>
+        <translation>incerto: %1</translation>
     </message>
     <message>
         <source>Validity</source>
@@ -1383,7 +1391,10 @@
     </message>
     <message numerus="yes">
         <source>%n request(s)</source>
-        <translation><numerusform>%n richiesta</numerusform><numerusform>%n richieste</numerusform></translation>
+        <translation>
+            <numerusform>%n richiesta</numerusform>
+            <numerusform>%n richieste</numerusform>
+        </translation>
     </message>
     <message>
         <source>Search</source>
@@ -1407,7 +1418,10 @@
     </message>
     <message numerus="yes">
         <source>%n package(s)</source>
-        <translation><numerusform>%n pacchetto</numerusform><numerusform>%n pacchetti</numerusform></translation>
+        <translation>
+            <numerusform>%n pacchetto</numerusform>
+            <numerusform>%n pacchetti</numerusform>
+        </translation>
     </message>
 </context>
 <context>

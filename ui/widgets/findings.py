@@ -45,6 +45,7 @@ def verdict_label(code: str) -> str:
         "match": QCoreApplication.translate("Findings", "matches"),
         "differ": QCoreApplication.translate("Findings", "differs"),
         "unreadable": QCoreApplication.translate("Findings", "unreadable"),
+        "unsure": QCoreApplication.translate("Findings", "unsure: check by eye"),
         "absent": QCoreApplication.translate("Findings", "not in the request"),
         "ok": QCoreApplication.translate("Findings", "ok"),
         "blurred": QCoreApplication.translate("Findings", "blurred"),
@@ -216,7 +217,17 @@ class FindingsPanel(QWidget):
         if check.mrz is not None:
             self._row(root, self.tr("MRZ (%1) check digits").replace("%1", check.mrz["format"]),
                       "valid" if check.mrz["valid"] else "invalid", "mrz.valid")
+            confidence = check.mrz.get("confidence") or {}
+            candidates = check.mrz.get("candidates") or {}
             for name, verdict in check.mrz["fields"].items():
+                if verdict == "unreadable" and confidence.get(name) == "unsure":
+                    # two readings fit every rule: say so and show them, pick neither
+                    row = self._row(root, self.tr("MRZ %1").replace("%1", field_label(name)),
+                                    "unsure", f"mrz.{name}")
+                    options = candidates.get(name) or []
+                    if options:
+                        row.setText(1, self.tr("unsure: %1").replace("%1", " / ".join(options)))
+                    continue
                 self._row(root, self.tr("MRZ %1").replace("%1", field_label(name)), verdict,
                           f"mrz.{name}")
                 if verdict == "differ":
