@@ -55,10 +55,14 @@ install_python_packages() {
     echo "setup: creating $VENV with $py"
     "$py" -m venv "$VENV"
   fi
-  local stamp="$VENV/.installed-$(sha256sum pyproject.toml | cut -c1-16)"
+  # the pinned, hash-checked environment that passed the suite (requirements/lock.txt), then
+  # the project itself without resolving anything again
+  local stamp="$VENV/.installed-$(cat pyproject.toml requirements/lock.txt | sha256sum | cut -c1-16)"
   if [ ! -f "$stamp" ]; then
     "$VENV/bin/python" -m pip install -q --upgrade pip
-    "$VENV/bin/python" -m pip install -q -e ".[dev]"
+    "$VENV/bin/python" -m pip install -q --require-hashes -r requirements/lock.txt
+    "$VENV/bin/python" -m pip install -q --no-deps -e .
+    "$VENV/bin/python" -m pip check
     touch "$stamp"
   fi
 }
