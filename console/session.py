@@ -13,6 +13,9 @@ Rules enforced here:
 - required steps cannot be skipped, and approve() refuses (``ApprovalBlocked.missing``) while
   a required step is not passed, or while a blocker is active (``set_blocker``, e.g. the
   automated face comparison disagrees with the operator);
+- an active blocker listed in ``OVERRIDABLE_BLOCKERS`` (``injection_suspected``: see
+  console.injection) may be overridden by the operator with a reason (``override_blocker``,
+  recorded as ``BlockerOverridden``); the others (a face mismatch) may not;
 - reject() and suspend() are always possible (reason code; ``other`` needs a note);
 - once decided, the session is closed: only ``record()`` and ``record_quality()`` still work.
 
@@ -34,6 +37,7 @@ from random import Random
 from typing import Any, ClassVar, Protocol
 
 from console.errors import ApprovalBlocked, SessionError
+from console.injection import BLOCKER as INJECTION_BLOCKER
 from console.models import (
     Decision,
     EmailVerificationStatus,
@@ -47,6 +51,8 @@ from console.script import CaptureTarget, RandomAction, ScriptDefinition, Script
 log = logging.getLogger(__name__)
 
 OTP_MAX_FAILURES = 3
+#: blockers the operator may lift with a recorded reason (others need their own resolution)
+OVERRIDABLE_BLOCKERS = frozenset({INJECTION_BLOCKER})
 JsonScalar = str | int | float | bool | None
 
 
@@ -302,6 +308,17 @@ class BlockerChanged(SessionEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class BlockerOverridden(SessionEvent):
+    """The operator lifted an overridable blocker with a reason (``signals``: what it covers,
+    e.g. the injection signal codes seen so far)."""
+
+    type: ClassVar[str] = "blocker_overridden"
+    code: str
+    reason: str
+    signals: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
 class SessionDecided(SessionEvent):
     type: ClassVar[str] = "session_decided"
     decision_id: str
@@ -373,6 +390,7 @@ class Session:
         self._performed: dict[str, bool] = {}
         self._quality: str | None = None
         self._blockers: dict[str, str] = {}
+        self._overrides: list[dict[str, Any]] = []
         self.otp = OtpState()
         self.email = EmailState()
 
@@ -794,6 +812,23 @@ class Session:
     def blockers(self) -> tuple[str, ...]:
         return tuple(self._blockers)
 
+    def override_blocker(self, code: str, reason: str, *, signals: Iterable[str] = ()) -> None:
+        """Lift the active blocker ``code`` (one of ``OVERRIDABLE_BLOCKERS``) with the operator's
+        reason, recorded as ``BlockerOverridden``. ``set_blocker(code, True)`` raises it again
+        (e.g. on a new injection signal)."""
+        self._active()
+        if code not in OVERRIDABLE_BLOCKERS:
+            raise SessionError("this blocker cannot be overridden", code="not_overridable")
+        if not reason.strip():
+            raise SessionError("an override needs a reason", code="reason_required")
+        if code not in self._blockers:
+            raise SessionError("no such active blocker", code="not_blocked")
+        del self._blockers[code]
+        self._overrides.append({"code": code, "reason": reason.strip(),
+                                "signals": [str(s) for s in signals]})
+        self._emit(BlockerOverridden, code=code, reason=reason.strip(),
+                   signals=tuple(str(s) for s in signals))
+
     # --- decision ----------------------------------------------------------------------------
 
     def missing_required(self) -> tuple[str, ...]:
@@ -851,6 +886,7 @@ class Session:
                     "failures": self.otp.failures},
             "email": {"sent": self.email.sent, "confirmed": self.email.confirmed},
             "blockers": list(self._blockers),
+            "overrides": [dict(o) for o in self._overrides],
             "steps": [
                 {
                     "id": s.step.id,

@@ -135,6 +135,37 @@ class PcmChunk:
         return len(self.data) // (2 * self.channels)
 
 
+@dataclass(frozen=True)
+class CameraInfo:
+    """What the applicant's page says about its camera track (the ``camera`` message), checked
+    by the engine: label printable and at most 128 characters, numbers finite and bounded (None
+    when absent or out of bounds). Sent when the control channel opens and when the settings
+    change. ``generation``: the peer connection it came on."""
+
+    label: str
+    width: int | None = None
+    height: int | None = None
+    frame_rate: float | None = None
+    aspect_ratio: float | None = None
+    resize_mode: str | None = None
+    facing_mode: str | None = None
+    max_width: int | None = None
+    max_height: int | None = None
+    max_frame_rate: float | None = None
+    generation: int = 0
+
+
+@dataclass(frozen=True)
+class FrameCheck:
+    """Cheap checks on the applicant's decoded video, reported about once a second:
+    ``identical_s`` is how long the sampled picture (a digest of the luma plane downscaled 8×,
+    taken a few times a second; uniform pictures excluded) has been exactly the same, 0 while
+    it changes; ``samples`` the digests taken so far on this peer connection."""
+
+    identical_s: float
+    samples: int
+
+
 AudioSink = Callable[[PcmChunk], None]
 # kind: 'applicant_video' | 'operator_video' | 'applicant_audio' | 'operator_audio'
 MediaSink = Callable[[str, Any, float], None]
@@ -158,6 +189,12 @@ class EngineListener(Protocol):
     def on_link(self, event: LinkEvent) -> None:
         """Optional: outages of the call's connection (a listener without it is fine)."""
 
+    def on_camera(self, info: CameraInfo) -> None:
+        """Optional: the applicant page's camera report (injection signals)."""
+
+    def on_frame_check(self, check: FrameCheck) -> None:
+        """Optional: the frame checks, about once a second during the call."""
+
 
 class NullListener:
     """A listener that ignores everything (subclass it and override what you need)."""
@@ -178,4 +215,10 @@ class NullListener:
         pass
 
     def on_link(self, event: LinkEvent) -> None:
+        pass
+
+    def on_camera(self, info: CameraInfo) -> None:
+        pass
+
+    def on_frame_check(self, check: FrameCheck) -> None:
         pass

@@ -31,15 +31,18 @@ import concurrent.futures
 import contextlib
 import json
 import logging
+import math
 import threading
 import time
 import uuid
+import zlib
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
 
 import aiohttp
 import av
+import numpy as np
 from aiortc import RTCDataChannel, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
@@ -48,8 +51,10 @@ from media.api import (
     MEDIA_KINDS,
     AudioSink,
     CallState,
+    CameraInfo,
     EngineErrorCode,
     EngineListener,
+    FrameCheck,
     LinkEvent,
     LinkListener,
     LinkPhase,
@@ -101,6 +106,18 @@ TokenProvider = Callable[[bool], str]
 # (measured by bench_latency's flash/beep probe). The sinks get it back-dated by that much so a
 # recorder placing frames by timestamp keeps lip-sync.
 AUDIO_SINK_OFFSET_S = 0.060
+# frame checks (injection signals): a digest of the luma plane downscaled 8x (about 30 us at
+# 720p, 50 us at 1080p), at most this often; reported to the listener about once a second
+FRAME_CHECK_INTERVAL_S = 0.25
+FRAME_CHECK_REPORT_S = 1.0
+FRAME_CHECK_STEP = 8
+FRAME_CHECK_MIN_RANGE = 8  # a sampled picture whose luma spans less is uniform: not counted
+# the page's `camera` message: sent on open and on a change; more than this per peer is ignored
+MAX_CAMERA_MESSAGES = 32
+CAMERA_TEXT_MAX = 128
+CAMERA_SIZE_MAX = 16384
+CAMERA_FPS_MAX = 1000.0
+CAMERA_ASPECT_MAX = 100.0
 
 
 class _TokenRefused(ConnectionError):
@@ -122,6 +139,13 @@ class _Peer:
         self.last_media = 0.0  # last decoded frame (audio comes every 20 ms)
         self.lost = False
         self.bad_messages = 0
+        self.camera_messages = 0
+        # frame checks (loop only)
+        self.check_at = 0.0  # monotonic time of the last digest
+        self.check_reported = 0.0
+        self.check_digest: int | None = None
+        self.identical_since: float | None = None
+        self.check_samples = 0
 
 
 class MediaEngine:
@@ -970,8 +994,27 @@ class MediaEngine:
                     stamp_ms=framestamp.read_frame(frame),
                 )
                 self._emit("on_remote_frame")
+                if peer.last_media - peer.check_at >= FRAME_CHECK_INTERVAL_S:
+                    self._check_frame(peer, frame, peer.last_media)
         except MediaStreamError:
             return
+
+    def _check_frame(self, peer: _Peer, frame: av.VideoFrame, now: float) -> None:
+        """Injection signals: how long the picture has stayed exactly the same."""
+        previous, peer.check_at = peer.check_at, now
+        digest = luma_digest(frame)
+        peer.check_samples += 1
+        if digest is None or digest != peer.check_digest:
+            peer.identical_since = None
+        elif peer.identical_since is None:
+            peer.identical_since = previous  # the same picture since the previous sample
+        peer.check_digest = digest
+        if now - peer.check_reported >= FRAME_CHECK_REPORT_S:
+            peer.check_reported = now
+            since = peer.identical_since
+            self._emit("on_frame_check", FrameCheck(
+                identical_s=0.0 if since is None else round(now - since, 2),
+                samples=peer.check_samples))
 
     async def _drain_audio(self, track: MediaStreamTrack, peer: _Peer) -> None:
         layout = "mono" if self._audio_channels == 1 else "stereo"
@@ -1013,6 +1056,18 @@ class MediaEngine:
             peer.last_pong = time.monotonic()
         elif kind in ("still_begin", "still_end", "still_error"):
             self._on_still_message(msg)
+        elif kind == "camera":
+            info = parse_camera_message(msg, peer.generation)
+            if info is None:
+                self._bad_message(peer, "malformed camera message")
+                return
+            peer.camera_messages += 1
+            if peer.camera_messages > MAX_CAMERA_MESSAGES:
+                if peer.camera_messages == MAX_CAMERA_MESSAGES + 1:
+                    logger.warning("camera messages beyond %d ignored", MAX_CAMERA_MESSAGES)
+                return
+            logger.info("camera report on peer %d", peer.generation)  # the label is not logged
+            self._emit("on_camera", info)
         else:
             if kind == "stats":
                 self._meter.page_stats(msg)
@@ -1110,11 +1165,81 @@ class MediaEngine:
             self._still_failed(still_id, StillError(code))
 
 
+def luma_digest(frame: av.VideoFrame) -> int | None:
+    """CRC-32 of the luma plane sampled every ``FRAME_CHECK_STEP`` pixels both ways, or None for
+    a uniform picture (a camera turned off sends black) or a frame that cannot be read."""
+    try:
+        plane = frame.planes[0]
+        width, height, stride = int(plane.width), int(plane.height), int(plane.line_size)
+        data = np.frombuffer(plane, np.uint8)
+        if width <= 0 or height <= 0 or data.size < stride * height:
+            return None
+        sample = data[: stride * height].reshape(height, stride)[
+            ::FRAME_CHECK_STEP, :width:FRAME_CHECK_STEP]
+        if int(sample.max()) - int(sample.min()) < FRAME_CHECK_MIN_RANGE:
+            return None
+        return zlib.crc32(sample.tobytes())
+    except Exception:  # never let a check break the video path
+        logger.debug("frame digest failed", exc_info=True)
+        return None
+
+
+def _camera_text(value: Any, limit: int = CAMERA_TEXT_MAX) -> str | None:
+    if not isinstance(value, str):
+        return None
+    return "".join(ch for ch in value[: limit * 4] if ch.isprintable())[:limit]
+
+
+def _camera_number(value: Any, high: float, integer: bool = False) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    if not math.isfinite(number) or number <= 0 or number > high:
+        return None
+    return float(round(number)) if integer else round(number, 3)
+
+
+def _camera_int(value: Any, high: float = CAMERA_SIZE_MAX) -> int | None:
+    number = _camera_number(value, high, integer=True)
+    return None if number is None else int(number)
+
+
+def parse_camera_message(msg: dict[str, Any], generation: int = 0) -> CameraInfo | None:
+    """The page's ``camera`` message as a ``CameraInfo``, or None when it is not one (label not a
+    string, settings or capabilities not objects). Unknown keys are dropped; a value of the
+    wrong type or out of bounds becomes None; strings are cut to 128 printable characters."""
+    label = _camera_text(msg.get("label", ""))
+    settings = msg.get("settings", {})
+    caps = msg.get("capabilities", {})
+    if label is None or not isinstance(settings, dict) or not isinstance(caps, dict):
+        return None
+
+    def cap_max(key: str) -> Any:
+        entry = caps.get(key)
+        return entry.get("max") if isinstance(entry, dict) else None
+
+    return CameraInfo(
+        label=label,
+        width=_camera_int(settings.get("width")),
+        height=_camera_int(settings.get("height")),
+        frame_rate=_camera_number(settings.get("frameRate"), CAMERA_FPS_MAX),
+        aspect_ratio=_camera_number(settings.get("aspectRatio"), CAMERA_ASPECT_MAX),
+        resize_mode=_camera_text(settings.get("resizeMode"), 32),
+        facing_mode=_camera_text(settings.get("facingMode"), 32),
+        max_width=_camera_int(cap_max("width")),
+        max_height=_camera_int(cap_max("height")),
+        max_frame_rate=_camera_number(cap_max("frameRate"), CAMERA_FPS_MAX),
+        generation=generation,
+    )
+
+
 __all__ = [
     "MEDIA_KINDS",
     "CallState",
+    "CameraInfo",
     "EngineErrorCode",
     "EngineListener",
+    "FrameCheck",
     "LinkEvent",
     "LinkPhase",
     "MediaEngine",

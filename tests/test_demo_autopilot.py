@@ -69,6 +69,8 @@ def test_autopilot_with_synthetic_applicant_exits_clean(tmp_path: Path) -> None:
     assert checks["face"]["face"]["decision"] == "same"
     assert data["findings"] == []
     assert len(data["security_features"]) >= 3
+    # the synthetic applicant is no camera at all, but raises no injection signal either
+    assert data["injection"] == {"suspected": False, "signals": [], "override": None}
 
 
 @pytest.mark.chromium
@@ -78,4 +80,11 @@ def test_autopilot_with_headless_chromium(tmp_path: Path) -> None:
     assert rc == 0, stderr[-3000:]
     _check_report(data)
     assert data["applicant"] == "chromium"
+    # Chromium's fake camera is flagged as an injection signal; the autopilot overrode it with
+    # a recorded reason (approval needs one)
+    injection = data["injection"]
+    assert injection["suspected"] is True
+    assert "virtual_camera_name" in [s["code"] for s in injection["signals"]]
+    assert injection["override"]["reason"] == "demo applicant: Chromium fake camera"
+    assert "virtual_camera_name" in injection["override"]["signals"]
     assert "threads alive at exit: none" in stderr, stderr[-2000:]

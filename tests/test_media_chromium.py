@@ -14,7 +14,15 @@ import cv2
 import numpy as np
 import pytest
 
-from media.api import CallState, EngineErrorCode, NullListener, PcmChunk, QualityReport
+from console.injection import InjectionMonitor
+from media.api import (
+    CallState,
+    CameraInfo,
+    EngineErrorCode,
+    NullListener,
+    PcmChunk,
+    QualityReport,
+)
 from media.engine import MediaEngine
 from tests.fixtures.chromium import CAMERA_HEIGHT, CAMERA_WIDTH
 
@@ -27,6 +35,7 @@ class Events(NullListener):
         self.errors: list[EngineErrorCode] = []
         self.messages: list[dict[str, Any]] = []
         self.quality: list[QualityReport] = []
+        self.cameras: list[CameraInfo] = []
         self.frames = 0
 
     def on_call_state(self, state: CallState) -> None:
@@ -43,6 +52,9 @@ class Events(NullListener):
 
     def on_remote_frame(self) -> None:
         self.frames += 1
+
+    def on_camera(self, info: CameraInfo) -> None:
+        self.cameras.append(info)
 
 
 async def wait_for(cond: Callable[[], bool], timeout: float, what: str) -> None:
@@ -87,6 +99,16 @@ async def test_engine_with_browser_applicant(desk_server: Any, applicant_browser
         await page.wait_for_function(
             "() => document.getElementById('call-status').dataset.state === 'connected'")
         await wait_for(lambda: events.frames >= 15, 30, "the browser's video")
+        # the page reports its camera when the control channel opens: Chromium's fake camera
+        # (a file played as the camera) is flagged as an injection signal
+        await wait_for(lambda: bool(events.cameras), 10, "the page's camera report")
+        camera = events.cameras[0]
+        assert (camera.width, camera.height) == (CAMERA_WIDTH, CAMERA_HEIGHT)
+        assert camera.frame_rate and camera.max_width and camera.max_width >= CAMERA_WIDTH
+        monitor = InjectionMonitor()
+        monitor.camera(camera.label, camera.width, camera.height, camera.frame_rate)
+        assert monitor.suspected
+        assert [s["code"] for s in monitor.result()["signals"]] == ["virtual_camera_name"]
         latest = engine.latest_remote_frame()
         assert latest is not None and latest.frame.format.name == "yuv420p"
         assert latest.stamp_ms is None  # a browser camera carries no stamp

@@ -28,6 +28,9 @@ TICK_MS = 100
 MIN_FRAMES = 60
 STEP_TIMEOUT_S = 45.0
 OTP_RE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
+# the demo's Chromium applicant plays a file through Chromium's fake camera: flagged as an
+# injection signal, as it should be; the autopilot overrides it with this recorded reason
+DEMO_INJECTION_OVERRIDE = "demo applicant: Chromium fake camera"
 
 
 class Autopilot(QObject):
@@ -253,6 +256,14 @@ class Autopilot(QObject):
         if checks is not None and checks.busy and time.monotonic() - self.phase_since < 60:
             return  # the still and face checks are still running: decide on their findings
         session_window = self.window.session
+        if self.c.injection_blocking():
+            if getattr(self.env, "applicant_kind", "synthetic") != "chromium":
+                self._fail("approval blocked: injection suspected "
+                           + ",".join(s.code for s in self.c.injection.signals))
+                return
+            if not self.c.override_injection(DEMO_INJECTION_OVERRIDE):
+                self._fail("the injection override was refused")
+                return
         dialog = session_window.decision_dialog()
         dialog.set_decision("approved")
         if not dialog.approve_button.isChecked():
@@ -318,6 +329,7 @@ class Autopilot(QObject):
                 for s in c.stats.stills
             ],
             "latency_ms": c.stats.latency(),
+            "injection": c.injection.result(),
             "findings": c.checks.findings() if hasattr(c, "checks") else [],
             "checks": c.checks.report() if hasattr(c, "checks") else [],
             "security_features": c.checks.features_report() if hasattr(c, "checks") else [],

@@ -24,6 +24,8 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from console.approval import check_approval
 from console.client import DeskClient
 from console.errors import AccountLocked, ConsoleError
+from console.injection import BLOCKER as INJECTION_BLOCKER
+from console.injection import InjectionMonitor, InjectionSignal
 from console.models import Assignment, Operator, QueueSnapshot
 from console.quality import QualityTracker
 from ui import integration
@@ -48,6 +50,17 @@ def error_code(exc: BaseException) -> str:
     if isinstance(exc, TimeoutError):
         return "timeout"
     return "internal_error"
+
+
+class _EngineEvents(integration.EngineEvents):
+    """``integration.EngineEvents`` plus the injection-signal callbacks (engine thread: only
+    forwarded, like the others)."""
+
+    def on_camera(self, info: Any) -> None:
+        self._cb("camera", info)  # media.api.CameraInfo
+
+    def on_frame_check(self, check: Any) -> None:
+        self._cb("frame_check", check)  # media.api.FrameCheck
 
 
 @dataclass
@@ -87,6 +100,8 @@ class ConsoleController(QObject):
     # the time.time() it started (the media engine retries by itself, no attempt limit)
     link_changed = Signal(str, float)
     quality_changed = Signal(str, object)  # level, details
+    # injection signals (console.injection): {"suspected", "signals", "override"}
+    injection_changed = Signal(object)
     utterance_heard = Signal(str)
     engine_error = Signal(str)
     frame_ready = Signal()  # a new applicant frame is in the engine's latest-frame slot
@@ -122,6 +137,7 @@ class ConsoleController(QObject):
         self.assignment: Assignment | None = None
         self.session: integration.Workflow | None = None
         self.stats = CallStats()
+        self.injection = InjectionMonitor()
         self.call_state = "idle"
         self.outage_since: float | None = None  # time.time() the current outage started
         self.otp_verified = False
@@ -230,6 +246,7 @@ class ConsoleController(QObject):
                 self.take_next_failed.emit(exc.code)
                 return
             self.stats = CallStats()
+            self.injection = InjectionMonitor()
             self.otp_verified = False
             log.info("session %s assigned", assignment.session_id)
             self.assignment_ready.emit(assignment)
@@ -247,6 +264,9 @@ class ConsoleController(QObject):
                     self._engine_factory, self.settings, self._engine_callback
                 )
                 self.engine.add_media_sink(self._preview)
+                # the same forwarding listener, with the injection signals' callbacks too
+                integration.engine_setter(self.engine, "set_listener",
+                                          _EngineEvents(self._engine_callback))
                 if self.audio is None:
                     from ui.audio import AudioPlayer
 
@@ -310,6 +330,19 @@ class ConsoleController(QObject):
             if self.session is not None:
                 self.session.record_quality(level)
             self.quality_changed.emit(level, details)
+        elif event == "camera":
+            width, height = getattr(payload, "width", None), getattr(payload, "height", None)
+            rate = getattr(payload, "frame_rate", None)
+            self._injection_update(self.injection.camera(
+                str(getattr(payload, "label", "") or ""),
+                width if isinstance(width, int) else None,
+                height if isinstance(height, int) else None,
+                float(rate) if isinstance(rate, int | float) else None,
+            ), always=True)
+        elif event == "frame_check":
+            identical = getattr(payload, "identical_s", 0.0)
+            if isinstance(identical, int | float):
+                self._injection_update(self.injection.frames(float(identical)))
         elif event == "utterance":
             text = str(payload.get("text", "") if isinstance(payload, dict) else payload)
             self.last_otp_heard = text
@@ -324,6 +357,46 @@ class ConsoleController(QObject):
         elif event == "peer_left":
             self.call_state = "lost"
             self.call_state_changed.emit("lost")
+
+    # ==== injection signals ====================================================================
+    def _injection_update(self, new: list[InjectionSignal], always: bool = False) -> None:
+        """Record each new signal as a session event and keep the approval blocker in step
+        with the monitor (a new signal after an override blocks again)."""
+        session = self.session
+        for signal in new:
+            log.info("injection signal %s", signal.code)  # codes only, never the camera label
+            if session is not None:
+                session.record("injection_signal", code=signal.code, detail=signal.detail)
+        if session is not None and (new or always):
+            try:
+                session.session.set_blocker(INJECTION_BLOCKER, self.injection.blocking,
+                                            source="injection")
+            except ConsoleError as exc:
+                log.info("injection blocker not changed: %s", exc.code)
+        if new or always:
+            self.injection_changed.emit(self.injection.result())
+
+    def injection_blocking(self) -> bool:
+        """A suspected injection blocks approval until overridden (``override_injection``)."""
+        session = self.session
+        return session is not None and INJECTION_BLOCKER in session.session.blockers
+
+    def override_injection(self, reason: str) -> bool:
+        """The operator lifts the injection blocker with a reason (recorded in the evidence);
+        False when refused (no reason, nothing to override, session closed)."""
+        session = self.session
+        if session is None:
+            return False
+        try:
+            session.session.override_blocker(
+                INJECTION_BLOCKER, reason, signals=[s.code for s in self.injection.signals])
+        except ConsoleError as exc:
+            log.info("injection override refused: %s", exc.code)
+            return False
+        self.injection.override(reason)
+        log.info("injection signals overridden by the operator")
+        self.injection_changed.emit(self.injection.result())
+        return True
 
     def call_seconds(self) -> float:
         return 0.0 if self._call_started is None else time.monotonic() - self._call_started
@@ -540,6 +613,7 @@ class ConsoleController(QObject):
         self.checks.reset()
         self.assignment = None
         self.session = None
+        self.injection = InjectionMonitor()
         self._call_started = None
         self.session_closed.emit()
         if self.client is not None:

@@ -11,6 +11,7 @@ from PySide6.QtGui import QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QPushButton,
     QSplitter,
@@ -464,6 +465,13 @@ class SessionWindow(QWidget):
                 text = dialog.blocked.text() + "\n" + text
             dialog.blocked.setText(text)
             dialog.blocked.show()
+        if self.c.injection_blocking():
+            text = self.tr("Signs of a virtual or injected camera: approving asks for the "
+                           "reason to go on, which is recorded.")
+            if not dialog.blocked.isHidden():
+                text = dialog.blocked.text() + "\n" + text
+            dialog.blocked.setText(text)
+            dialog.blocked.show()
         return dialog
 
     @Slot()
@@ -477,10 +485,21 @@ class SessionWindow(QWidget):
         Approving against a "different person" face result first needs a supervisor's second
         look (ETSI TS 119 461); the decision goes out once the supervisor confirmed."""
         decision, reason, note = dialog.decision(), dialog.reason_code(), dialog.note_text()
+        if decision == "approved" and self.c.injection_blocking() \
+                and not self.override_injection():
+            return
         if decision == "approved" and self.c.checks.needs_second_look():
             self.ask_second_look(lambda: self._send_decision(decision, reason, note))
             return
         self._send_decision(decision, reason, note)
+
+    def override_injection(self) -> bool:
+        """Ask the operator why the session may go on despite the injection signals."""
+        reason, ok = QInputDialog.getText(
+            self, self.tr("Camera injection suspected"),
+            self.tr("The applicant's camera shows signs of a virtual or injected video. "
+                    "Why can the approval go on? (recorded)"))
+        return bool(ok and reason.strip()) and self.c.override_injection(reason)
 
     def _send_decision(self, decision: str, reason: str, note: str) -> None:
         self.decision_button.setEnabled(False)
@@ -514,6 +533,7 @@ class SessionWindow(QWidget):
         checks.still_check_failed.connect(f.show_still_failed)
         checks.face_checked.connect(f.show_face)
         checks.blockers_changed.connect(lambda b: f.set_blockers(b, checks.supervisor))
+        self.c.injection_changed.connect(f.show_injection)
         checks.live_hints.connect(f.show_hints)
         checks.auto_capture.connect(self._auto_capture)
         checks.features_changed.connect(self._show_features)

@@ -241,6 +241,18 @@
         <source>face comparison failed</source>
         <translation>face comparison failed</translation>
     </message>
+    <message>
+        <source>Virtual or fake camera name</source>
+        <translation>Virtual or fake camera name</translation>
+    </message>
+    <message>
+        <source>Camera changed during the call</source>
+        <translation>Camera changed during the call</translation>
+    </message>
+    <message>
+        <source>Picture frozen</source>
+        <translation>Picture frozen</translation>
+    </message>
 </context>
 <context>
     <name>FindingsPanel</name>
@@ -355,6 +367,26 @@
     <message>
         <source>%1 faces: a third person is present</source>
         <translation>%1 faces: a third person is present</translation>
+    </message>
+    <message>
+        <source>Camera: injection signals</source>
+        <translation>Camera: injection signals</translation>
+    </message>
+    <message>
+        <source>Overridden by the operator</source>
+        <translation>Overridden by the operator</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>none</translation>
+    </message>
+    <message>
+        <source>suspected, overridden</source>
+        <translation>suspected, overridden</translation>
+    </message>
+    <message>
+        <source>suspected</source>
+        <translation>suspected</translation>
     </message>
     <message>
         <source>The automated comparison says the face is a different person. Approval needs a supervisor's second look; rejection is always possible.</source>
@@ -1715,6 +1747,18 @@
     <message>
         <source>The automated face comparison says different person: approving asks for a supervisor's second look.</source>
         <translation>The automated face comparison says different person: approving asks for a supervisor's second look.</translation>
+    </message>
+    <message>
+        <source>Signs of a virtual or injected camera: approving asks for the reason to go on, which is recorded.</source>
+        <translation>Signs of a virtual or injected camera: approving asks for the reason to go on, which is recorded.</translation>
+    </message>
+    <message>
+        <source>Camera injection suspected</source>
+        <translation>Camera injection suspected</translation>
+    </message>
+    <message>
+        <source>The applicant's camera shows signs of a virtual or injected video. Why can the approval go on? (recorded)</source>
+        <translation>The applicant's camera shows signs of a virtual or injected video. Why can the approval go on? (recorded)</translation>
     </message>
 </context>
 <context>

@@ -241,6 +241,18 @@
         <source>face comparison failed</source>
         <translation>confronto dei volti non riuscito</translation>
     </message>
+    <message>
+        <source>Virtual or fake camera name</source>
+        <translation>Nome di videocamera virtuale o fittizia</translation>
+    </message>
+    <message>
+        <source>Camera changed during the call</source>
+        <translation>Videocamera cambiata durante la chiamata</translation>
+    </message>
+    <message>
+        <source>Picture frozen</source>
+        <translation>Immagine bloccata</translation>
+    </message>
 </context>
 <context>
     <name>FindingsPanel</name>
@@ -355,6 +367,26 @@
     <message>
         <source>%1 faces: a third person is present</source>
         <translation>%1 volti: è presente una terza persona</translation>
+    </message>
+    <message>
+        <source>Camera: injection signals</source>
+        <translation>Videocamera: segnali di iniezione</translation>
+    </message>
+    <message>
+        <source>Overridden by the operator</source>
+        <translation>Superato dall'operatore</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>nessuno</translation>
+    </message>
+    <message>
+        <source>suspected, overridden</source>
+        <translation>sospetta, superata</translation>
+    </message>
+    <message>
+        <source>suspected</source>
+        <translation>sospetta</translation>
     </message>
     <message>
         <source>The automated comparison says the face is a different person. Approval needs a supervisor's second look; rejection is always possible.</source>
@@ -1727,6 +1759,18 @@
     <message>
         <source>The automated face comparison says different person: approving asks for a supervisor's second look.</source>
         <translation>Il confronto automatico dei volti indica una persona diversa: l'approvazione richiede la seconda verifica di un supervisore.</translation>
+    </message>
+    <message>
+        <source>Signs of a virtual or injected camera: approving asks for the reason to go on, which is recorded.</source>
+        <translation>Segni di una videocamera virtuale o di un video iniettato: per approvare va indicato il motivo per cui si procede, che viene registrato.</translation>
+    </message>
+    <message>
+        <source>Camera injection suspected</source>
+        <translation>Sospetta iniezione video</translation>
+    </message>
+    <message>
+        <source>The applicant's camera shows signs of a virtual or injected video. Why can the approval go on? (recorded)</source>
+        <translation>La videocamera del richiedente mostra segni di un video virtuale o iniettato. Perché si può procedere con l'approvazione? (viene registrato)</translation>
     </message>
 </context>
 <context>

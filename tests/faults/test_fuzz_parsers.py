@@ -626,9 +626,10 @@ def test_a_still_begin_sha256_must_be_64_hex_digits() -> None:
     st.binary(max_size=64) | st.text(max_size=60) | json_values.map(json.dumps)
     | st.builds(lambda k, v: json.dumps({"type": k, **v}),
                 st.sampled_from(["pong", "still_begin", "still_end", "still_error", "stats",
-                                 "device", "x"]),
+                                 "camera", "device", "x"]),
                 st.dictionaries(st.sampled_from(["id", "reason", "mime", "size", "chunks",
-                                                 "fps", "width"]), json_values, max_size=4)),
+                                                 "fps", "width", "label", "settings",
+                                                 "capabilities"]), json_values, max_size=4)),
     min_size=1, max_size=6))
 def test_engine_data_channel_messages_never_raise(messages: list[str | bytes]) -> None:
     """What the applicant's page sends on the control channel reaches ``_on_dc_message``:

@@ -112,6 +112,16 @@ def error_label(code: str) -> str:
     }.get(code, code)
 
 
+def injection_label(code: str) -> str:
+    return {
+        "virtual_camera_name": QCoreApplication.translate(
+            "Findings", "Virtual or fake camera name"),
+        "camera_settings_changed": QCoreApplication.translate(
+            "Findings", "Camera changed during the call"),
+        "frames_identical": QCoreApplication.translate("Findings", "Picture frozen"),
+    }.get(code, code)
+
+
 class FindingsPanel(QWidget):
     """Shows what ``ui.checks.SessionChecks`` finds; emits the operator's requests."""
 
@@ -279,6 +289,28 @@ class FindingsPanel(QWidget):
             QTreeWidgetItem(root, [self.tr("Error"), error_label(str(face["error"]))])
         root.setText(1, row.text(1))
         root.setForeground(1, row.foreground(1))
+
+    def show_injection(self, result: dict[str, Any]) -> None:
+        """The injection signals (``console.injection``): one row per signal, the override."""
+        root = self._root("injection", self.tr("Camera: injection signals"))
+        signals = result.get("signals") or []
+        override = result.get("override")
+        for signal in signals:
+            row = self._row(root, injection_label(str(signal.get("code", ""))), "not_ok",
+                            f"injection.{signal.get('code', '')}")
+            row.setText(1, str(signal.get("detail", "")))
+        if override:
+            QTreeWidgetItem(root, [self.tr("Overridden by the operator"),
+                                   str(override.get("reason", ""))])
+        if not signals:
+            text, color = self.tr("none"), _GOOD
+        elif override and {s.get("code") for s in signals} <= set(override.get("signals") or []):
+            text, color = self.tr("suspected, overridden"), _MUTED
+        else:
+            text, color = self.tr("suspected"), _BAD
+        root.setText(1, text)
+        root.setData(1, Qt.ItemDataRole.UserRole, "suspected" if signals else "none")
+        root.setForeground(1, QBrush(QColor(color)))
 
     def set_blockers(self, blockers: tuple[str, ...], supervisor: str | None) -> None:
         if "face_mismatch_unconfirmed" in blockers:

@@ -5,6 +5,8 @@ import { captureStill, sendStill, StillError } from "./still.js";
 
 const ICE_GATHERING_MAX_MS = 2000;
 const STATS_INTERVAL_MS = 2000;
+const CAMERA_POLL_MS = 2000;
+const CAMERA_TEXT_MAX = 128;
 const QUALITY_LIMITATIONS = new Set(["none", "cpu", "bandwidth", "other"]);
 
 function waitIceGathering(pc, maxMs) {
@@ -54,6 +56,42 @@ export function summariseStats(report) {
   };
 }
 
+function cameraText(value) {
+  return typeof value === "string" ? value.slice(0, CAMERA_TEXT_MAX) : undefined;
+}
+
+function cameraNumber(value) {
+  return typeof value === "number" && Number.isFinite(value) ? value : undefined;
+}
+
+// Summarises the camera track as the `camera` message of the protocol (injection signals):
+// label, settings and the maxima getCapabilities() offers. Never deviceId nor groupId.
+export function describeCamera(track) {
+  if (!track) return null;
+  const s = typeof track.getSettings === "function" ? track.getSettings() || {} : {};
+  const settings = {};
+  for (const key of ["width", "height", "frameRate", "aspectRatio"]) {
+    const v = cameraNumber(s[key]);
+    if (v !== undefined) settings[key] = v;
+  }
+  for (const key of ["resizeMode", "facingMode"]) {
+    const v = cameraText(s[key]);
+    if (v !== undefined) settings[key] = v;
+  }
+  const capabilities = {};
+  let caps = {};
+  try {
+    caps = typeof track.getCapabilities === "function" ? track.getCapabilities() || {} : {};
+  } catch (err) {
+    caps = {};
+  }
+  for (const key of ["width", "height", "frameRate"]) {
+    const max = caps[key] && cameraNumber(caps[key].max);
+    if (max !== undefined) capabilities[key] = { max };
+  }
+  return { type: "camera", label: cameraText(track.label) || "", settings, capabilities };
+}
+
 export class Call extends EventTarget {
   // stream: the local camera+mic stream; els: {remoteVideo, selfVideo}; send(msg): signaling.
   constructor(stream, els, send, iceServers) {
@@ -66,6 +104,8 @@ export class Call extends EventTarget {
     this.dc = null;
     this.generation = 0;
     this.statsTimer = null;
+    this.cameraTimer = null;
+    this.stillBusy = false;
     this.stillQueue = Promise.resolve();
     this.stillsSent = 0;
     this.lastStillMethod = null;
@@ -118,8 +158,12 @@ export class Call extends EventTarget {
   setupControl(dc, pc) {
     dc.binaryType = "arraybuffer";
     this.dc = dc;
-    dc.addEventListener("open", () => this.startStats(dc, pc));
-    if (dc.readyState === "open") this.startStats(dc, pc);
+    const opened = () => {
+      this.startStats(dc, pc);
+      this.startCamera(dc, pc);
+    };
+    dc.addEventListener("open", opened);
+    if (dc.readyState === "open") opened();
     dc.addEventListener("close", () => {
       if (this.dc === dc) this.stopStats();
     });
@@ -143,7 +187,14 @@ export class Call extends EventTarget {
         if (dc.readyState === "open") dc.send(JSON.stringify({ type: "pong", t: msg.t }));
         break;
       case "still_request":
-        this.stillQueue = this.stillQueue.then(() => this.answerStill(dc, msg));
+        this.stillQueue = this.stillQueue.then(async () => {
+          this.stillBusy = true;
+          try {
+            await this.answerStill(dc, msg);
+          } finally {
+            this.stillBusy = false;
+          }
+        });
         break;
       case "instruction":
         this.emit("instruction", { code: typeof msg.code === "string" ? msg.code : "" });
@@ -193,6 +244,42 @@ export class Call extends EventTarget {
   stopStats() {
     if (this.statsTimer) clearInterval(this.statsTimer);
     this.statsTimer = null;
+    if (this.cameraTimer) clearInterval(this.cameraTimer);
+    this.cameraTimer = null;
+  }
+
+  // The camera report: once when the channel opens, then only when the track's settings change
+  // (polled; a new value is sent once two polls in a row agree, and never while a still is
+  // being taken, which may reconfigure the camera for a moment).
+  startCamera(dc, pc) {
+    if (this.cameraTimer) clearInterval(this.cameraTimer);
+    const send = (msg) => {
+      try {
+        if (dc.readyState === "open" && this.pc === pc) dc.send(JSON.stringify(msg));
+      } catch (err) {
+        console.warn("camera: not sent:", err && err.message);
+      }
+    };
+    const describe = () => describeCamera(this.stream.getVideoTracks()[0]);
+    const first = describe();
+    if (!first) return;
+    let sent = JSON.stringify(first);
+    let seen = sent;
+    send(first);
+    this.cameraTimer = setInterval(() => {
+      if (this.stillBusy) return;
+      const now = describe();
+      if (!now) return;
+      const text = JSON.stringify(now);
+      if (text !== seen) {
+        seen = text;
+        return;
+      }
+      if (text !== sent) {
+        sent = text;
+        send(now);
+      }
+    }, CAMERA_POLL_MS);
   }
 
   closePeer() {
