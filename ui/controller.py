@@ -28,6 +28,7 @@ from console.injection import BLOCKER as INJECTION_BLOCKER
 from console.injection import InjectionMonitor, InjectionSignal
 from console.models import Assignment, Operator, QueueSnapshot
 from console.quality import QualityTracker
+from console.queue_feed import QueueFeed
 from ui import integration
 from ui.checks import SessionChecks
 from ui.tasks import run_task
@@ -35,6 +36,8 @@ from ui.tasks import run_task
 log = logging.getLogger(__name__)
 
 STEP_STATUSES = ("pending", "passed", "failed", "skipped")
+#: how often the queue view reads GET /queue while the pushed feed is not live (ms)
+QUEUE_FALLBACK_MS = 10_000
 
 
 def error_code(exc: BaseException) -> str:
@@ -146,7 +149,9 @@ class ConsoleController(QObject):
         self.engine: Any = None
         self._outbox: Any = None
         self._queue_timer = QTimer(self)
-        self._queue_timer.setInterval(3000)
+        # a safety net only: the waiting room comes from the service's pushes (QueueFeed)
+        self._queue_timer.setInterval(QUEUE_FALLBACK_MS)
+        self._queue_feed: QueueFeed | None = None
         self._queue_timer.timeout.connect(self.refresh_queue)
         self._queue_busy = False
         self._closing = False
@@ -200,17 +205,32 @@ class ConsoleController(QObject):
 
     # ==== queue ================================================================================
     def start_queue_polling(self) -> None:
+        """Follow the waiting room: one REST read now, then the service's pushes on the
+        operator socket (console.queue_feed, its own thread); REST again only while that
+        socket is down."""
         self.refresh_queue()
+        client = self.client
+        if self._queue_feed is None and client is not None:
+            self._queue_feed = QueueFeed(
+                client.origin, lambda refused: client.socket_token(refused=refused),
+                self.queue_updated.emit,  # a queued signal: slots run on the GUI thread
+                ca_bundle=self.settings.get("ca_bundle") or None)
+            self._queue_feed.start()
         self._queue_timer.start()
 
     def stop_queue_polling(self) -> None:
         self._queue_timer.stop()
+        feed, self._queue_feed = self._queue_feed, None
+        if feed is not None:
+            feed.stop(timeout=0)  # never wait on the GUI thread
 
     @Slot()
     def refresh_queue(self) -> None:
         client = self.client
         if client is None or self._queue_busy:
             return
+        if self._queue_feed is not None and self._queue_feed.state == "live":
+            return  # the pushes keep the view current
         self._queue_busy = True
 
         def done(snapshot: QueueSnapshot) -> None:
@@ -631,6 +651,9 @@ class ConsoleController(QObject):
         """Close peer connections, stop the media loop (the caller then quits Qt)."""
         self._closing = True
         self._queue_timer.stop()
+        feed, self._queue_feed = self._queue_feed, None
+        if feed is not None:
+            feed.stop(timeout=3.0)  # shutting down: its thread ends before Qt does
         self.checks.stop()
         if self._evidence_state == "recording":
             integration.abandon_evidence(self._evidence)
