@@ -13,6 +13,7 @@ SIGKILL mid-call.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import os
@@ -42,18 +43,21 @@ class Deployment:
         return self.a.token(username)
 
 
-@pytest.fixture
-def deployment(tmp_path: Path, postgres_cluster: Any, monkeypatch: pytest.MonkeyPatch
-               ) -> Iterator[Deployment]:
-    monkeypatch.setenv("RECOGNITION_TEST_DB", "postgresql")
+@contextlib.contextmanager
+def two_instances(folder: Path, *extra: str,
+                  pin: dict[str, str] | None = None) -> Iterator[Deployment]:
+    """Instances A and B on one PostgreSQL database and one data dir, nginx in front (its
+    address is their public URL); ``pin``: path prefix -> "a" or "b" (tests/fixtures/nginx.py)."""
     port = free_port()
-    public = ("--public-url", f"http://127.0.0.1:{port}")
-    a = DeskServer(tmp_path / "desk", public, name="desk-a")
+    args = ("--public-url", f"http://127.0.0.1:{port}", *extra)
+    a = DeskServer(folder / "desk", args, name="desk-a")
     b: DeskServer | None = None
     proxy: Proxy | None = None
     try:
-        b = DeskServer(tmp_path / "desk", public, share_with=a, name="desk-b")
-        proxy = start_proxy(tmp_path / "nginx", [a.port, b.port], port=port)
+        b = DeskServer(folder / "desk", args, share_with=a, name="desk-b")
+        ports = {"a": a.port, "b": b.port}
+        proxy = start_proxy(folder / "nginx", [a.port, b.port], port=port,
+                            pin={k: ports[v] for k, v in (pin or {}).items()})
         yield Deployment(a, b, proxy)
     finally:
         if proxy is not None:
@@ -61,6 +65,14 @@ def deployment(tmp_path: Path, postgres_cluster: Any, monkeypatch: pytest.Monkey
         if b is not None:
             b.stop()
         a.stop()
+
+
+@pytest.fixture
+def deployment(tmp_path: Path, postgres_cluster: Any, monkeypatch: pytest.MonkeyPatch
+               ) -> Iterator[Deployment]:
+    monkeypatch.setenv("RECOGNITION_TEST_DB", "postgresql")
+    with two_instances(tmp_path) as dep:
+        yield dep
 
 
 def _sdp(size: int) -> str:
@@ -304,15 +316,8 @@ def test_whole_autopilot_session_across_two_instances(tmp_path: Path, postgres_c
     import sys
 
     monkeypatch.setenv("RECOGNITION_TEST_DB", "postgresql")
-    port = free_port()
-    public = ("--public-url", f"http://127.0.0.1:{port}")
-    a = DeskServer(tmp_path / "desk", public, name="desk-a")
-    b: DeskServer | None = None
-    proxy: Proxy | None = None
-    try:
-        b = DeskServer(tmp_path / "desk", public, share_with=a, name="desk-b")
-        proxy = start_proxy(tmp_path / "nginx", [a.port, b.port], port=port,
-                            pin={"/ws/applicant/": a.port, "/ws/operator": b.port})
+    with two_instances(tmp_path, pin={"/ws/applicant/": "a", "/ws/operator": "b"}) as dep:
+        a, b, proxy = dep.a, dep.b, dep.proxy
         report = tmp_path / "report.json"
         root = Path(__file__).resolve().parents[1]
         env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
@@ -334,12 +339,6 @@ def test_whole_autopilot_session_across_two_instances(tmp_path: Path, postgres_c
         rows = a.sql("SELECT state FROM requests WHERE id = :r",
                      r=a.seed["requests"][0]["id"])
         assert rows == [("approved",)], rows
-    finally:
-        if proxy is not None:
-            proxy.stop()
-        if b is not None:
-            b.stop()
-        a.stop()
 
 
 @pytest.fixture
@@ -393,15 +392,9 @@ def test_evidence_on_s3_with_object_lock_reached_by_both_instances(
         monkeypatch.setenv(key, value)
     s3 = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
     S3Storage.create_bucket(s3, "evidence")
-    port = free_port()
-    args = ("--public-url", f"http://127.0.0.1:{port}", "--storage", "s3://evidence/desk",
-            "--s3-endpoint", s3_endpoint)
-    a = DeskServer(tmp_path / "desk", args, name="desk-a")
-    b: DeskServer | None = None
-    proxy: Proxy | None = None
-    try:
-        b = DeskServer(tmp_path / "desk", args, share_with=a, name="desk-b")
-        proxy = start_proxy(tmp_path / "nginx", [a.port, b.port], port=port)
+    with two_instances(tmp_path, "--storage", "s3://evidence/desk",
+                       "--s3-endpoint", s3_endpoint) as dep:
+        a, b, proxy = dep.a, dep.b, dep.proxy
         started = a.start_video_session("operatore1")
         client = DeskClient(proxy.base_url)
         client.login("operatore1", a.operator("operatore1")["password"],
@@ -432,9 +425,3 @@ def test_evidence_on_s3_with_object_lock_reached_by_both_instances(
         versions = s3.list_object_versions(Bucket="evidence", Prefix=keys[0])["Versions"]
         with pytest.raises(Exception, match=r"AccessDenied|locked|retention|WORM|Object"):
             s3.delete_object(Bucket="evidence", Key=keys[0], VersionId=versions[0]["VersionId"])
-    finally:
-        if proxy is not None:
-            proxy.stop()
-        if b is not None:
-            b.stop()
-        a.stop()

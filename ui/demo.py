@@ -250,24 +250,13 @@ def write_scene_y4m(path: Path) -> Path:
     return Path(write_y4m(path))
 
 
-def _run_signed_in_as(role: str, args: argparse.Namespace, env: DemoEnvironment,
-                      app: Any) -> int:
-    """The demo for a role without an applicant: the desk service, then the sign-in window
-    filled with that role's seeded account; the shell opens the role's workspace
-    (console.workspaces). ``--autopilot`` signs in, checks the window and reports."""
-    from console.workspaces import DEMO_ACCOUNTS
-    from ui.app import exec_app
+def _sign_in_form(env: DemoEnvironment, username: str, args: argparse.Namespace) -> Any:
+    """The console's shell with the sign-in window filled in for ``username`` (a seeded demo
+    account): the demo signs in through the same window a person uses."""
     from ui.i18n import install_language
     from ui.settings_store import SettingsStore
     from ui.shell import ConsoleShell
 
-    username = DEMO_ACCOUNTS[role]
-    try:
-        env.start_desk()
-    except Exception as exc:
-        log.error("demo could not start: %s", exc)
-        print(f"recognition-console demo: {exc}", file=sys.stderr)
-        return 1
     settings = SettingsStore()
     language = args.language or ("en" if args.autopilot else "it")
     install_language(language)
@@ -276,6 +265,25 @@ def _run_signed_in_as(role: str, args: argparse.Namespace, env: DemoEnvironment,
     shell.show_sign_in(server=env.url, user=username)
     shell.sign_in.password.setText(DEMO_PASSWORD)
     shell.sign_in.totp.setText(env.totp_now(username))
+    return shell
+
+
+def _run_signed_in_as(role: str, args: argparse.Namespace, env: DemoEnvironment,
+                      app: Any) -> int:
+    """The demo for a role without an applicant: the desk service, then the sign-in window
+    filled with that role's seeded account; the shell opens the role's workspace
+    (console.workspaces). ``--autopilot`` signs in, checks the window and reports."""
+    from console.workspaces import DEMO_ACCOUNTS
+    from ui.app import exec_app
+
+    username = DEMO_ACCOUNTS[role]
+    try:
+        env.start_desk()
+    except Exception as exc:
+        log.error("demo could not start: %s", exc)
+        print(f"recognition-console demo: {exc}", file=sys.stderr)
+        return 1
+    shell = _sign_in_form(env, username, args)
     if not args.autopilot:
         shell.sign_in.sign_in_button.click()
         return exec_app(app, shell)
@@ -319,18 +327,7 @@ def run(args: argparse.Namespace) -> int:
             log.error("demo could not start: %s", exc)
             print(f"recognition-console demo: {exc}", file=sys.stderr)
             return 1
-        from ui.i18n import install_language
-        from ui.settings_store import SettingsStore
-        from ui.shell import ConsoleShell
-
-        settings = SettingsStore()
-        language = args.language or ("en" if args.autopilot else "it")
-        install_language(language)
-        settings.update(server_url=env.url, last_user=DEMO_OPERATOR, language=language)
-        shell = ConsoleShell(settings)
-        shell.show_sign_in(server=env.url, user=DEMO_OPERATOR)
-        shell.sign_in.password.setText(DEMO_PASSWORD)
-        shell.sign_in.totp.setText(env.totp_now())
+        shell = _sign_in_form(env, DEMO_OPERATOR, args)
         if args.autopilot:
             from ui.autopilot import Autopilot
 
