@@ -46,6 +46,8 @@ CHANNEL = "recognition_desk"
 INLINE_MAX = 7000
 #: how long a large message stays in bus_messages (every instance reads it within milliseconds)
 MESSAGE_TTL = timedelta(minutes=5)
+#: at most this many events in one NOTIFY statement (each payload < 8000 bytes)
+BATCH_MAX = 64
 RECONNECT_MIN_S = 0.5
 RECONNECT_MAX_S = 10.0
 
@@ -108,6 +110,7 @@ class PostgresBus(Bus):
         self._listen_task: asyncio.Task[None] | None = None
         self._send_conn: Any = None
         self._send_lock = asyncio.Lock()
+        self._pending: list[tuple[str, asyncio.Future[None]]] = []
         self._listening = asyncio.Event()
         self._stopping = False
 
@@ -203,20 +206,45 @@ class PostgresBus(Bus):
             logger.warning("event bus: an event could not be sent (%s)", type(exc).__name__)
 
     async def _notify(self, payload: str) -> None:
-        async with self._send_lock:
-            for attempt in (1, 2):  # a broken sending connection is replaced once
+        """Send one payload. Concurrent sends are grouped: whoever holds the sending
+        connection sends everything queued so far in one statement (one round trip to the
+        database for many events, in the order they were published)."""
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((payload, fut))
+        while not fut.done():
+            async with self._send_lock:
+                if fut.done():
+                    break
+                batch = self._pending[:BATCH_MAX]
+                del self._pending[:BATCH_MAX]
                 try:
-                    if self._send_conn is None or self._send_conn.closed:
-                        self._send_conn = await self._connect()
-                    await self._send_conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
-                    return
-                except Exception:
-                    if self._send_conn is not None:
-                        with contextlib.suppress(Exception):
-                            await self._send_conn.close()
-                    self._send_conn = None
-                    if attempt == 2:
-                        raise
+                    await self._send_batch([p for p, _ in batch])
+                except Exception as exc:
+                    for _, f in batch:
+                        if not f.done():
+                            f.set_exception(exc)
+                else:
+                    for _, f in batch:
+                        if not f.done():
+                            f.set_result(None)
+        await fut
+
+    async def _send_batch(self, payloads: list[str]) -> None:
+        query = "SELECT " + ", ".join(["pg_notify(%s, %s)"] * len(payloads))
+        params = [v for p in payloads for v in (CHANNEL, p)]
+        for attempt in (1, 2):  # a broken sending connection is replaced once
+            try:
+                if self._send_conn is None or self._send_conn.closed:
+                    self._send_conn = await self._connect()
+                await self._send_conn.execute(query, params)
+                return
+            except Exception:
+                if self._send_conn is not None:
+                    with contextlib.suppress(Exception):
+                        await self._send_conn.close()
+                self._send_conn = None
+                if attempt == 2:
+                    raise
 
     def prune(self, store: Store) -> None:
         """Drop large messages every instance has long read (run in the store's threads)."""
