@@ -62,6 +62,8 @@ def demo_applicants(now: datetime) -> list[dict[str, Any]]:
     appt = (now + timedelta(hours=2)).replace(minute=0, second=0, microsecond=0)
     if appt.date() != now.date():
         appt = (now + timedelta(minutes=30)).replace(second=0, microsecond=0)
+    if appt.date() != now.date():  # after 23:30: the last minute of today (not due before
+        appt = now.replace(hour=23, minute=59, second=0, microsecond=0)  # 23:49, the grace)
     exp = date(now.year + 5, 6, 30)
     return [
         {"surname": "ROSSI", "given_names": "MARIA", "codice_fiscale": "RSSMRA85D52H501P",
