@@ -7,6 +7,7 @@ import json
 import time
 import uuid
 from collections import Counter
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
@@ -273,11 +274,17 @@ async def test_waiting_room_positions_are_sent_and_updated(desk_server: DeskServ
 async def test_appointments_are_listed_and_not_drawn_before_due(desk_server: DeskServer
                                                                 ) -> None:
     desk = desk_server
-    seeded = desk.seed_request("FERRARI")
-    assert seeded["appointment_at"] is not None
+    # independent of the hour the test runs at: on the service's clock, a day whose 08:00 is
+    # ahead (tomorrow's), then an appointment at 10:00 of that day
+    now = desk.server_now()
+    morning = (now + timedelta(days=1)).replace(hour=8, minute=0, second=0, microsecond=0)
+    desk.advance_clock((morning - now).total_seconds())
+    appt = morning + timedelta(hours=2)
+    seeded = desk.create_request(appointment_at=appt.isoformat())
     q = desk.api("GET", "/queue", "operatore1").json()
     assert seeded["id"] in [a["request_id"] for a in q["appointments_today"]]
-    assert q["appointments_today"][0]["booking_code"] == seeded["booking_code"]
+    listed = next(a for a in q["appointments_today"] if a["request_id"] == seeded["id"])
+    assert listed["booking_code"] == seeded["booking_code"]
     async with aiohttp.ClientSession() as http:
         early = await applicant(http, desk, seeded["join_token"])
         # waiting, but the appointment is not due: nobody to draw
