@@ -226,6 +226,20 @@ async def _throughput(op_list: list[Operator], seconds: float, what: str) -> dic
             "p99": _pct(latencies, 99)}
 
 
+async def register(http: aiohttp.ClientSession, base: str, numbers: range,
+                   concurrency: int = 20) -> list[str]:
+    """``POST /requests`` for each synthetic applicant ``n`` of ``numbers``; their join tokens."""
+    sem = asyncio.Semaphore(concurrency)
+
+    async def create(n: int) -> str:
+        async with sem, http.post(f"{base}/api/v1/requests", json=_body(n)) as r:
+            body = await r.json()
+            assert r.status == 201, body
+            return str(body["join_token"])
+
+    return list(await asyncio.gather(*(create(n) for n in numbers)))
+
+
 async def run(seconds: float, keep: str | None = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-desk-") as tmp_dir:
         tmp = keep or tmp_dir
@@ -235,15 +249,7 @@ async def run(seconds: float, keep: str | None = None) -> dict[str, Any]:
             conn = aiohttp.TCPConnector(limit=0)
             async with aiohttp.ClientSession(connector=conn) as http:
                 t0 = time.perf_counter()
-                sem = asyncio.Semaphore(20)
-
-                async def create(n: int) -> str:
-                    async with sem, http.post(f"{base}/api/v1/requests", json=_body(n)) as r:
-                        body = await r.json()
-                        assert r.status == 201, body
-                        return str(body["join_token"])
-
-                tokens = await asyncio.gather(*(create(n) for n in range(APPLICANTS)))
+                tokens = await register(http, base, range(APPLICANTS))
                 create_s = time.perf_counter() - t0
                 ws_url = base.replace("http", "ws", 1)
                 applicants = [Applicant(http, ws_url, t) for t in tokens]

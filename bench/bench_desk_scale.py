@@ -41,7 +41,7 @@ import aiohttp
 import pyotp
 
 from bench import report
-from bench.bench_desk import Applicant, Operator, _body, _login, _pct, _throughput
+from bench.bench_desk import Applicant, Operator, _login, _pct, _throughput, register
 
 ROUND_TRIPS = 10
 
@@ -72,16 +72,9 @@ async def _measure(base: str, seed: dict[str, Any], applicants: int, operators: 
                    seconds: float, tag: str) -> dict[str, Any]:
     conn = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=conn) as http:
-        sem = asyncio.Semaphore(32)
-
-        async def create(n: int) -> str:
-            async with sem, http.post(f"{base}/api/v1/requests", json=_body(n)) as r:
-                body = await r.json()
-                assert r.status == 201, body
-                return str(body["join_token"])
-
-        offset = hash(tag) % 1_000_000
-        tokens = await asyncio.gather(*(create(offset + n) for n in range(applicants)))
+        # each set-up its own applicants (distinct codici fiscali and mobiles), the same every run
+        offset = {"1s": 0, "1p": 300_000, "2p": 600_000}.get(tag, 900_000)
+        tokens = await register(http, base, range(offset, offset + applicants), concurrency=32)
         ws_url = base.replace("http", "ws", 1)
         people = [Applicant(http, ws_url, t) for t in tokens]
         events = [asyncio.Event() for _ in people]

@@ -32,7 +32,7 @@ import random
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from server.store import Store
@@ -251,9 +251,7 @@ class PostgresBus(Bus):
         store.bus_prune(_now() - MESSAGE_TTL)
 
 
-def _now() -> Any:
-    from datetime import UTC, datetime
-
+def _now() -> datetime:
     return datetime.now(UTC)
 
 
