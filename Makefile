@@ -17,7 +17,7 @@ test: setup
 
 lint: setup
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy console ui media cardreader server
+	$(VENV)/bin/mypy console ui media cardreader server demo
 	$(VENV)/bin/lint-imports
 
 bench: setup

@@ -5,8 +5,8 @@
 
 Set-up, all real: a desk service process (demo seed, tests.fixtures.desk), Debian Chromium with
 the 1280x720 fake camera (tests.fixtures.chromium), the page served by the service, and the
-aiortc operator test peer (media.testpeer) in this process. Each round uses a fresh request and a
-fresh browser profile. Printed per step: median and worst over the rounds.
+aiortc operator test peer (tests.operator_peer) in this process. Each round uses a fresh request
+and a fresh browser profile. Printed per step: median and worst over the rounds.
 
 - page → welcome: navigation until the page has the service's `welcome`.
 - device check: "Avvia test" click until the result (includes the 1.5 s microphone listen).
@@ -35,13 +35,13 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench import report  # noqa: E402
-from media.testpeer import OperatorTestPeer  # noqa: E402
 from tests.fixtures.chromium import (  # noqa: E402
     find_chromium,
     launch_applicant,
     write_test_scene_y4m,
 )
 from tests.fixtures.desk import start_desk_server  # noqa: E402
+from tests.operator_peer import OperatorTestPeer  # noqa: E402
 
 TARGET_STILL_MS = 1000.0
 #: the printed steps and their names in the JSON figures (``<name>_median_ms`` ...)

@@ -20,7 +20,7 @@ from typing import Any
 from bench import report
 from cardreader import emulator
 from cardreader.pcsc import CardEvent, CardEventKind, CardWatcher, PcscContext, read_from
-from cardreader.pcscd import PcscdUnavailable, ensure_pcscd
+from demo.pcscd import PcscdUnavailable, ensure_pcscd
 
 
 def _pct(values: list[float], q: float) -> float:

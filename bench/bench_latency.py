@@ -4,7 +4,7 @@
                                             [--json]
 
 Set-up, all real and on loopback: a desk service process (demo seed), the synthetic applicant
-as a separate process (`python -m media.synthetic`, 720p30, frame stamp = its `time.time()` in
+as a separate process (`python -m demo.applicant`, 720p30, frame stamp = its `time.time()` in
 ms when the frame is made), and MediaEngine in this process. A "screen" thread plays the UI: on
 each on_remote_frame it takes `latest_remote_frame()`, copies the three yuv420p planes (what
 the UI does into a mapped QVideoFrame) and reads the latency at that moment. Latency therefore
@@ -173,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
         env = {**os.environ, "SYNTHETIC_JOIN_TOKEN": rossi["join_token"]}
         log = (tmp / "applicant.log").open("wb")
         applicant = subprocess.Popen(
-            [sys.executable, "-m", "media.synthetic", "--desk", desk.base_url,
+            [sys.executable, "-m", "demo.applicant", "--desk", desk.base_url,
              "--width", str(args.width), "--height", str(args.height), "--fps", str(args.fps),
              "--flash-period", str(args.flash_period), "--audio", "silence", "--no-otp"],
             cwd=str(REPO), env=env, stdout=log, stderr=log)

@@ -23,7 +23,7 @@ import av
 from bench import report
 from console import specimens as sp
 from console.checks.quality import LiveAnalyzer
-from media.synthetic.scene import SceneRenderer, Step
+from demo.applicant.scene import SceneRenderer, Step
 from ui.checks import LIVE_INTERVAL_MS, compare_faces, decode_image, inspect_still
 
 

@@ -17,10 +17,11 @@ from console import __version__
 # subcommand -> (module, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "gui": ("ui.app", "open the console (default)"),
-    "demo": ("ui.demo", "local desk service + synthetic applicant, console signed in"),
+    "demo": ("demo.launcher", "local desk service + synthetic applicant, console signed in"),
     "evidence": ("console.evidence.cli", "verify or open an evidence package"),
     "inspect": ("console.checks.cli", "run the document checks on image files"),
-    "card": ("cardreader.cli", "read a CNS/TS-CNS card or emulate one"),
+    "card": ("cardreader.cli", "read a CNS/TS-CNS card, list readers"),
+    "virtual-card": ("demo.virtual_card_cli", "a virtual CNS in a vpcd reader (demo, tests)"),
     "replay": ("ui.player.cli", "open a recorded session in the player"),
     "training": ("console.training.cli", "run and grade training scenarios"),
 }

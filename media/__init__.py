@@ -22,5 +22,5 @@ Rendering the applicant's video in the UI
     frame for later: the slot is overwritten by the next one. rf.latency_now_ms() gives the
     glass-to-glass latency where the frame is handed to the screen (synthetic applicant only).
 
-Synthetic applicant (DEMO/TEST PEER): python -m media.synthetic --desk URL --join-token TOKEN
+Synthetic applicant (DEMO/TEST PEER): python -m demo.applicant --desk URL --join-token TOKEN
 """

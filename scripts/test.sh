@@ -6,7 +6,7 @@ VENV=${VENV:-.venv}
 export QT_QPA_PLATFORM=offscreen
 echo "== ruff"; "$VENV/bin/ruff" check .
 echo "== import contracts"; "$VENV/bin/lint-imports"
-echo "== mypy"; "$VENV/bin/mypy" console ui media cardreader server
+echo "== mypy"; "$VENV/bin/mypy" console ui media cardreader server demo
 echo "== pytest"
 "$VENV/bin/python" -m pytest -q -p no:cacheprovider "$@"
 # The desk-service tests a second time, every service on PostgreSQL (a throwaway cluster:

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from console.checks import faces
-from media.anonymise import AnonymiseError, export_anonymised
+from console.training.anonymise import AnonymiseError, export_anonymised
 from ui.player.testdata import synthetic_recording
 
 FPS = 10
@@ -22,7 +22,7 @@ SIZE = (800, 448)
 
 @pytest.fixture(scope="module")
 def scene_recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from media.synthetic.scene import SceneRenderer, Step
+    from demo.applicant.scene import SceneRenderer, Step
 
     renderer = SceneRenderer(*SIZE)
     pictures = {step: cv2.cvtColor(renderer.bgr(step), cv2.COLOR_BGR2RGB)
@@ -39,7 +39,7 @@ def scene_recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _card_area() -> tuple[int, int, int, int]:
-    from media.synthetic.scene import SceneRenderer, Step
+    from demo.applicant.scene import SceneRenderer, Step
 
     r = SceneRenderer(*SIZE)
     diff = np.abs(r.bgr(Step.ID_FRONT).astype(int) - r.bgr(Step.FACE).astype(int)).sum(axis=2)

@@ -1,5 +1,5 @@
 """The applicant's web page in headless Debian Chromium, against a real desk service process and a
-real aiortc operator peer (media.testpeer). Fake camera: the 1280x720 test scene of
+real aiortc operator peer (tests.operator_peer). Fake camera: the 1280x720 test scene of
 tests/fixtures/chromium.py. Screenshots of each page state go to the test's tmp dir (and to
 $APPLICANT_SCREENSHOTS when set)."""
 
@@ -19,7 +19,6 @@ import numpy as np
 import pytest
 import requests
 
-from media.testpeer import OperatorTestPeer
 from tests.fixtures.chromium import (
     CAMERA_HEIGHT,
     CAMERA_WIDTH,
@@ -27,6 +26,7 @@ from tests.fixtures.chromium import (
     read_y4m_luma,
 )
 from tests.fixtures.desk import DeskServer, start_desk_server
+from tests.operator_peer import OperatorTestPeer
 
 pytestmark = [pytest.mark.chromium, pytest.mark.timeout(120)]
 
@@ -168,7 +168,7 @@ async def give_consent(page: Any) -> None:
 
 @pytest.fixture
 async def operator(desk: Desk) -> AsyncIterator[OperatorTestPeer]:
-    """The operator side (media.testpeer) with its WebSocket open. Afterwards its session is
+    """The operator side (tests.operator_peer) with its WebSocket open. Afterwards its session is
     closed with a decision, so that the next test's operator may draw again."""
     peer = OperatorTestPeer(desk.base_url, await asyncio.to_thread(desk.operator_token))
     await peer.open()

@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 
 from cardreader.apdu import CardSession
 from cardreader.cns import encode_personal_data
-from cardreader.emulator import DEMO_IDENTITY, CardProfile, VirtualCns, make_profile
 from cardreader.errors import CardError, CardErrorCode
 from cardreader.reader import read_cns
+from demo.virtual_card import DEMO_IDENTITY, CardProfile, VirtualCns, make_profile
 
 
 class Direct:

@@ -12,11 +12,18 @@ from smartcard import scard
 
 from cardreader import cli, pcsc
 from cardreader.errors import CardErrorCode
+from demo import virtual_card_cli as vcli
 
 
 def parse(*argv: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     cli.add_arguments(parser)
+    return parser.parse_args(list(argv))
+
+
+def vparse(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    vcli.add_arguments(parser)
     return parser.parse_args(list(argv))
 
 
@@ -59,7 +66,7 @@ def test_pcsc_error_map(hresult: int, in_use: bool, code: CardErrorCode) -> None
 
 
 def test_emulate_without_vpcd_says_why(capsys: pytest.CaptureFixture[str]) -> None:
-    rc = cli.run(parse("emulate", "--port", str(free_port()), "--seconds", "1"))
+    rc = vcli.run(vparse("--port", str(free_port()), "--seconds", "1"))
     assert rc == 1
     err = capsys.readouterr().err.strip()
     assert err.startswith("card: cannot reach the vpcd reader") and "pcscd" in err
@@ -82,6 +89,6 @@ def test_emulate_bad_data_file(
 ) -> None:
     f = tmp_path / "card.json"
     f.write_text(content, encoding="utf-8")
-    assert cli.run(parse("emulate", "--data", str(f), "--port", str(free_port()))) == 1
+    assert vcli.run(vparse("--data", str(f), "--port", str(free_port()))) == 1
     err = capsys.readouterr().err
     assert err.startswith("card: cannot use the card data file") and "Traceback" not in err

@@ -19,8 +19,8 @@ from cardreader.cns import (
     parse_personal_data,
     personal_data_length,
 )
-from cardreader.emulator import CNS_HISTORICAL, PLAIN_HISTORICAL, make_certificate, make_profile
 from cardreader.errors import CardError, CardErrorCode, CertificateError, PersonalDataError
+from demo.virtual_card import CNS_HISTORICAL, PLAIN_HISTORICAL, make_certificate, make_profile
 
 GOOD = {
     "issuer_code": "80380",

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from cardreader import pcscd
-from cardreader.pcscd import PcscdUnavailable, ensure_pcscd
+from demo import pcscd
+from demo.pcscd import PcscdUnavailable, ensure_pcscd
 
 ROOT = Path(__file__).resolve().parent.parent
 

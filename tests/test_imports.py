@@ -11,9 +11,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("console", "ui", "media", "cardreader", "server")
+PACKAGES = ("console", "ui", "media", "cardreader", "server", "demo")
 #: run as scripts, not imported (the guard of console.children runs as a program)
-SCRIPTS = {"console.__main__", "server.__main__", "server.migrations.env"}
+SCRIPTS = {
+    "console.__main__", "server.__main__", "server.migrations.env", "demo.applicant.__main__",
+}
 
 
 def _modules() -> list[str]:

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from cardreader.crosscheck import CheckCode
-from cardreader.emulator import DEMO_IDENTITY
 from cardreader.errors import CardError, CardErrorCode
 from console.client import DeskClient
 from console.evidence.keys import WorkstationKey
@@ -25,6 +24,7 @@ from console.inperson import (
 )
 from console.models import ReasonCode
 from console.specimens import DEMO_PERSON
+from demo.virtual_card import DEMO_IDENTITY
 
 OTHER = {
     "surname": "BIANCHI",

@@ -230,8 +230,8 @@ def test_demo_window_reads_its_virtual_card(
     tmp_path: Path,
     italian: None,
 ) -> None:
+    from demo.inperson import open_demo
     from tests.fixtures.pcsc import wait_card
-    from ui.inperson_window import open_demo
 
     virtual_card(slot=1, insert=False)  # take slot 1: open_demo inserts its own card there
     window = open_demo(partner, tmp_path, booking_code=booking["booking_code"], slot=1)

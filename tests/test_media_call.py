@@ -1,5 +1,5 @@
 """End-to-end call on loopback: MediaEngine (this process) <-> synthetic applicant (a separate
-process, `python -m media.synthetic`) through a real desk service process (desk_server).
+process, `python -m demo.applicant`) through a real desk service process (desk_server).
 
 One long scenario (to start the desk and the peers once): connect, frames with stamps, stills
 (exact pixels, sha256, malformed and timed-out ones), instruction, stats/quality, sinks, drop
@@ -25,10 +25,10 @@ import cv2
 import numpy as np
 import pytest
 
+from demo.applicant.scene import Hand, SceneRenderer, Step
 from media.api import CallState, EngineErrorCode, PcmChunk, QualityLevel, QualityReport
 from media.engine import MediaEngine
 from media.stills import StillError, StillErrorCode
-from media.synthetic.scene import Hand, SceneRenderer, Step
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -96,7 +96,7 @@ def wait_for(cond: Callable[[], bool], timeout: float, what: str) -> None:
 
 def start_applicant(base_url: str, join_token: str, log: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "SYNTHETIC_JOIN_TOKEN": join_token, "PYTHONUNBUFFERED": "1"}
-    cmd = [sys.executable, "-m", "media.synthetic", "--desk", base_url,
+    cmd = [sys.executable, "-m", "demo.applicant", "--desk", base_url,
            "--width", "1280", "--height", "720", "--fps", "15", "--flash-period", "0"]
     with log.open("ab") as fh:
         return subprocess.Popen(cmd, cwd=str(REPO), env=env, stdout=fh, stderr=fh)

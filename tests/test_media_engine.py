@@ -241,7 +241,7 @@ def test_stop_from_the_engine_thread_is_refused() -> None:
 
 def test_camera_through_pyav(tmp_path: Any) -> None:
     """A capture source opened with PyAV (here a .y4m file standing in for /dev/video0)."""
-    from media.synthetic.scene import write_y4m
+    from demo.applicant.scene import write_y4m
 
     clip = write_y4m(tmp_path / "cam.y4m", 800, 240, fps=10, seconds_per_step=0.5)
     before = set(threading.enumerate())
@@ -267,7 +267,7 @@ def test_camera_through_pyav(tmp_path: Any) -> None:
 
 
 def test_camera_failing_mid_call_falls_back_to_placeholder(tmp_path: Any) -> None:
-    from media.synthetic.scene import write_y4m
+    from demo.applicant.scene import write_y4m
 
     clip = write_y4m(tmp_path / "short.y4m", 800, 240, fps=10, seconds_per_step=0.1)  # 5 frames
     errors: list[EngineErrorCode] = []

@@ -11,8 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from media import framestamp
-from media.synthetic.scene import (
+from demo.applicant.scene import (
     SCRIPT,
     Gesture,
     Hand,
@@ -27,7 +26,8 @@ from media.synthetic.scene import (
     td1_mrz,
     write_y4m,
 )
-from media.synthetic.tracks import SceneState, SyntheticAudioTrack
+from demo.applicant.tracks import SceneState, SyntheticAudioTrack
+from media import framestamp
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -130,7 +130,7 @@ def test_write_y4m(tmp_path: Path) -> None:
 
 
 def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "media.synthetic", *args], cwd=str(REPO),
+    return subprocess.run([sys.executable, "-m", "demo.applicant", *args], cwd=str(REPO),
                           capture_output=True, text=True, timeout=120,
                           env={**os.environ, **(env or {})})
 
@@ -155,7 +155,7 @@ def test_cli_refused_join_link(desk_server_shared: Any) -> None:
 def test_in_process_applicant_thread(desk_server_shared: Any) -> None:
     import threading
 
-    from media.synthetic import ApplicantConfig, ApplicantThread
+    from demo.applicant import ApplicantConfig, ApplicantThread
 
     before = set(threading.enumerate())
     events: list[str] = []

@@ -14,9 +14,9 @@ import numpy as np
 from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection
 from aiortc.mediastreams import MediaStreamError
 
+from demo.applicant.scene import SceneRenderer
+from demo.applicant.tracks import SceneState, SyntheticAudioTrack, SyntheticVideoTrack
 from media.recorder import AUDIO_RATE, Recorder, Timeline
-from media.synthetic.scene import SceneRenderer
-from media.synthetic.tracks import SceneState, SyntheticAudioTrack, SyntheticVideoTrack
 
 FLASH_PERIOD = 1.5
 CALL_SECONDS = 6.5  # from the first frames on: four flashes

@@ -87,10 +87,10 @@ def _check_automated(rc: int, data: dict, stderr: str, scenario: str) -> None:
     pytest.param("name-mismatch", marks=pytest.mark.slow)])
 def test_automated_checks_find_what_each_scenario_hides(scenario: str, tmp_path: Path) -> None:
     """The pictures the scenario peer sends, through the checks the training run uses."""
-    from media.synthetic.scene import Step
+    from demo.applicant.scene import Step
+    from demo.training_peer import ScenarioRenderer, third_person_targets
+    from demo.training_run import _script
     from ui.training_findings import decision_for, findings_from_stills
-    from ui.training_peer import ScenarioRenderer, third_person_targets
-    from ui.training_run import _script
 
     pack = load_pack(scenarios.generate(tmp_path, (scenario,))[0])
     renderer = ScenarioRenderer(1280, 720, pack.applicant)
@@ -161,8 +161,8 @@ def test_pack_clips_play_as_the_camera_and_give_the_stills(tmp_path: Path) -> No
     import numpy as np
 
     from console.training.pack import write_pack
-    from media.synthetic.scene import Step
-    from ui.training_peer import ScenarioRenderer
+    from demo.applicant.scene import Step
+    from demo.training_peer import ScenarioRenderer
 
     base = scenarios.build("clean", tmp_path)
     (base.root / "clips").mkdir(parents=True)

@@ -672,46 +672,6 @@ class InPersonWindow(QMainWindow):
         self.stopped.emit()
 
 
-def open_demo(
-    directory: Any,
-    work_root: Path,
-    *,
-    booking_code: str = "",
-    operator: dict[str, Any] | None = None,
-    slot: int = 0,
-    language: str = "it",
-) -> InPersonWindow:
-    """The in-person demo (for ``recognition-console demo --in-person``): the demo identity's
-    virtual CNS inserted in vpcd slot ``slot``, the synthetic camera, evidence under
-    ``work_root``. ``directory`` is a signed-in ``DeskClient`` (role partner). Without pcscd the
-    window still opens and says how to start it; closing the window removes the virtual card.
-    ``language`` is for the script's words and the printed form; the interface language is the
-    application's translator (``ui.i18n.install_language``), as for every window."""
-    from cardreader import emulator
-    from console.evidence.keys import WorkstationKey
-    from console.inperson import SyntheticCamera
-
-    wf = InPersonWorkflow(
-        directory,
-        operator=operator,
-        evidence_root=work_root / "evidence",
-        workstation_key=WorkstationKey.load_or_create(work_root / "data"),
-        work_dir=work_root,
-    )
-    card = emulator.VpcdEmulator(
-        emulator.VirtualCns(emulator.make_profile(dict(emulator.DEMO_IDENTITY))), slot=slot
-    )
-    window = InPersonWindow(wf, SyntheticCamera(), reader=card.reader_name, language=language)
-    window.booking_edit.setText(booking_code)
-    try:
-        card.insert(timeout=2.0)
-    except OSError:
-        log.warning("virtual card not inserted: vpcd is not reachable (pcscd not running?)")
-    window.destroyed.connect(lambda *_: card.remove())
-    window.stopped.connect(card.remove)
-    return window
-
-
 def open_for_partner(
     client: Any,
     data_root: Path,

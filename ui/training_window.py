@@ -4,7 +4,7 @@ in the real console, and recorded sessions to replay.
 * **Runs**: every report (``*.json``, written by ``training run`` or by a trainee's graded run)
   in a folder, one row each, with a summary; unreadable files are named, never fatal.
 * **Scenarios**: a shipped scenario (or a pack folder) is registered at the desk the console is
-  signed in to and played by the scenario peer (``ui.training_peer``); the trainee takes it from
+  signed in to and played by the scenario peer (``demo.training_peer``); the trainee takes it from
   the queue and works the session as usual. When the decision is recorded the run is graded
   against the pack's answer key and its report is added to the runs folder. A human trainee
   names a finding through the decision's reason code (``data_mismatch`` covers the answer key's
@@ -88,14 +88,14 @@ class ScenarioLaunch:
     """One scenario started at a desk: the request registered and the peer process running."""
 
     def __init__(self, pack: ScenarioPack, desk_url: str, script: Path | None = None) -> None:
-        from ui.training_run import create_request
+        from console.training.requests import create_request
 
         self.pack = pack
         self.started_at = _now()
         created = create_request(desk_url, pack.request)
         self.request_id = str(created["id"])
         self.booking_code = str(created.get("booking_code", ""))
-        argv = [sys.executable, "-m", "ui.training_peer", "--desk", desk_url,
+        argv = [sys.executable, "-m", "demo.training_peer", "--desk", desk_url,
                 "--pack", str(pack.root)]
         if script is not None:
             argv += ["--script", str(script)]

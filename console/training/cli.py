@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
                 return 2
             args.report.parent.mkdir(parents=True, exist_ok=True)
             pack = load_pack(_resolve_pack(args.scenario, args.report.parent / "packs"))
-            runner = importlib.import_module("ui.training_run")
+            runner = importlib.import_module("demo.training_run")
             return int(runner.run_scenario(pack, report=args.report,
                                            force_decision=args.force_decision,
                                            trainee=args.trainee))

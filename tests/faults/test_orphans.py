@@ -220,7 +220,7 @@ DESK = " serve --data-dir "  # the desk service (not its one-shot `seed`)
 @pytest.mark.parametrize("how", ENDINGS)
 def test_synthetic_demo_leaves_nothing_behind(how: str, tmp_path: Path) -> None:
     with running_demo(tmp_path) as demo:
-        demo.wait_for(_has(DESK, "media.synthetic"), "the desk and the applicant")
+        demo.wait_for(_has(DESK, "demo.applicant"), "the desk and the applicant")
         time.sleep(1.0)  # the applicant in the queue, the console signed in
         demo.end(how)
         _assert_all_gone(demo, how)
@@ -232,7 +232,7 @@ def test_demo_stopped_while_starting_leaves_nothing_behind(delay: float, tmp_pat
     being built, no event loop yet: the exception raised for it may be swallowed by a Qt slot):
     it still quits, and its children end."""
     with running_demo(tmp_path) as demo:
-        demo.wait_for(_has(DESK, "media.synthetic"), "the desk and the applicant")
+        demo.wait_for(_has(DESK, "demo.applicant"), "the desk and the applicant")
         time.sleep(delay)
         demo.end("SIGTERM")
         _assert_all_gone(demo, "SIGTERM while starting")
@@ -244,7 +244,7 @@ def test_demo_stopped_while_starting_leaves_nothing_behind(delay: float, tmp_pat
 def test_chromium_demo_leaves_no_browser_behind(how: str, tmp_path: Path) -> None:
     with running_demo(tmp_path, "--applicant", "chromium") as demo:
         # Playwright's driver, Chromium (a process group of its own), its zygotes and renderers
-        demo.wait_for(_has(DESK, "ui.demo_browser", "run-driver", "--type=renderer"),
+        demo.wait_for(_has(DESK, "demo.browser", "run-driver", "--type=renderer"),
                       "Chromium's renderer")
         assert sum("chromium" in c for c in demo.seen.values()) >= 3
         demo.end(how)
@@ -255,7 +255,7 @@ def test_training_run_leaves_no_peer_behind(tmp_path: Path) -> None:
     report = tmp_path / "out" / "clean.json"
     command = ("training", "run", "clean", "--autopilot", "--report", str(report))
     with running_demo(tmp_path, command=command) as demo:
-        demo.wait_for(_has(DESK, "ui.training_peer"), "the desk and the training peer")
+        demo.wait_for(_has(DESK, "demo.training_peer"), "the desk and the training peer")
         time.sleep(1.0)
         demo.end("SIGKILL")
         _assert_all_gone(demo, "SIGKILL")
@@ -263,7 +263,7 @@ def test_training_run_leaves_no_peer_behind(tmp_path: Path) -> None:
 
 def _pcscd_ready() -> str | None:
     """Why the in-person demo cannot run here, or None."""
-    from cardreader import pcscd
+    from demo import pcscd
 
     try:
         import smartcard  # noqa: F401 - presence check
@@ -278,7 +278,7 @@ def _pcscd_ready() -> str | None:
 
 def _pcscd_shared() -> bool:
     """Another process (a test run, a demo) holds the pcscd users' lock: pcscd must stay."""
-    from cardreader import pcscd
+    from demo import pcscd
 
     path = pcscd.LOCK_DIR / pcscd.USERS_LOCK
     fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o666)
@@ -309,7 +309,7 @@ def test_in_person_demo_leaves_nothing_behind(how: str, tmp_path: Path) -> None:
             return "pcscd" in cmd and _pcscd_shared()
 
         _assert_all_gone(demo, how, spare)
-        from cardreader import pcscd
+        from demo import pcscd
 
         # pcscd's log, named after the console (removed by its close, which a SIGKILL skips)
         (pcscd.LOCK_DIR / f"pcscd-recognition-{demo.proc.pid}.log").unlink(missing_ok=True)

@@ -336,7 +336,7 @@ def test_signed_out_on_the_desk_stops_the_reconnection(desk_server_shared: Any) 
 # ---------------------------------------------------------------- end to end --------------
 def start_applicant(base_url: str, join_token: str, log: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "SYNTHETIC_JOIN_TOKEN": join_token, "PYTHONUNBUFFERED": "1"}
-    cmd = [sys.executable, "-m", "media.synthetic", "--desk", base_url, "--width", "800",
+    cmd = [sys.executable, "-m", "demo.applicant", "--desk", base_url, "--width", "800",
            "--height", "450", "--fps", "15", "--flash-period", "0"]
     with log.open("ab") as fh:
         return subprocess.Popen(cmd, cwd=str(REPO), env=env, stdout=fh, stderr=fh)

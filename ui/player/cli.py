@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
             print("note: no --desk given: this access is not logged at the service",
                   file=sys.stderr)
     if args.export_anonymised is not None:
-        from media.anonymise import AnonymiseError, export_anonymised
+        from console.training.anonymise import AnonymiseError, export_anonymised
 
         try:
             source = open_source(args.package, args.key)

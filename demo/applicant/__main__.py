@@ -1,7 +1,7 @@
 """CLI of the synthetic applicant (DEMO/TEST PEER).
 
-    python -m media.synthetic --desk URL --join-token TOKEN [--width 1280 --height 720 --fps 30]
-    python -m media.synthetic --write-y4m clip.y4m [--width ... --fps 5 --seconds-per-step 2]
+    python -m demo.applicant --desk URL --join-token TOKEN [--width 1280 --height 720 --fps 30]
+    python -m demo.applicant --write-y4m clip.y4m [--width ... --fps 5 --seconds-per-step 2]
 
 The join token may also come from the SYNTHETIC_JOIN_TOKEN environment variable (keeps it out
 of the process list). Exit status: 0 when the call ended normally, 2 on bad arguments, 3 when
@@ -18,15 +18,15 @@ import os
 import signal
 import sys
 
-from media.synthetic.applicant import ApplicantConfig, SyntheticApplicant
-from media.synthetic.scene import write_y4m
+from demo.applicant.applicant import ApplicantConfig, SyntheticApplicant
+from demo.applicant.scene import write_y4m
 
-logger = logging.getLogger("media.synthetic")
+logger = logging.getLogger("demo.applicant")
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m media.synthetic",
+        prog="python -m demo.applicant",
         description="Synthetic applicant (DEMO/TEST PEER): joins a desk call like the browser.",
     )
     p.add_argument("--desk", help="desk base URL, e.g. http://127.0.0.1:8080")

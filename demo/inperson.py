@@ -1,10 +1,11 @@
 """`recognition-console demo --in-person`: the partner's in-person check on any machine with pcscd.
 
-- the desk service and its seed come from :class:`ui.demo.DemoEnvironment` (as the video demo);
-- pcscd with the vpcd driver is made to run (:func:`cardreader.pcscd.ensure_pcscd`: reused, or
+- the desk service and its seed come from :class:`demo.launcher.DemoEnvironment` (as the
+  video demo);
+- pcscd with the vpcd driver is made to run (:func:`demo.pcscd.ensure_pcscd`: reused, or
   started when we are root; otherwise a one-line message says how to start it);
 - the virtual CNS of the demo identity goes into vpcd slot ``--card-slot`` and the synthetic
-  camera stands in for the workstation's (:func:`ui.inperson_window.open_demo`);
+  camera stands in for the workstation's (:func:`open_demo`);
 - the console signs in as the seeded partner ``partner1`` (TOTP from the seed) and opens the
   in-person window with the booking code of the demo identity's request filled in.
 
@@ -24,9 +25,12 @@ import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QCoreApplication, QObject, QTimer
+
+if TYPE_CHECKING:
+    from ui.inperson_window import InPersonWindow
 
 log = logging.getLogger(__name__)
 
@@ -46,14 +50,13 @@ FIELD_CHECKS = (
 
 
 def run_in_person(args: argparse.Namespace, env: Any, app: Any) -> int:
-    """The in-person demo inside ``ui.demo.run`` (which owns ``env`` and closes it)."""
-    from cardreader.pcscd import PcscdUnavailable, VpcdSlotLock, ensure_pcscd, wait_card
+    """The in-person demo inside ``demo.launcher.run`` (which owns ``env`` and closes it)."""
     from console.client import DeskClient
     from console.errors import ConsoleError
+    from demo.launcher import DEMO_PASSWORD
+    from demo.pcscd import PcscdUnavailable, VpcdSlotLock, ensure_pcscd, wait_card
     from ui.app import exec_app
-    from ui.demo import DEMO_PASSWORD
     from ui.i18n import install_language
-    from ui.inperson_window import open_demo
 
     def say(message: str) -> None:
         print(f"recognition-console demo --in-person: {message}", file=sys.stderr)
@@ -390,3 +393,44 @@ def _png_size(path: Path) -> tuple[int | None, int | None]:
         return None, None
     width, height = struct.unpack(">II", head[16:24])
     return int(width), int(height)
+
+
+def open_demo(
+    directory: Any,
+    work_root: Path,
+    *,
+    booking_code: str = "",
+    operator: dict[str, Any] | None = None,
+    slot: int = 0,
+    language: str = "it",
+) -> InPersonWindow:
+    """The in-person demo (for ``recognition-console demo --in-person``): the demo identity's
+    virtual CNS inserted in vpcd slot ``slot``, the synthetic camera, evidence under
+    ``work_root``. ``directory`` is a signed-in ``DeskClient`` (role partner). Without pcscd the
+    window still opens and says how to start it; closing the window removes the virtual card.
+    ``language`` is for the script's words and the printed form; the interface language is the
+    application's translator (``ui.i18n.install_language``), as for every window."""
+    from console.evidence.keys import WorkstationKey
+    from console.inperson import InPersonWorkflow, SyntheticCamera
+    from demo import virtual_card as emulator
+    from ui.inperson_window import InPersonWindow
+
+    wf = InPersonWorkflow(
+        directory,
+        operator=operator,
+        evidence_root=work_root / "evidence",
+        workstation_key=WorkstationKey.load_or_create(work_root / "data"),
+        work_dir=work_root,
+    )
+    card = emulator.VpcdEmulator(
+        emulator.VirtualCns(emulator.make_profile(dict(emulator.DEMO_IDENTITY))), slot=slot
+    )
+    window = InPersonWindow(wf, SyntheticCamera(), reader=card.reader_name, language=language)
+    window.booking_edit.setText(booking_code)
+    try:
+        card.insert(timeout=2.0)
+    except OSError:
+        log.warning("virtual card not inserted: vpcd is not reachable (pcscd not running?)")
+    window.destroyed.connect(lambda *_: card.remove())
+    window.stopped.connect(card.remove)
+    return window

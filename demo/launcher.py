@@ -2,13 +2,13 @@
 
 - the desk service runs as a subprocess (``server.cli serve --port 0 --demo``) on SQLite in a
   temporary folder, seeded with the demo operators and requests (``seed --json``);
-- the applicant is the synthetic aiortc peer (``media.synthetic``) joining with the seeded join
+- the applicant is the synthetic aiortc peer (``demo.applicant``) joining with the seeded join
   token of the PROTOCOL.md demo identity, or ``--applicant chromium``: headless Chromium running
   the real applicant page with a fake camera fed by a .y4m of the same scene;
 - the console opens signed in as ``operatore1`` (TOTP computed from the seeded secret).
 
-``--autopilot --report FILE`` then runs the whole SPID session unattended (ui.autopilot).
-``--in-person`` runs the partner's in-person check instead (ui.demo_inperson): pcscd + vpcd with
+``--autopilot --report FILE`` then runs the whole SPID session unattended (demo.autopilot).
+``--in-person`` runs the partner's in-person check instead (demo.inperson): pcscd + vpcd with
 the virtual CNS, the synthetic camera, signed in as ``partner1``; ``--autopilot`` works there too.
 These peers are demo/test programs on the real protocol; nothing here is used outside the demo.
 
@@ -196,7 +196,7 @@ class DemoEnvironment:
         else:
             child = Child.spawn(
                 "applicant",
-                [sys.executable, "-m", "media.synthetic", "--desk", self.url, "--join-token",
+                [sys.executable, "-m", "demo.applicant", "--desk", self.url, "--join-token",
                  token],
                 echo_stderr=self.echo,
             )
@@ -209,7 +209,7 @@ class DemoEnvironment:
         profile.mkdir()
         join_path = str(self.demo_request().get("join_path") or f"/join/{token}")
         mobile = str(self.demo_request().get("applicant", {}).get("mobile") or "")
-        argv = [sys.executable, "-m", "ui.demo_browser", "--url", self.url + join_path,
+        argv = [sys.executable, "-m", "demo.browser", "--url", self.url + join_path,
                 "--y4m", str(clip), "--desk", self.url, "--chromium", browser,
                 "--profile", str(profile)]
         if mobile:
@@ -245,7 +245,7 @@ class DemoEnvironment:
 
 def write_scene_y4m(path: Path) -> Path:
     """The synthetic applicant's scene as a .y4m for Chromium's fake camera (media's writer)."""
-    from media.synthetic.scene import write_y4m
+    from demo.applicant.scene import write_y4m
 
     return Path(write_y4m(path))
 
@@ -287,7 +287,7 @@ def _run_signed_in_as(role: str, args: argparse.Namespace, env: DemoEnvironment,
     if not args.autopilot:
         shell.sign_in.sign_in_button.click()
         return exec_app(app, shell)
-    from ui.autopilot import WorkspaceAutopilot
+    from demo.autopilot import WorkspaceAutopilot
 
     pilot = WorkspaceAutopilot(shell, role, args.report, timeout_s=args.timeout)
     pilot.start()
@@ -315,7 +315,7 @@ def run(args: argparse.Namespace) -> int:
     role = "partner" if getattr(args, "in_person", False) else getattr(args, "role", "operator")
     try:
         if role == "partner":
-            from ui.demo_inperson import run_in_person
+            from demo.inperson import run_in_person
 
             return run_in_person(args, env, app)
         if role in ("trainer", "supervisor"):
@@ -329,7 +329,7 @@ def run(args: argparse.Namespace) -> int:
             return 1
         shell = _sign_in_form(env, DEMO_OPERATOR, args)
         if args.autopilot:
-            from ui.autopilot import Autopilot
+            from demo.autopilot import Autopilot
 
             pilot = Autopilot(shell, env, args.report, timeout_s=args.timeout + args.hold,
                               hold_s=args.hold)

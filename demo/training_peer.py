@@ -1,9 +1,9 @@
 """A scenario pack playing the remote applicant (DEMO/TEST PEER, no Qt here).
 
-    python -m ui.training_peer --desk URL --pack PACK_FOLDER   (join token: env
+    python -m demo.training_peer --desk URL --pack PACK_FOLDER   (join token: env
     TRAINING_JOIN_TOKEN)
 
-The synthetic applicant of ``media.synthetic`` on the real protocol, but showing what the pack
+The synthetic applicant of ``demo.applicant`` on the real protocol, but showing what the pack
 says: the documents of ``applicant.person`` (``console.specimens`` renders them, so a scenario's
 expired card or different surname is really printed on it, MRZ included), the live face
 ``applicant.live_face``, and from the still requests of ``third_person.from_step`` on a second
@@ -30,8 +30,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-from media.synthetic.applicant import ApplicantConfig, SyntheticApplicant
-from media.synthetic.scene import SceneRenderer, Step
+from demo.applicant.applicant import ApplicantConfig, SyntheticApplicant
+from demo.applicant.scene import SceneRenderer, Step
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ class ClipLoop:
 
 def clip_scenes(clips: dict[str, Path], width: int, height: int) -> dict[Step | None, ClipLoop]:
     """Clips by the scene they show (``None``: the whole applicant, for every scene)."""
-    from media.synthetic.scene import step_for
+    from demo.applicant.scene import step_for
 
     out: dict[Step | None, ClipLoop] = {}
     for name, path in clips.items():
@@ -223,7 +223,7 @@ class ScenarioApplicant(SyntheticApplicant):
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m ui.training_peer")
+    ap = argparse.ArgumentParser(prog="python -m demo.training_peer")
     ap.add_argument("--desk", required=True)
     ap.add_argument("--pack", required=True, type=Path)
     ap.add_argument("--script", type=Path, help="the script JSON (for third_person.from_step)")

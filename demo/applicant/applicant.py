@@ -27,10 +27,10 @@ import aiohttp
 from aiortc import RTCDataChannel, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
+from demo.applicant.scene import NOD, SCRIPT, Gesture, SceneRenderer, gesture_for, step_for
+from demo.applicant.tracks import SceneState, SyntheticAudioTrack, SyntheticVideoTrack
 from media.net import IceServerSpec, http_url, parse_json_message, rtc_configuration, ws_url
 from media.stills import split_still
-from media.synthetic.scene import NOD, SCRIPT, Gesture, SceneRenderer, gesture_for, step_for
-from media.synthetic.tracks import SceneState, SyntheticAudioTrack, SyntheticVideoTrack
 
 logger = logging.getLogger(__name__)
 
@@ -534,7 +534,7 @@ class ApplicantThread:
 
     def stop(self, timeout: float = 10.0) -> None:
         # cancel again every half second: a cancellation delivered while aiortc closes a
-        # transport can be swallowed there (see media.synthetic.__main__)
+        # transport can be swallowed there (see demo.applicant.__main__)
         deadline = time.monotonic() + timeout
         while self._thread.is_alive() and time.monotonic() < deadline:
             task = self._task

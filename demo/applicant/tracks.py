@@ -15,8 +15,8 @@ import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import AudioFrame, VideoFrame
 
+from demo.applicant.scene import Gesture, SceneRenderer, Step, flash_active
 from media import framestamp
-from media.synthetic.scene import Gesture, SceneRenderer, Step, flash_active
 
 logger = logging.getLogger(__name__)
 

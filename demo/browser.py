@@ -1,6 +1,6 @@
 """DEMO/TEST applicant: headless Debian Chromium running the real applicant page.
 
-    python -m ui.demo_browser --url JOIN_URL --y4m CLIP --desk DESK_URL --mobile +39...
+    python -m demo.browser --url JOIN_URL --y4m CLIP --desk DESK_URL --mobile +39...
 
 Playwright drives the page as a person would (start, device check, consent) and leaves it in the
 call. Chromium's fake camera plays the .y4m of the synthetic scene. A browser cannot speak: when
@@ -43,7 +43,7 @@ def sms_bodies(desk: str, mobile: str) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="ui.demo_browser")
+    parser = argparse.ArgumentParser(prog="demo.browser")
     parser.add_argument("--url", required=True, help="the applicant's join URL")
     parser.add_argument("--y4m", required=True, type=Path)
     parser.add_argument("--desk", required=True)

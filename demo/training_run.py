@@ -3,11 +3,11 @@ session in the real console, driven by the autopilot, graded against the pack's 
 
 ``run_scenario(pack, report=..., force_decision=..., trainee=...)``:
 
-1. a demo desk service (``ui.demo.DemoEnvironment``: a real ``recognition-desk serve --demo``
+1. a demo desk service (``demo.launcher.DemoEnvironment``: a real ``recognition-desk serve --demo``
    process on loopback) holding the pack's request (``POST /requests`` with the pack's data);
-2. the pack's applicant as the remote peer (``ui.training_peer``: the synthetic applicant showing
+2. the pack's applicant as the remote peer (``demo.training_peer``: the synthetic applicant showing
    the pack's documents, face and third person) joining with that request's link;
-3. the real console windows, signed in, walked through the whole script by ``ui.autopilot``;
+3. the real console windows, signed in, walked through the whole script by ``demo.autopilot``;
    the stills it captures go through the console's automated checks
    (``ui.training_findings``), whose findings decide (reject with the matching reason code, or
    approve) -- unless ``force_decision`` says otherwise;
@@ -26,12 +26,13 @@ import logging
 import os
 import sys
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from console.training.grading import grade
 from console.training.pack import ScenarioPack
+from console.training.requests import create_request
 
 log = logging.getLogger(__name__)
 
@@ -49,39 +50,6 @@ def _script(product: str) -> dict[str, Any]:
     path = Path(resource_path("scripts", f"{product}.json"))
     data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return data
-
-
-def create_request(desk_url: str, request: dict[str, Any]) -> dict[str, Any]:
-    """Register the pack's request at the desk (as a partner shop or the web form would).
-
-    The desk refuses to register a document that has already expired; a scenario whose card
-    expired is then registered as it was when the card was still valid (expiry a year ahead),
-    and the answer names the adjusted field in ``request_adjusted``: the card shown in the
-    call still carries its real, past expiry date, which is what the operator must catch."""
-    import copy
-
-    import requests
-
-    body = copy.deepcopy(request)
-    adjusted: list[str] = []
-    for _attempt in range(2):
-        resp = requests.post(f"{desk_url}/api/v1/requests", json=body, timeout=30)
-        if resp.status_code == 201:
-            data: dict[str, Any] = resp.json()
-            data["request_adjusted"] = adjusted
-            return data
-        try:
-            err = resp.json()
-        except ValueError:
-            err = {}
-        fields = err.get("fields") or {}
-        if fields.get("document.expiry_date") == "expired" and not adjusted:
-            body["document"]["expiry_date"] = date(date.today().year + 1, 3, 1).isoformat()
-            adjusted.append("document.expiry_date")
-            continue
-        raise RuntimeError(f"the desk refused the scenario's request "
-                           f"({err.get('error', resp.status_code)})")
-    raise RuntimeError("the desk refused the scenario's request")
 
 
 class TrainingChecks:
@@ -140,8 +108,8 @@ class TrainingChecks:
 def run_scenario(pack: ScenarioPack, report: Path, force_decision: str | None = None,
                  trainee: str = "autopilot", timeout_s: float = 300.0) -> int:
     from console import children
+    from demo.launcher import DEMO_OPERATOR, DEMO_PASSWORD, Child, DemoEnvironment
     from ui.app import create_qapp, exec_app, report_threads, setup_logging
-    from ui.demo import DEMO_OPERATOR, DEMO_PASSWORD, Child, DemoEnvironment
 
     report = Path(report)
     setup_logging(os.environ.get("RECOGNITION_TRAINING_LOG_LEVEL", "INFO"))
@@ -162,7 +130,7 @@ def run_scenario(pack: ScenarioPack, report: Path, force_decision: str | None = 
             child_env = dict(os.environ, TRAINING_JOIN_TOKEN=str(created["join_token"]))
             peer = Child.spawn(
                 "applicant",
-                [sys.executable, "-m", "ui.training_peer", "--desk", env.url, "--pack",
+                [sys.executable, "-m", "demo.training_peer", "--desk", env.url, "--pack",
                  str(pack.root), "--script", str(script_path)],
                 env=child_env, echo_stderr=env.echo)
             env.children.append(peer)
@@ -224,7 +192,7 @@ def run_scenario(pack: ScenarioPack, report: Path, force_decision: str | None = 
 def _training_pilot(shell: Any, env: Any, report: Path, timeout_s: float,
                     checks: TrainingChecks) -> Any:
     """The demo autopilot, deciding with the automated checks (or the forced decision)."""
-    from ui.autopilot import Autopilot
+    from demo.autopilot import Autopilot
 
     class TrainingPilot(Autopilot):
         decision_taken: tuple[str, str] | None = None
