@@ -5,7 +5,8 @@
 Printed (wall ms, median and p95; the GUI thread does none of it):
 - one live tick: the latest 720p yuv420p frame converted to BGR plus LiveAnalyzer.analyze
   (at 5 ticks per second while a document still is awaited: the share of one core);
-- the still check per target (ui.checks.inspect_still) on the synthetic applicant's stills;
+- the still check per target (console.flows.checks.inspect_still) on the synthetic
+  applicant's stills;
 - the face comparison (document photo vs the live face still), with its decision.
 """
 
@@ -23,8 +24,8 @@ import av
 from bench import report
 from console import specimens as sp
 from console.checks.quality import LiveAnalyzer
+from console.flows.checks import LIVE_INTERVAL_MS, compare_faces, decode_image, inspect_still
 from demo.applicant.scene import SceneRenderer, Step
-from ui.checks import LIVE_INTERVAL_MS, compare_faces, decode_image, inspect_still
 
 
 def _times(fn: Callable[[], Any], repeat: int) -> tuple[float, float, Any]:

@@ -144,7 +144,7 @@ class Autopilot(QObject):
 
     def _phase_wait_assignment(self) -> None:
         if self.c.session is not None:
-            self.step_ids = [v.id for v in self.c.session.step_views()]
+            self.step_ids = [v.id for v in self.c.session.steps()]
             self.window.session.call_button.click()
             self._go("wait_call")
         elif time.monotonic() - self.phase_since > 15:

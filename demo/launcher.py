@@ -253,8 +253,8 @@ def write_scene_y4m(path: Path) -> Path:
 def _sign_in_form(env: DemoEnvironment, username: str, args: argparse.Namespace) -> Any:
     """The console's shell with the sign-in window filled in for ``username`` (a seeded demo
     account): the demo signs in through the same window a person uses."""
+    from console.settings_store import SettingsStore
     from ui.i18n import install_language
-    from ui.settings_store import SettingsStore
     from ui.shell import ConsoleShell
 
     settings = SettingsStore()

@@ -138,8 +138,8 @@ def run_scenario(pack: ScenarioPack, report: Path, force_decision: str | None = 
             log.error("training run could not start: %s", exc)
             print(f"training run: {exc}", file=sys.stderr)
             return 1
+        from console.settings_store import SettingsStore
         from ui.i18n import install_language
-        from ui.settings_store import SettingsStore
         from ui.shell import ConsoleShell
 
         settings = SettingsStore()

@@ -104,9 +104,9 @@ def test_human_run_grading(decision: str, reason: str, correct: bool, tmp_path: 
 def test_console_main_window_has_the_training_menu_for_trainers_only(
         qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     from console.models import Operator, Role
+    from console.settings_store import SettingsStore
     from ui.controller import ConsoleController
     from ui.main_window import MainWindow
-    from ui.settings_store import SettingsStore
 
     monkeypatch.setenv("RECOGNITION_CONSOLE_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.setenv("RECOGNITION_CONSOLE_DATA_DIR", str(tmp_path / "data"))

@@ -23,6 +23,8 @@ import pytest
 from PySide6.QtCore import Qt
 
 from console import specimens as sp
+from console.flows.adapters import Workflow
+from console.flows.checks import FACE_BLOCKER
 from console.models import (
     Applicant,
     Assignment,
@@ -34,13 +36,11 @@ from console.models import (
     RequestState,
     Role,
 )
+from console.settings_store import SettingsStore
 from media.api import RemoteFrame
 from media.stills import Still
-from ui.checks import FACE_BLOCKER
-from ui.controller import ConsoleController
-from ui.integration import Workflow
+from ui.controller import ConsoleController, step_views
 from ui.session_window import SessionWindow
-from ui.settings_store import SettingsStore
 
 TODAY = date(2026, 11, 23)
 
@@ -141,7 +141,7 @@ def _window(qtbot: Any, tmp_path: Path, surname: str = "ROSSI") -> SessionWindow
     w = SessionWindow(controller)
     qtbot.addWidget(w)
     w.load(assignment)
-    controller.steps_changed.emit(controller.session.step_views())
+    controller.steps_changed.emit(step_views(controller.session))
     w.show()
     return w
 
@@ -165,7 +165,9 @@ def _events(w: SessionWindow, name: str) -> list[dict[str, Any]]:
 
 def _deliver(qtbot: Any, w: SessionWindow, step: str, target: str, img: np.ndarray) -> None:
     checks = w.c.checks
-    w.c.still_ready.emit(step, target, _still(target, img))
+    still = _still(target, img)
+    w.c.still_ready.emit(step, target, still)
+    w.c.checks.on_still(step, target, still)  # what the flow does with a still it received
     qtbot.waitUntil(lambda: not checks.busy, timeout=30_000)
 
 
@@ -334,6 +336,7 @@ def test_a_broken_still_is_a_clear_finding_not_a_crash(qtbot: Any, window: Sessi
                    data=b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, sha256="0" * 64)
     with qtbot.waitSignal(w.c.checks.still_check_failed, timeout=10_000):
         w.c.still_ready.emit("i", "document_back", broken)
+        w.c.checks.on_still("i", "document_back", broken)
     assert not w.c.checks.busy
     root = w.findings.tree.topLevelItem(0)  # the only still checked
     assert root is not None and root.child(0) is not None
@@ -346,7 +349,7 @@ def test_a_broken_still_is_a_clear_finding_not_a_crash(qtbot: Any, window: Sessi
 def test_an_unsure_mrz_field_is_shown_as_unsure_with_its_readings(qtbot: Any) -> None:
     """Two readings fit the format and every check digit: the panel says "unsure" and shows
     both, never one of them as the value (console.checks.mrz confidence)."""
-    from ui.checks import StillCheck
+    from console.flows.checks import StillCheck
     from ui.widgets.findings import FindingsPanel, verdict_label
 
     panel = FindingsPanel()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from console.flows.adapters import Workflow
 from console.models import (
     Applicant,
     Assignment,
@@ -17,10 +18,9 @@ from console.models import (
     RecognitionRequest,
     RequestState,
 )
-from ui.controller import ConsoleController
-from ui.integration import Workflow
+from console.settings_store import SettingsStore
+from ui.controller import ConsoleController, step_views
 from ui.session_window import SessionWindow
-from ui.settings_store import SettingsStore
 
 
 @pytest.fixture(autouse=True)
@@ -47,7 +47,7 @@ def window(qtbot, tmp_path: Path):  # type: ignore[no-untyped-def]
     w = SessionWindow(controller)
     qtbot.addWidget(w)
     w.load(assignment)
-    controller.steps_changed.emit(controller.session.step_views())
+    controller.steps_changed.emit(step_views(controller.session))
     w.show()
     yield w
     w.stop()

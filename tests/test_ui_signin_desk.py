@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QApplication
 
+from console.settings_store import SettingsStore
 from ui.messages import error_message
-from ui.settings_store import SettingsStore
 from ui.shell import ConsoleShell
 from ui.tasks import shutdown_pool
 

@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
 
 from console.errors import ConsoleError
+from console.flows.adapters import SettingsStore, Workflow
 from console.models import (
     Applicant,
     Assignment,
@@ -24,8 +25,8 @@ from console.models import (
     RecognitionRequest,
     RequestState,
 )
+from ui.controller import step_views
 from ui.decision_dialog import DecisionDialog
-from ui.integration import SettingsStore, Workflow
 from ui.logview import LogView, install_log_handler
 from ui.messages import error_message
 from ui.queue_view import QueueView
@@ -120,12 +121,12 @@ def test_checklist_keyboard_walk_and_required_steps(qtbot, tmp_path: Path) -> No
     checklist = ScriptChecklist()
     qtbot.addWidget(checklist)
     checklist.show()
-    checklist.set_steps(flow.step_views())
+    checklist.set_steps(step_views(flow))
 
     def marked(step_id: str, status: str) -> None:
         with contextlib.suppress(ConsoleError):
             flow.mark(step_id, status)
-        for view in flow.step_views():
+        for view in step_views(flow):
             checklist.update_step(view)
 
     checklist.step_marked.connect(marked)

@@ -70,8 +70,8 @@ def run(args: argparse.Namespace) -> int:
     setup_logging(args.log_level)
     children.install_exit_handlers()  # SIGTERM/SIGHUP before the event loop: exit through atexit
     app = create_qapp()
+    from console.settings_store import SettingsStore
     from ui.i18n import install_language
-    from ui.settings_store import SettingsStore
     from ui.shell import ConsoleShell
 
     settings = SettingsStore()

@@ -1,128 +1,78 @@
-"""The console's controller: the one place the windows' buttons and the autopilot call.
+"""The Qt bridge over the remote flow: the one place the windows' buttons and the autopilot call.
 
-It owns the desk-service client (blocking ``requests``, always called from the worker pool),
-the media engine (its own asyncio thread; its callbacks are re-emitted here as queued Qt
-signals) and the recognition session of the core. Every method returns at once; outcomes come
-back as signals on the GUI thread. The GUI thread only paints.
+The rules are in ``console.flows.remote.RemoteFlow`` (no Qt). This bridge owns one flow, runs it
+on the GUI thread's runner (``ui.tasks.QtRunner``: blocking work on the worker pool, outcomes
+back on the GUI thread), turns each of its events into the Qt signal of the same name, and
+forwards every other attribute and method to the flow. The only translation it does is for
+the checklist: ``steps_changed`` carries ``ui.widgets.checklist.StepView`` (titles in the
+interface's language) built from the flow's ``StepInfo``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import statistics
-import threading
-import time
-from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future
-from dataclasses import dataclass, field
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, Signal
 
-from console.approval import check_approval
-from console.client import DeskClient
-from console.errors import AccountLocked, ConsoleError
-from console.injection import BLOCKER as INJECTION_BLOCKER
-from console.injection import InjectionMonitor, InjectionSignal
-from console.models import Assignment, Operator, QueueSnapshot
-from console.quality import QualityTracker
-from console.queue_feed import QueueFeed
-from ui import integration
-from ui.checks import SessionChecks
-from ui.tasks import run_task
+from console.flows import adapters as integration
+from console.flows.events import error_code
+from console.flows.remote import CallStats, RemoteFlow
+from ui.checks import ChecksBridge
+from ui.tasks import QtRunner
+
+__all__ = ["CallStats", "ConsoleController", "error_code", "step_views"]
 
 log = logging.getLogger(__name__)
 
-STEP_STATUSES = ("pending", "passed", "failed", "skipped")
-#: how often the queue view reads GET /queue while the pushed feed is not live (ms)
-QUEUE_FALLBACK_MS = 10_000
+#: attributes a test or a driver may set: they are the flow's
+_FLOW_ATTRIBUTES = frozenset({
+    "session", "assignment", "client", "operator", "call_state", "engine", "otp_verified",
+    "last_otp_heard", "stats", "injection", "audio", "evidence_path", "outage_since",
+})
 
 
-def error_code(exc: BaseException) -> str:
-    """The code the UI translates for any exception (no message text is ever shown raw)."""
-    if isinstance(exc, ConsoleError):
-        return exc.code
-    code = getattr(exc, "code", None)
-    if isinstance(code, str):
-        return code
-    value = getattr(code, "value", None)
-    if isinstance(value, str):
-        return value
-    if isinstance(exc, TimeoutError):
-        return "timeout"
-    return "internal_error"
+def step_views(workflow: integration.Workflow) -> list[Any]:
+    """The checklist's views of a workflow's steps, with titles in the interface's language."""
+    from ui.script_labels import random_action_label, step_title
+    from ui.widgets.checklist import StepView
 
-
-class _EngineEvents(integration.EngineEvents):
-    """``integration.EngineEvents`` plus the injection-signal callbacks (engine thread: only
-    forwarded, like the others)."""
-
-    def on_camera(self, info: Any) -> None:
-        self._cb("camera", info)  # media.api.CameraInfo
-
-    def on_frame_check(self, check: Any) -> None:
-        self._cb("frame_check", check)  # media.api.FrameCheck
-
-
-@dataclass
-class CallStats:
-    """What the autopilot report and the benchmarks read."""
-
-    frames_received: int = 0
-    width: int = 0
-    height: int = 0
-    latencies_ms: deque[float] = field(default_factory=lambda: deque(maxlen=20_000))
-    stills: list[dict[str, Any]] = field(default_factory=list)
-    started_at: float | None = None
-
-    def latency(self) -> dict[str, float | None]:
-        values = sorted(self.latencies_ms)
-        if not values:
-            return {"p50": None, "p95": None, "samples": 0}
-        p95 = values[min(len(values) - 1, round(0.95 * (len(values) - 1)))]
-        return {
-            "p50": round(statistics.median(values), 1),
-            "p95": round(p95, 1),
-            "samples": len(values),
-        }
+    return [StepView(id=info.id, title=f"{info.id}. {step_title(info.code)}",
+                     required=info.required, status=info.status, at=info.at,
+                     targets=info.targets, otp=info.otp,
+                     detail=" · ".join(random_action_label(c) for c in info.random_actions))
+            for info in workflow.steps()]
 
 
 class ConsoleController(QObject):
-    # sign-in and queue
+    """A ``RemoteFlow`` with Qt signals (see ``console.flows.remote`` for what each means)."""
+
     signed_in = Signal(object)  # Operator
     sign_in_failed = Signal(str, object)  # code, locked_until | None
     queue_updated = Signal(object)  # QueueSnapshot
     queue_failed = Signal(str)
     assignment_ready = Signal(object)  # Assignment
     take_next_failed = Signal(str)
-    # call
-    call_state_changed = Signal(str)  # connecting | connected | lost | ended
-    # an outage of the call's connection: phase (reconnecting | connected | revoked | ended),
-    # the time.time() it started (the media engine retries by itself, no attempt limit)
-    link_changed = Signal(str, float)
+    call_state_changed = Signal(str)  # connecting | connected | lost | ended | failed:<code>
+    link_changed = Signal(str, float)  # phase, since
     quality_changed = Signal(str, object)  # level, details
-    # injection signals (console.injection): {"suspected", "signals", "override"}
-    injection_changed = Signal(object)
+    injection_changed = Signal(object)  # {"suspected", "signals", "override"}
     utterance_heard = Signal(str)
     engine_error = Signal(str)
     frame_ready = Signal()  # a new applicant frame is in the engine's latest-frame slot
-    engine_event = Signal(str, object)  # raw engine events, re-emitted on the GUI thread
-    # script
-    steps_changed = Signal(object)  # list of step views
-    step_refused = Signal(str, str)  # step id, code (e.g. captures_missing)
+    engine_event = Signal(str, object)
+    steps_changed = Signal(object)  # list of StepView
+    step_refused = Signal(str, str)  # step id, code
     still_ready = Signal(str, str, object)  # step id, target, Still
     still_failed = Signal(str, str, str)  # step id, target, code
-    # OTP
     otp_sent = Signal(int)
     otp_result = Signal(bool, int, bool)
     otp_failed = Signal(str)
-    # decision
-    decision_done = Signal(str)  # final state
-    decision_queued = Signal()  # kept in the outbox, will be retried
-    decision_failed = Signal(str, list)  # code, what the service still misses (approvals)
-    evidence_ready = Signal(str)  # sealed package path ("" when none could be built)
+    decision_done = Signal(str)
+    decision_queued = Signal()
+    decision_failed = Signal(str, list)
+    evidence_ready = Signal(str)
     session_closed = Signal()
     auth_lost = Signal()
 
@@ -134,537 +84,42 @@ class ConsoleController(QObject):
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
-        self.settings = settings
-        self.client: DeskClient | None = None
-        self.operator: Operator | None = None
-        self.assignment: Assignment | None = None
-        self.session: integration.Workflow | None = None
-        self.stats = CallStats()
-        self.injection = InjectionMonitor()
-        self.call_state = "idle"
-        self.outage_since: float | None = None  # time.time() the current outage started
-        self.otp_verified = False
-        self.last_otp_heard: str | None = None
-        self._engine_factory = engine_factory
-        self.engine: Any = None
-        self._outbox: Any = None
-        self._queue_timer = QTimer(self)
-        # a safety net only: the waiting room comes from the service's pushes (QueueFeed)
-        self._queue_timer.setInterval(QUEUE_FALLBACK_MS)
-        self._queue_feed: QueueFeed | None = None
-        self._queue_timer.timeout.connect(self.refresh_queue)
-        self._queue_busy = False
-        self._closing = False
-        self._call_started: float | None = None
-        self._quality = QualityTracker()
-        self._frame_pending = threading.Event()
-        self._evidence: Any = None
-        self._evidence_state = "none"  # none | recording | finishing | done
-        self.evidence_path: str | None = None
-        self._preview = integration.LocalPreview()
-        self.audio: Any = None
-        self.engine_event.connect(self._on_engine_event, Qt.ConnectionType.QueuedConnection)
-        self.checks = SessionChecks(self)  # document and face checks beside the operator
+        runner = QtRunner(self)
 
-    # ==== sign-in ===============================================================================
-    def sign_in(self, url: str, user: str, password: str, totp: str, remember: bool) -> None:
-        ca = self.settings.get("ca_bundle") or None
-        try:
-            client = DeskClient(url, ca_bundle=ca, on_auth_lost=self.auth_lost.emit)
-        except ValueError as exc:  # InsecureUrl (plain http off loopback) has its own code
-            self.sign_in_failed.emit(str(getattr(exc, "code", "invalid_url")), None)
-            return
+        def audio() -> Any:
+            from ui.audio import AudioPlayer
 
-        def work() -> Operator:
-            result = client.login(user, password, totp)
-            if remember:
-                integration.remember_password(url, user, password)
-            else:
-                integration.forget_password(url, user)
-            return result.operator
+            return AudioPlayer(settings.get("speaker") or "", self)
 
-        def done(operator: Operator) -> None:
-            self.client = client
-            self.operator = operator
-            self.settings.update(server_url=url, last_user=user, remember=remember)
-            self._open_outbox()
-            log.info("signed in as role %s", operator.role.value)
-            self.signed_in.emit(operator)
+        flow = RemoteFlow(settings, runner, engine_factory=engine_factory, audio_factory=audio)
+        self._flow = flow
+        self.checks = ChecksBridge(flow.checks, self)
+        flow.add_listener(self._on_flow_event)
 
-        def failed(exc: BaseException) -> None:
-            client.close()
-            locked = exc.locked_until if isinstance(exc, AccountLocked) else None
-            code = error_code(exc)
-            log.info("sign-in failed: %s", code)
-            self.sign_in_failed.emit(code, locked)
+    @property
+    def flow(self) -> RemoteFlow:
+        return self._flow
 
-        run_task(work, done, failed, self)
-
-    def stored_password(self, url: str, user: str) -> str:
-        return integration.stored_password(url, user)
-
-    # ==== queue ================================================================================
-    def start_queue_polling(self) -> None:
-        """Follow the waiting room: one REST read now, then the service's pushes on the
-        operator socket (console.queue_feed, its own thread); REST again only while that
-        socket is down."""
-        self.refresh_queue()
-        client = self.client
-        if self._queue_feed is None and client is not None:
-            self._queue_feed = QueueFeed(
-                client.origin, lambda refused: client.socket_token(refused=refused),
-                self.queue_updated.emit,  # a queued signal: slots run on the GUI thread
-                ca_bundle=self.settings.get("ca_bundle") or None)
-            self._queue_feed.start()
-        self._queue_timer.start()
-
-    def stop_queue_polling(self) -> None:
-        self._queue_timer.stop()
-        feed, self._queue_feed = self._queue_feed, None
-        if feed is not None:
-            feed.stop(timeout=0)  # never wait on the GUI thread
-
-    @Slot()
-    def refresh_queue(self) -> None:
-        client = self.client
-        if client is None or self._queue_busy:
-            return
-        if self._queue_feed is not None and self._queue_feed.state == "live":
-            return  # the pushes keep the view current
-        self._queue_busy = True
-
-        def done(snapshot: QueueSnapshot) -> None:
-            self._queue_busy = False
-            self.queue_updated.emit(snapshot)
-
-        def failed(exc: BaseException) -> None:
-            self._queue_busy = False
-            self.queue_failed.emit(error_code(exc))
-
-        run_task(client.queue, done, failed, self)
-
-    def take_next(self) -> None:
-        client = self.client
-        if client is None:
-            self.take_next_failed.emit("not_authenticated")
-            return
-
-        def done(assignment: Assignment | None) -> None:
-            if assignment is None:
-                self.take_next_failed.emit("queue_empty")
-                return
-            self.assignment = assignment
-            self.stop_queue_polling()
+    def _on_flow_event(self, name: str, args: tuple[Any, ...]) -> None:
+        """The flow's events as signals (the owner thread is the GUI thread, except for
+        ``frame_ready``, whose signal Qt queues to the GUI thread)."""
+        if name == "steps_changed":
+            args = (step_views(self._flow.session),) if self._flow.session is not None else ([],)
+        signal = getattr(type(self), name, None)
+        if isinstance(signal, Signal):
             try:
-                self.session = integration.Workflow.start(
-                    assignment,
-                    self.operator,
-                    self.settings.get("language") or "it",
-                    self.settings.folder,
-                )
-            except ConsoleError as exc:
-                self.take_next_failed.emit(exc.code)
-                return
-            self.stats = CallStats()
-            self.injection = InjectionMonitor()
-            self.otp_verified = False
-            log.info("session %s assigned", assignment.session_id)
-            self.assignment_ready.emit(assignment)
-            self.steps_changed.emit(self.session.step_views())
-
-        run_task(client.take_next, done, lambda e: self.take_next_failed.emit(error_code(e)), self)
-
-    # ==== call =================================================================================
-    def start_call(self) -> None:
-        if self.client is None or self.assignment is None:
+                getattr(self, name).emit(*args)
+            except RuntimeError:  # the bridge is being deleted (shutdown)
+                log.debug("event %s after the bridge was deleted", name)
             return
-        try:
-            if self.engine is None:
-                self.engine = integration.create_engine(
-                    self._engine_factory, self.settings, self._engine_callback
-                )
-                self.engine.add_media_sink(self._preview)
-                # the same forwarding listener, with the injection signals' callbacks too
-                integration.engine_setter(self.engine, "set_listener",
-                                          _EngineEvents(self._engine_callback))
-                if self.audio is None:
-                    from ui.audio import AudioPlayer
+        self.checks.forward(name, args)
 
-                    self.audio = AudioPlayer(self.settings.get("speaker") or "", self)
-                if self.audio.available:
-                    self.engine.set_audio_sink(self.audio.push)
-                    self.audio.start()
-            if self._evidence_state == "none":
-                try:
-                    self._evidence = integration.start_evidence(self)
-                    self._evidence_state = "recording" if self._evidence else "none"
-                except Exception:
-                    log.exception("evidence recording could not start")
-            self.call_state_changed.emit("connecting")
-            self.call_state = "connecting"
-            future = integration.engine_call(self.engine, self.client, self.assignment.session_id)
-            future.add_done_callback(self._call_started_cb)
-        except Exception as exc:  # the media engine may be missing or fail to start
-            log.exception("media engine could not start the call")
-            self.call_state = "failed"
-            self.call_state_changed.emit("failed:" + error_code(exc))
+    def __getattr__(self, name: str) -> Any:
+        flow = self.__dict__.get("_flow") or object.__getattribute__(self, "_flow")
+        return getattr(flow, name)
 
-    def _call_started_cb(self, future: Future[Any]) -> None:
-        """Engine thread: the operator socket could not be opened → the call failed."""
-        exc = future.exception() if not future.cancelled() else None
-        if exc is not None:
-            log.warning("the call could not start: %s", type(exc).__name__)
-            self._engine_callback("failed", error_code(exc))
-
-    def _engine_callback(self, event: str, payload: Any = None) -> None:
-        """Called on the engine's thread: only re-emit (queued) — never touch widgets here.
-        A new frame is signalled once until the GUI has painted (the slot is "latest frame",
-        so frames that arrive meanwhile are simply newer, not queued)."""
-        if self._closing:
-            return
-        if event == "frame":
-            if self._frame_pending.is_set():
-                return
-            self._frame_pending.set()
-            with contextlib.suppress(RuntimeError):
-                self.frame_ready.emit()
-            return
-        with contextlib.suppress(RuntimeError):
-            self.engine_event.emit(event, payload)
-
-    @Slot(str, object)
-    def _on_engine_event(self, event: str, payload: Any) -> None:
-        if event == "failed":
-            self.call_state = "failed"
-            self.call_state_changed.emit("failed:" + str(payload or "internal_error"))
-        elif event in ("connected", "lost", "ended", "connecting", "reconnecting"):
-            if event == "connected" and self._call_started is None:
-                self._call_started = time.monotonic()
-                self.stats.started_at = time.time()
-                if self.session is not None:
-                    self.session.call_connected()
-            self.call_state = event
-            self.call_state_changed.emit(event)
-        elif event in ("quality", "stats"):
-            level, details = integration.quality_of(payload, self._quality)
-            if self.session is not None:
-                self.session.record_quality(level)
-            self.quality_changed.emit(level, details)
-        elif event == "camera":
-            width, height = getattr(payload, "width", None), getattr(payload, "height", None)
-            rate = getattr(payload, "frame_rate", None)
-            self._injection_update(self.injection.camera(
-                str(getattr(payload, "label", "") or ""),
-                width if isinstance(width, int) else None,
-                height if isinstance(height, int) else None,
-                float(rate) if isinstance(rate, int | float) else None,
-            ), always=True)
-        elif event == "frame_check":
-            identical = getattr(payload, "identical_s", 0.0)
-            if isinstance(identical, int | float):
-                self._injection_update(self.injection.frames(float(identical)))
-        elif event == "utterance":
-            text = str(payload.get("text", "") if isinstance(payload, dict) else payload)
-            self.last_otp_heard = text
-            self.utterance_heard.emit(text)
-        elif event == "link":
-            phase = str(getattr(getattr(payload, "phase", ""), "value", ""))
-            since = float(getattr(payload, "since", 0.0) or 0.0)
-            self.outage_since = since if phase == "reconnecting" else None
-            self.link_changed.emit(phase, since)
-        elif event == "error":
-            self.engine_error.emit(str(payload))
-        elif event == "peer_left":
-            self.call_state = "lost"
-            self.call_state_changed.emit("lost")
-
-    # ==== injection signals ====================================================================
-    def _injection_update(self, new: list[InjectionSignal], always: bool = False) -> None:
-        """Record each new signal as a session event and keep the approval blocker in step
-        with the monitor (a new signal after an override blocks again)."""
-        session = self.session
-        for signal in new:
-            log.info("injection signal %s", signal.code)  # codes only, never the camera label
-            if session is not None:
-                session.record("injection_signal", code=signal.code, detail=signal.detail)
-        if session is not None and (new or always):
-            try:
-                session.session.set_blocker(INJECTION_BLOCKER, self.injection.blocking,
-                                            source="injection")
-            except ConsoleError as exc:
-                log.info("injection blocker not changed: %s", exc.code)
-        if new or always:
-            self.injection_changed.emit(self.injection.result())
-
-    def injection_blocking(self) -> bool:
-        """A suspected injection blocks approval until overridden (``override_injection``)."""
-        session = self.session
-        return session is not None and INJECTION_BLOCKER in session.session.blockers
-
-    def override_injection(self, reason: str) -> bool:
-        """The operator lifts the injection blocker with a reason (recorded in the evidence);
-        False when refused (no reason, nothing to override, session closed)."""
-        session = self.session
-        if session is None:
-            return False
-        try:
-            session.session.override_blocker(
-                INJECTION_BLOCKER, reason, signals=[s.code for s in self.injection.signals])
-        except ConsoleError as exc:
-            log.info("injection override refused: %s", exc.code)
-            return False
-        self.injection.override(reason)
-        log.info("injection signals overridden by the operator")
-        self.injection_changed.emit(self.injection.result())
-        return True
-
-    def call_seconds(self) -> float:
-        return 0.0 if self._call_started is None else time.monotonic() - self._call_started
-
-    def latest_frame(self) -> tuple[Any, int | None]:
-        """The engine's latest decoded applicant frame (av.VideoFrame yuv420p) and its stamp."""
-        self._frame_pending.clear()
-        if self.engine is None:
-            return None, None
-        try:
-            return integration.unwrap_frame(self.engine.latest_remote_frame())
-        except Exception:
-            log.debug("no frame from the engine", exc_info=True)
-            return None, None
-
-    def latest_local_frame(self) -> Any:
-        return self._preview.frame
-
-    def frame_shown(self, frame: Any, stamp_ms: int | None) -> None:
-        """The session window handed ``frame`` to the screen: count it, note its latency."""
-        self.stats.frames_received += 1
-        self.stats.width, self.stats.height = int(frame.width), int(frame.height)
-        if stamp_ms is not None:
-            latency = time.time() * 1000.0 - stamp_ms
-            if -50.0 < latency < 10_000.0:
-                self.stats.latencies_ms.append(max(0.0, latency))
-
-    def set_muted(self, muted: bool) -> None:
-        integration.engine_setter(self.engine, "set_mic_muted", muted)
-
-    def set_camera_enabled(self, enabled: bool) -> None:
-        integration.engine_setter(self.engine, "set_camera_enabled", enabled)
-
-    def send_instruction(self, code: str) -> None:
-        integration.engine_setter(self.engine, "send_instruction", code)
-
-    # ==== script ===============================================================================
-    def mark_step(self, step_id: str, status: str) -> None:
-        if self.session is None or status not in STEP_STATUSES:
-            return
-        try:
-            self.session.mark(step_id, status)
-        except ConsoleError as exc:
-            log.info("step %s not marked: %s", step_id, exc.code)
-            self.step_refused.emit(step_id, exc.code)
-        self.steps_changed.emit(self.session.step_views())
-
-    def capture(self, step_id: str, target: str) -> None:
-        if self.engine is None or self.call_state != "connected":
-            self.still_failed.emit(step_id, target, "not_connected")
-            return
-        try:
-            future: Future[Any] = self.engine.request_still(target)
-        except Exception as exc:
-            self.still_failed.emit(step_id, target, error_code(exc))
-            return
-
-        def wait() -> Any:
-            return future.result(timeout=30)
-
-        def done(still: Any) -> None:
-            self.stats.stills.append(
-                {
-                    "step": target,
-                    "script_step": step_id,
-                    "width": still.width,
-                    "height": still.height,
-                    "size": still.size,
-                }
-            )
-            if self.session is not None:
-                try:
-                    self.session.add_still(step_id, target, still)
-                except (ConsoleError, OSError) as exc:
-                    log.warning("still not attached: %s", type(exc).__name__)
-            self.still_ready.emit(step_id, target, still)
-
-        run_task(wait, done, lambda e: self.still_failed.emit(step_id, target, error_code(e)), self)
-
-    # ==== OTP ==================================================================================
-    def send_otp(self) -> None:
-        client, assignment = self.client, self.assignment
-        if client is None or assignment is None:
-            return
-        rid = assignment.request.id
-
-        def done(sent: Any) -> None:
-            if self.session is not None:
-                try:
-                    self.session.otp_sent(sent)
-                except ConsoleError as exc:
-                    log.info("OTP send not recorded: %s", exc.code)
-            self.otp_sent.emit(int(sent.attempts_left))
-
-        run_task(
-            lambda: client.send_otp(rid), done, lambda e: self.otp_failed.emit(error_code(e)), self
-        )
-
-    def verify_otp(self, code: str) -> None:
-        client, assignment = self.client, self.assignment
-        if client is None or assignment is None:
-            return
-        rid = assignment.request.id
-
-        def done(result: Any) -> None:
-            self.otp_verified = bool(result.verified)
-            if self.session is not None:
-                try:
-                    self.session.otp_checked(result)
-                except ConsoleError as exc:
-                    log.info("OTP result not recorded: %s", exc.code)
-                self.steps_changed.emit(self.session.step_views())
-            self.otp_result.emit(
-                bool(result.verified), int(result.attempts_left), bool(result.exhausted)
-            )
-
-        run_task(
-            lambda: client.verify_otp(rid, code),
-            done,
-            lambda e: self.otp_failed.emit(error_code(e)),
-            self,
-        )
-
-    # ==== decision =============================================================================
-    def missing_required(self) -> list[str]:
-        return [] if self.session is None else self.session.missing_required()
-
-    def decide(self, decision: str, reason: str, note: str) -> None:
-        """Send a decision. An approval is first prepared (captures and recording reported) and
-        checked with the service; one it would refuse is not recorded nor queued, and
-        ``decision_failed`` carries what is missing, so the operator can act on it."""
-        client, assignment, session = self.client, self.assignment, self.session
-        if client is None or assignment is None or session is None:
-            self.decision_failed.emit("not_authenticated", [])
-            return
-        if decision != "approved":
-            self._record_and_send(decision, reason, note)
-            return
-        request_id = assignment.request.id
-
-        def prepare() -> None:
-            integration.prepare_approval(client, session.session, request_id)
-            check_approval(client, request_id)
-
-        run_task(prepare, lambda _none: self._record_and_send(decision, reason, note),
-                 self._decision_error, self)
-
-    def _decision_error(self, exc: BaseException) -> None:
-        self.decision_failed.emit(error_code(exc), list(getattr(exc, "missing", ())))
-
-    def _record_and_send(self, decision: str, reason: str, note: str) -> None:
-        client, assignment, session = self.client, self.assignment, self.session
-        if client is None or assignment is None or session is None:
-            self.decision_failed.emit("not_authenticated", [])
-            return
-        try:
-            record = session.decide(decision, reason, note)
-        except ConsoleError as exc:
-            self.decision_failed.emit(exc.code, [])
-            return
-        outbox = self._outbox
-        request_id = assignment.request.id
-
-        def work() -> tuple[str, bool]:
-            return integration.deliver_decision(outbox, client, request_id, record)
-
-        def done(result: tuple[str, bool]) -> None:
-            state, delivered = result
-            if delivered:
-                self.decision_done.emit(state)
-            else:
-                self.decision_queued.emit()
-
-        run_task(work, done, self._decision_error, self)
-
-    def hang_up(self) -> None:
-        """End the call (the engine closes its peer connection); the session stays."""
-        engine = self.engine
-        if engine is not None:
-            integration.engine_setter(engine, "hang_up")
-        self.call_state = "ended"
-        if self.audio is not None:
-            self.audio.stop()
-        self.call_state_changed.emit("ended")
-        if self.session is not None and self.session.session.is_closed:
-            self.finish_evidence()
-
-    def finish_evidence(self) -> None:
-        """Seal and upload the session's evidence on a worker (once per session)."""
-        if self._evidence_state not in ("recording", "none") or self.session is None:
-            return
-        self._evidence_state = "finishing"
-
-        def done(path: str | None) -> None:
-            self._evidence_state = "done"
-            self._evidence = None
-            self.evidence_path = path
-            log.info("evidence package %s", "ready" if path else "not built")
-            self.evidence_ready.emit(path or "")
-
-        def failed(exc: BaseException) -> None:
-            self._evidence_state = "done"
-            self._evidence = None
-            log.error("evidence package failed: %s", error_code(exc))
-            self.evidence_ready.emit("")
-
-        run_task(lambda: integration.build_evidence(self), done, failed, self)
-
-    def close_session(self) -> None:
-        if self._evidence_state == "recording":
-            self.finish_evidence()
-        self._evidence_state = "none"
-        self.checks.stop()
-        self.checks.reset()
-        self.assignment = None
-        self.session = None
-        self.injection = InjectionMonitor()
-        self._call_started = None
-        self.session_closed.emit()
-        if self.client is not None:
-            self.start_queue_polling()
-
-    # ==== outbox and shutdown ================================================================
-    def _open_outbox(self) -> None:
-        try:
-            self._outbox = integration.open_outbox(self.settings, self.client)
-        except Exception:
-            log.exception("the decision outbox could not be opened; decisions go direct")
-            self._outbox = None
-
-    def shutdown(self) -> None:
-        """Close peer connections, stop the media loop (the caller then quits Qt)."""
-        self._closing = True
-        self._queue_timer.stop()
-        feed, self._queue_feed = self._queue_feed, None
-        if feed is not None:
-            feed.stop(timeout=3.0)  # shutting down: its thread ends before Qt does
-        self.checks.stop()
-        if self._evidence_state == "recording":
-            integration.abandon_evidence(self._evidence)
-            self._evidence = None
-        engine, self.engine = self.engine, None
-        if engine is not None:
-            integration.stop_engine(engine)
-        if self.audio is not None:
-            self.audio.stop()
-        with contextlib.suppress(Exception):
-            integration.close_outbox(self._outbox)
-        if self.client is not None:
-            self.client.close()
-        log.info("controller shut down")
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _FLOW_ATTRIBUTES:
+            setattr(self._flow, name, value)
+        else:
+            super().__setattr__(name, value)

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QCoreApplication, QObject, QTimer, Slot
 
+from console.settings_store import SettingsStore
 from ui.i18n import install_language
-from ui.settings_store import SettingsStore
 from ui.signin import SignInWindow
 
 if TYPE_CHECKING:
@@ -74,7 +74,7 @@ class ConsoleShell(QObject):
         remember = bool(self.settings.get("remember"))
         password = ""
         if remember:
-            from ui.integration import stored_password
+            from console.flows.adapters import stored_password
 
             password = stored_password(url, username)
         self.sign_in.prefill(url, username, password, remember)
@@ -114,9 +114,9 @@ class ConsoleShell(QObject):
         assert client is not None
         window: Any
         if workspace is Workspace.IN_PERSON:
+            from console.settings_store import data_dir
             from ui.i18n import current_language
             from ui.inperson_window import open_for_partner
-            from ui.settings_store import data_dir
 
             me = {"id": operator.id, "username": operator.username,
                   "display_name": operator.display_name, "role": operator.role.value}

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
 log = logging.getLogger(__name__)
 
@@ -86,3 +86,58 @@ def shutdown_pool(timeout_s: float = 10.0) -> bool:
         return True
     executor.shutdown(wait=True, cancel_futures=True)
     return True
+
+
+class _Poster(QObject):
+    posted = Signal(object)
+
+    @Slot(object)
+    def _call(self, fn: Callable[[], None]) -> None:
+        try:
+            fn()
+        except Exception:
+            log.exception("posted callback failed")
+
+
+class _QtTimer:
+    def __init__(self, timer: QTimer) -> None:
+        self._timer: QTimer | None = timer
+
+    def cancel(self) -> None:
+        timer, self._timer = self._timer, None
+        if timer is not None:
+            timer.stop()
+            timer.deleteLater()
+
+
+class QtRunner:
+    """``console.flows.tasks.Runner`` with the GUI thread as the owner: work on the console's
+    worker pool (:func:`run_task`), outcomes, posts and timers on the GUI thread."""
+
+    def __init__(self, parent: QObject) -> None:
+        self._parent = parent
+        self._poster = _Poster(parent)
+        self._poster.posted.connect(self._poster._call, Qt.ConnectionType.QueuedConnection)
+
+    def run(self, work: Callable[[], Any], done: Callable[[Any], None] | None = None,
+            failed: Callable[[BaseException], None] | None = None) -> None:
+        run_task(work, done, failed, self._parent)
+
+    def post(self, fn: Callable[[], None]) -> None:
+        try:
+            self._poster.posted.emit(fn)
+        except RuntimeError:  # the parent is deleted: the console is closing
+            log.debug("post refused: the console is closing")
+
+    def call_later(self, delay_s: float, fn: Callable[[], None]) -> _QtTimer:
+        timer = QTimer(self._parent)
+        timer.setSingleShot(True)
+        handle = _QtTimer(timer)
+
+        def fire() -> None:
+            handle.cancel()
+            fn()
+
+        timer.timeout.connect(fire)
+        timer.start(max(0, round(delay_s * 1000)))
+        return handle

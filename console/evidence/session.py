@@ -11,7 +11,8 @@ Use from the session controller (no Qt here)::
     result = ev.finish(client)                          # at hang-up: package sealed + queued
 
 ``build_session_package(session=..., client=..., data_dir=...)`` is the one-call entry point the
-UI integration uses (``ui.integration.build_evidence``): it finishes the live ``SessionEvidence``
+the remote flow uses (``console.flows.adapters.build_evidence``): it finishes the live
+``SessionEvidence``
 of that session, or builds a package from the session's events after the fact (no recording).
 """
 

@@ -471,6 +471,7 @@ def test_session_window_shows_reconnecting_since_then_connected(
         qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from datetime import date
 
+    from console.flows.adapters import EngineEvents, Workflow
     from console.models import (
         Applicant,
         Assignment,
@@ -480,10 +481,9 @@ def test_session_window_shows_reconnecting_since_then_connected(
         RecognitionRequest,
         RequestState,
     )
+    from console.settings_store import SettingsStore
     from ui.controller import ConsoleController
-    from ui.integration import EngineEvents, Workflow
     from ui.session_window import SessionWindow
-    from ui.settings_store import SettingsStore
 
     monkeypatch.setenv("RECOGNITION_CONSOLE_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.setenv("RECOGNITION_CONSOLE_DATA_DIR", str(tmp_path / "data"))

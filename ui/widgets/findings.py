@@ -123,7 +123,7 @@ def injection_label(code: str) -> str:
 
 
 class FindingsPanel(QWidget):
-    """Shows what ``ui.checks.SessionChecks`` finds; emits the operator's requests."""
+    """Shows what ``console.flows.checks.SessionChecks`` finds; emits the operator's requests."""
 
     auto_capture_toggled = Signal(bool)
     feature_ask = Signal(str)  # feature id
@@ -209,7 +209,7 @@ class FindingsPanel(QWidget):
         return row
 
     def show_still(self, target: str, check: Any) -> None:
-        """One still's results (``ui.checks.StillCheck``)."""
+        """One still's results (``console.flows.checks.StillCheck``)."""
         root = self._root(target, self.tr("Still: %1").replace("%1", target_label(target)))
         summary = []
         if check.quality is not None:

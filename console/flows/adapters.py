@@ -12,6 +12,8 @@ import hashlib
 import importlib
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +24,7 @@ from console.outbox import DECISION_KIND, Outbox, OutboxWorker, decision_handler
 from console.quality import LinkStats, QualityTracker
 from console.script import StepKind, script_for
 from console.session import Session, SessionDecision, StepStatus
-from ui.settings_store import SettingsStore, data_dir
+from console.settings_store import SettingsStore, data_dir
 
 __all__ = ["SettingsStore", "data_dir"]
 
@@ -57,6 +59,20 @@ def stored_password(url: str, user: str) -> str:
 
 
 # ==== the session workflow =====================================================================
+@dataclass(frozen=True)
+class StepInfo:
+    """One script step as a checklist shows it (``ui.controller.step_views`` adds the words)."""
+
+    id: str
+    code: str
+    required: bool
+    status: str = "pending"  # pending | passed | failed | skipped
+    at: datetime | None = None
+    targets: tuple[str, ...] = ()  # capture step: the capture targets
+    otp: bool = False  # the SMS code step
+    random_actions: tuple[str, ...] = ()  # the random action step: the codes drawn
+
+
 class Workflow:
     """Adapts ``console.session.Session`` to the checklist's vocabulary."""
 
@@ -76,31 +92,20 @@ class Workflow:
         stills.mkdir(parents=True, exist_ok=True)
         return cls(session, language, stills)
 
-    def step_views(self) -> list[Any]:
-        from ui.script_labels import random_action_label, step_title
-        from ui.widgets.checklist import StepView
-
-        views = []
+    def steps(self) -> list[StepInfo]:
+        """What a checklist shows of each step, in words-free form (the UI adds the titles)."""
+        out = []
         for state in self.session.steps:
             step = state.step
-            detail = ""
-            if step.kind is StepKind.RANDOM_ACTION:
-                detail = " · ".join(random_action_label(a.code) for a in self.random_actions())
-            stamp = state.finished or state.entered
-            views.append(
-                StepView(
-                    id=step.id,
-                    title=f"{step.id}. {step_title(step.code)}",
-                    required=step.required,
-                    status=state.status.value,
-                    at=state.finished.at if state.finished else None,
-                    targets=tuple(t.value for t in step.targets),
-                    otp=step.kind is StepKind.OTP,
-                    detail=detail,
-                )
-            )
-            _ = stamp
-        return views
+            actions = (tuple(a.code for a in self.random_actions())
+                       if step.kind is StepKind.RANDOM_ACTION else ())
+            out.append(StepInfo(
+                id=step.id, code=step.code, required=step.required, status=state.status.value,
+                at=state.finished.at if state.finished else None,
+                targets=tuple(t.value for t in step.targets), otp=step.kind is StepKind.OTP,
+                random_actions=actions,
+            ))
+        return out
 
     def step_text(self, step_id: str, values: dict[str, str]) -> str:
         step = self.session.script.step(step_id)
