@@ -18,8 +18,8 @@ import time
 from typing import Any
 
 from bench import report
-from cardreader import emulator
 from cardreader.pcsc import CardEvent, CardEventKind, CardWatcher, PcscContext, read_from
+from demo import virtual_card as emulator
 from demo.pcscd import PcscdUnavailable, ensure_pcscd
 
 
@@ -174,7 +174,7 @@ def _bench_ui(rounds: int, slot: int, figures: dict[str, Any]) -> int:
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from console.inperson import InPersonWorkflow, SyntheticCamera
+    from console.flows.inperson import InPersonWorkflow, SyntheticCamera
     from ui.inperson_window import InPersonWindow
 
     app = QApplication.instance() or QApplication([])

@@ -162,6 +162,10 @@ class Outbox:
 
     # --- registration --------------------------------------------------------------------
 
+    def handles(self, kind: str) -> bool:
+        """A handler is registered for ``kind``."""
+        return kind in self._handlers
+
     def register(self, kind: str, handler: Handler) -> None:
         """The function that delivers items of ``kind``: gets the payload, returns a result
         (stored) or raises a ``DeskError``. Wakes the worker: queued items may now be due."""

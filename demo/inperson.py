@@ -411,7 +411,7 @@ def open_demo(
     ``language`` is for the script's words and the printed form; the interface language is the
     application's translator (``ui.i18n.install_language``), as for every window."""
     from console.evidence.keys import WorkstationKey
-    from console.inperson import InPersonWorkflow, SyntheticCamera
+    from console.flows.inperson import InPersonWorkflow, SyntheticCamera
     from demo import virtual_card as emulator
     from ui.inperson_window import InPersonWindow
 

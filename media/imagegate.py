@@ -1,9 +1,10 @@
 """The one gate every untrusted image passes before the console looks at its pixels.
 
 Stills from the applicant's page (``media.stills``), files given to ``recognition-console
-inspect`` (``console.checks.imagefile``), in-person camera/scan images (``console.inperson``) and
-the stills the operator's checks decode (``console.flows.checks``, ``ui.training_findings``) all
-go through ``decode_image``. In order, without decoding a pixel until the last step:
+inspect`` (``console.checks.imagefile``), in-person camera/scan images
+(``console.flows.inperson``) and the stills the operator's checks decode (``console.flows.checks``,
+``ui.training_findings``) all go through ``decode_image``. In order, without decoding a pixel
+until the last step:
 
 1. the encoded input is capped (``max_bytes``);
 2. the magic picks the format (PNG, JPEG, WebP, BMP; anything else, or a format the caller does

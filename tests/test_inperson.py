@@ -13,7 +13,7 @@ from cardreader.crosscheck import CheckCode
 from cardreader.errors import CardError, CardErrorCode
 from console.client import DeskClient
 from console.evidence.keys import WorkstationKey
-from console.inperson import (
+from console.flows.inperson import (
     CF_STEP,
     FACE,
     Blocker,

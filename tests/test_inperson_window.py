@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 
 from console.client import DeskClient
 from console.evidence.keys import WorkstationKey
-from console.inperson import Blocker, InPersonWorkflow, SyntheticCamera
+from console.flows.inperson import Blocker, InPersonWorkflow, SyntheticCamera
 from console.specimens import DEMO_PERSON
 from ui.inperson_window import CAPTURE_TARGETS, InPersonWindow, blocker_text, card_error_text
 

@@ -1,5 +1,5 @@
 """The partner's window for the in-person check (AgID art. 7): booking code → card → stills →
-signed form → script → decision. Drives ``console.inperson.InPersonWorkflow``; every slow call
+signed form → script → decision. Drives ``console.flows.inperson.InPersonWorkflow``; every slow call
 (desk service, card, camera, PDF) runs on a worker thread, card events come from a
 ``cardreader.pcsc.CardWatcher`` re-emitted as a signal, so slots always run on the GUI thread."""
 
@@ -34,7 +34,14 @@ from cardreader.crosscheck import CheckCode
 from cardreader.errors import CardError, CardErrorCode
 from cardreader.pcsc import CardEvent, CardEventKind, CardWatcher
 from console.errors import ConsoleError
-from console.inperson import FACE, Blocker, Camera, InPersonError, InPersonWorkflow, StillCheck
+from console.flows.inperson import (
+    FACE,
+    Blocker,
+    Camera,
+    InPersonError,
+    InPersonWorkflow,
+    StillCheck,
+)
 from console.script import StepKind
 from ui.messages import (
     error_message,
@@ -537,6 +544,10 @@ class InPersonWindow(QMainWindow):
     def _decided(self, result: object) -> None:
         state = getattr(getattr(result, "state", None), "value", "")
         self.decision_label.setText(self.tr("Decision recorded: %1").replace("%1", state))
+        if self.workflow.decision_queued:
+            self.decision_label.setText(self.tr(
+                "Decision kept (%1): it will be sent when the desk service answers."
+            ).replace("%1", state))
         self.message.setText(self.tr("Done. Type the next booking code."))
         self._refresh()
         self.decided.emit(state)
@@ -684,14 +695,27 @@ def open_for_partner(
     durable outbox for upload (``console.evidence.upload.Uploader``)."""
     from console.evidence.keys import WorkstationKey
     from console.evidence.upload import Uploader
-    from console.inperson import WorkstationCamera
+    from console.flows.inperson import WorkstationCamera
+    from console.outbox import Outbox, OutboxWorker
 
+    outbox = Outbox.in_data_dir(data_root)  # decisions and evidence, delivered with retries
     wf = InPersonWorkflow(
         client,
         operator=operator,
         evidence_root=data_root / "evidence",
         workstation_key=WorkstationKey.load_or_create(data_root),
         work_dir=data_root / "in-person",
-        uploader=Uploader(client, data_root),
+        uploader=Uploader(client, data_root, outbox=outbox),
+        outbox=outbox,
     )
-    return InPersonWindow(wf, WorkstationCamera(), language=language)
+    worker = OutboxWorker(outbox, poll_max=5.0)
+    worker.start()
+    window = InPersonWindow(wf, WorkstationCamera(), language=language)
+
+    def stop_outbox() -> None:
+        if worker.running:
+            worker.stop(timeout=2.0)
+            outbox.close()
+
+    window.stopped.connect(stop_outbox)
+    return window

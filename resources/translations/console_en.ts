@@ -771,6 +771,10 @@
         <translation>Decision recorded: %1</translation>
     </message>
     <message>
+        <source>Decision kept (%1): it will be sent when the desk service answers.</source>
+        <translation>Decision kept (%1): it will be sent when the desk service answers.</translation>
+    </message>
+    <message>
         <source>Done. Type the next booking code.</source>
         <translation>Done. Type the next booking code.</translation>
     </message>

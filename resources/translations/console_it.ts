@@ -771,6 +771,10 @@
         <translation>Decisione registrata: %1</translation>
     </message>
     <message>
+        <source>Decision kept (%1): it will be sent when the desk service answers.</source>
+        <translation>Decisione conservata (%1): sarà inviata appena il servizio risponde.</translation>
+    </message>
+    <message>
         <source>Done. Type the next booking code.</source>
         <translation>Fatto. Digita il prossimo codice di prenotazione.</translation>
     </message>

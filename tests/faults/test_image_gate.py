@@ -445,7 +445,7 @@ def test_ui_checks_and_training_refuse_a_bomb(full_bomb: bytes) -> None:
 
 
 def test_in_person_capture_refuses_a_bomb(full_bomb: bytes) -> None:
-    from console.inperson import InPersonError, _decode
+    from console.flows.inperson import InPersonError, _decode
 
     with bounded(), pytest.raises(InPersonError) as err:
         _decode(full_bomb)

@@ -12,7 +12,11 @@ No Qt. The partner's window (``ui.inperson_window``) drives an :class:`InPersonW
    the document back's MRZ is read and compared with the request, as in the video session;
 4. the pre-filled request form is printed as PDF (:func:`write_request_form`);
 5. the script ``resources/scripts/in_person.json`` is run through :class:`console.session.Session`;
-6. the decision goes to the desk service and the evidence package is finalised (no recording).
+6. the decision is committed to the durable outbox (``console.outbox``, as the remote flow's)
+   before it is sent, so a desk outage loses nothing: the outbox's worker delivers it later
+   with the same ``decision_id``; the evidence package is finalised (no recording) with the
+   same step and decision entries as the remote session's (``title``, ``status``,
+   ``reason_code``, ``note``).
 
 Everything returns codes (:class:`Blocker`, :class:`InPersonError` ``.code``), never sentences.
 """
@@ -40,6 +44,7 @@ from cardreader.errors import CardError
 from console.approval import check_approval, report_inperson_checks
 from console.errors import ConsoleError
 from console.models import Decision, DecisionResult, ReasonCode, RecognitionRequest, RequestState
+from console.outbox import DECISION_KIND, Outbox, decision_handler
 from console.resources import resource_path
 from console.script import CaptureTarget, ScriptDefinition, load_builtin_script
 from console.session import (
@@ -442,8 +447,16 @@ class InPersonWorkflow:
         script: ScriptDefinition | None = None,
         today: Callable[[], dt.date] = dt.date.today,
         uploader: Any = None,
+        outbox: Outbox | None = None,
     ) -> None:
         self.directory = directory
+        #: decisions are committed here before they are sent (None: sent directly, e.g. a
+        #: directory that is not a desk client)
+        self.outbox = outbox
+        if outbox is not None and not outbox.handles(DECISION_KIND):
+            outbox.register(DECISION_KIND, decision_handler(directory))
+        #: the decision is kept in the outbox and will be delivered when the desk answers
+        self.decision_queued = False
         self.operator = dict(operator or {})
         self.evidence_root = Path(evidence_root) if evidence_root else None
         self.key = workstation_key
@@ -536,11 +549,14 @@ class InPersonWorkflow:
         if self.package is None or self.package.finalized:
             return
         if isinstance(ev, StepStatusChanged):
+            # the remote session's entry (console.evidence.session): one schema for both
             self.package.record_step(
                 ev.step_id,
                 passed={"passed": True, "failed": False}.get(ev.new.value),
+                title=self.script.step(ev.step_id).code,
                 status=ev.new.value,
-                reason=ev.reason_code.value if ev.reason_code else None,
+                note=ev.note or None,
+                reason_code=ev.reason_code.value if ev.reason_code else None,
             )
 
     # -- 2. the card -------------------------------------------------------------------------
@@ -788,13 +804,7 @@ class InPersonWorkflow:
                 decision_id=decision.decision_id,
             )
         self._changed("deciding")
-        result = self.directory.decide(
-            decision.request_id,
-            decision.decision_id,
-            decision.decision,
-            decision.reason_code,
-            decision.note,
-        )
+        result = self._deliver(decision)
         self.result = result
         if self.package is not None and not self.package.finalized:
             folder = self.package.finalize()
@@ -803,6 +813,38 @@ class InPersonWorkflow:
                     self.uploader.submit(folder)
                 except ConsoleError as exc:  # stays on disk; the outbox recovers it later
                     log.warning("evidence package not queued yet: %s", exc.code)
-        log.info("in-person decision %s sent", decision.decision.value)
+        log.info("in-person decision %s %s", decision.decision.value,
+                 "queued" if self.decision_queued else "sent")
         self._changed("decided")
         return result
+
+    def _deliver(self, decision: SessionDecision) -> DecisionResult:
+        """Commit the decision to the outbox, then try to deliver it at once. When the desk
+        does not answer it stays there (the worker retries, same decision_id) and the result
+        says what was decided, at the time it was decided, with ``decision_queued`` set."""
+        if self.outbox is None:
+            self.decision_queued = False
+            return self.directory.decide(decision.request_id, decision.decision_id,
+                                         decision.decision, decision.reason_code, decision.note)
+        box = self.outbox
+        box.put(decision.OUTBOX_KIND, decision.decision_id, decision.to_payload())
+        box.flush()
+        item = box.get(decision.decision_id)
+        status = str(getattr(getattr(item, "status", None), "value", "")) if item else ""
+        if status == "failed":  # refused for good (e.g. already decided by someone else)
+            raise ConsoleError("decision refused",
+                               code=(item.last_error if item else None) or "outbox_error")
+        if item is not None and item.result and "state" in item.result:
+            self.decision_queued = False
+            return DecisionResult.from_json(dict(item.result))
+        self.decision_queued = True
+        return DecisionResult(state=RequestState(decision.decision.value),
+                              decided_at=decision.stamp.at)
+
+    @property
+    def decision_pending(self) -> bool:
+        """The decision is still in the outbox (not yet confirmed by the desk service)."""
+        if self.outbox is None or self.decision is None:
+            return False
+        item = self.outbox.get(self.decision.decision_id)
+        return item is not None and not (item.result and "state" in item.result)
