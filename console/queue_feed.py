@@ -54,12 +54,15 @@ class QueueFeed:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
         self._thread: threading.Thread | None = None
+        self._stopped = False
         self.state = "stopped"
         self.snapshots = 0
 
     # --- control (any thread) -----------------------------------------------------------------
     def start(self) -> None:
-        if self._thread is not None:
+        """Start the feed's thread (any thread; a feed stopped before it started stays
+        stopped)."""
+        if self._thread is not None or self._stopped:
             return
         ready = threading.Event()
 
@@ -67,6 +70,8 @@ class QueueFeed:
             loop = asyncio.new_event_loop()
             self._loop = loop
             self._task = loop.create_task(self._main())
+            if self._stopped:  # stop() came while the thread was starting
+                self._task.cancel()
             ready.set()
             with contextlib.suppress(asyncio.CancelledError):
                 loop.run_until_complete(self._task)
@@ -80,6 +85,7 @@ class QueueFeed:
     def stop(self, timeout: float = 5.0) -> None:
         """Cancel the feed; wait up to ``timeout`` s for its thread (0: do not wait — the GUI
         thread never blocks on it; the thread ends by itself)."""
+        self._stopped = True
         loop, task, thread = self._loop, self._task, self._thread
         if loop is not None and task is not None and not loop.is_closed():
             with contextlib.suppress(RuntimeError):

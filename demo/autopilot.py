@@ -58,6 +58,7 @@ class Autopilot(QObject):
         self.timeline: list[dict[str, Any]] = []
         self.hold_s = hold_s
         self.cpu: dict[str, float] | None = None
+        self.watchdog: Any = None  # ui.watchdog.GuiWatchdog, from start()
         self._hold_start: tuple[float, float, int] | None = None
         self._hold_decoded = 0
         self._timer = QTimer(self)
@@ -72,6 +73,11 @@ class Autopilot(QObject):
 
     # --- driving --------------------------------------------------------------------------------
     def start(self) -> None:
+        from ui.watchdog import GuiWatchdog
+
+        # every GUI-thread stall over 50 ms during the session, with what the thread was doing
+        self.watchdog = GuiWatchdog(threshold_ms=50.0, parent=self)
+        self.watchdog.start()
         self._timer.start()
 
     def screenshot(self, name: str, widget: Any = None) -> None:
@@ -335,6 +341,7 @@ class Autopilot(QObject):
             "security_features": c.checks.features_report() if hasattr(c, "checks") else [],
             "evidence": self.evidence,
             "cpu": self.cpu,
+            "gui_watchdog": self.watchdog.report() if self.watchdog is not None else None,
             "applicant": getattr(self.env, "applicant_kind", "synthetic"),
             "duration_s": round(c.call_seconds(), 1),
             "error": self.error,
@@ -342,6 +349,8 @@ class Autopilot(QObject):
 
     def _finish(self, ok: bool) -> None:
         self._timer.stop()
+        if self.watchdog is not None:
+            self.watchdog.stop()
         self.phase = "done" if ok else "failed"
         data = self.report()
         self.report_path.parent.mkdir(parents=True, exist_ok=True)

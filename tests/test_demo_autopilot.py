@@ -45,6 +45,11 @@ def _check_report(data: dict) -> None:
     assert Path(data["evidence"]).stat().st_size > 100_000
     # the automated checks' findings and per-still results come with the report
     assert isinstance(data["findings"], list) and data["checks"]
+    # the GUI thread only painted: no stall over 50 ms while it waited on the network, the
+    # disk, SQLite, a child process or another thread (a busy machine's stalls are allowed)
+    watchdog = data["gui_watchdog"]
+    assert watchdog["watched_s"] > 5 and watchdog["threshold_ms"] == 50
+    assert watchdog["blocking"] == [], watchdog["blocking"]
 
 
 def test_autopilot_with_synthetic_applicant_exits_clean(tmp_path: Path) -> None:

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +37,9 @@ from console.evidence.upload import Api, Progress, Uploader, upload_key
 from console.outbox import Outbox
 
 log = logging.getLogger(__name__)
+
+#: evidence entries waiting for the writer thread before a producer waits (back-pressure)
+WRITE_QUEUE_MAX = 4096
 
 _ACTIVE: dict[str, SessionEvidence] = {}
 _ACTIVE_LOCK = threading.Lock()
@@ -103,6 +107,12 @@ class SessionEvidence:
             if engine is not None:
                 engine.add_media_sink(self.recorder)
         self._lock = threading.Lock()
+        # the package's writes (fsynced) happen on this writer thread, in order, never on the
+        # thread that raised the event (which can be the GUI thread)
+        self._writes: queue.Queue[Callable[[], None] | None] = queue.Queue(WRITE_QUEUE_MAX)
+        self._writer = threading.Thread(target=self._write_loop, daemon=True,
+                                        name=f"evidence-writer-{str(session.session_id)[:8]}")
+        self._writer.start()
         if engine is not None and hasattr(engine, "add_link_listener"):
             engine.add_link_listener(self._on_link)
         self._seen: set[int] = set()
@@ -125,10 +135,50 @@ class SessionEvidence:
 
     def _safe(self, event: str, data: Mapping[str, Any], marker: tuple[str, str] | None,
               at: str | None = None, offset_s: float | None = None) -> None:
+        """Queue one entry for the writer thread (the caller never waits on the disk, only on
+        a full queue: back-pressure rather than loss)."""
+        data = dict(data)
+
+        def write() -> None:
+            try:
+                self.builder.event(event, data, marker=marker, at=at, offset_s=offset_s)
+            except EvidenceError as exc:
+                log.error("evidence event %s not recorded (%s)", event, exc.code)
+
+        self._enqueue(write)
+
+    def _enqueue(self, write: Callable[[], None]) -> None:
+        if not self._writer.is_alive() or threading.current_thread() is self._writer:
+            write()  # finished: nothing else writes any more
+            return
         try:
-            self.builder.event(event, data, marker=marker, at=at, offset_s=offset_s)
-        except EvidenceError as exc:
-            log.error("evidence event %s not recorded (%s)", event, exc.code)
+            self._writes.put_nowait(write)
+        except queue.Full:
+            log.warning("evidence writes are behind; waiting for the disk")
+            self._writes.put(write)
+
+    def _write_loop(self) -> None:
+        while True:
+            write = self._writes.get()
+            if write is None:
+                return
+            try:
+                write()
+            except Exception:  # one failed entry never stops the others
+                log.exception("evidence write failed")
+
+    def flush(self, timeout: float = 30.0) -> None:
+        """Wait until every queued entry is on disk (before sealing or uploading)."""
+        if not self._writer.is_alive():
+            return
+        done = threading.Event()
+        self._writes.put(done.set)
+        done.wait(timeout)
+
+    def _stop_writer(self) -> None:
+        if self._writer.is_alive():
+            self._writes.put(None)
+            self._writer.join(60)
 
     # ------------------------------------------------------------------ call outages
     def _on_link(self, event: Any) -> None:
@@ -172,6 +222,12 @@ class SessionEvidence:
             if seq in self._seen or self.builder.finalized:
                 return
             self._seen.add(seq)
+        self._enqueue(lambda: self._write_event(ev))
+
+    def _write_event(self, ev: Any) -> None:
+        """Writer thread: one session event as its evidence entry."""
+        if self.builder.finalized:
+            return
         kind = str(getattr(ev, "type", "event"))
         at, off = _iso(getattr(ev, "at", None)), getattr(ev, "offset_s", None)
         d = getattr(ev, "__dict__", {}) or {}
@@ -258,6 +314,7 @@ class SessionEvidence:
         service accepts an approval only once it holds the session's recording. The whole
         recording travels again in the package after the call. Blocks: worker thread only.
         None when nothing is being recorded."""
+        self.flush()
         path = self.builder.recording_path
         if self.recorder is None or not path.exists() or path.stat().st_size == 0:
             return None
@@ -295,6 +352,7 @@ class SessionEvidence:
             self.engine.remove_media_sink(self.recorder)
         with _ACTIVE_LOCK:
             _ACTIVE.pop(str(self.session.session_id), None)
+        self._stop_writer()  # every queued entry is written before the package is sealed
         folder = self.builder.finalize()
         sealed: Path | None = None
         queued = uploaded = False

@@ -139,10 +139,18 @@ class Workflow:
         else:
             self.session.reset_step(step_id)
 
-    def add_still(self, step_id: str, target: str, still: Any) -> Path:
+    def store_still(self, step_id: str, target: str, still: Any) -> Path:
+        """Write the still's bytes to the session's folder (blocking: a worker thread)."""
         ext = ".png" if getattr(still, "mime", "") == "image/png" else ".jpg"
         path = self.stills_dir / f"{step_id}-{target}{ext}"
         path.write_bytes(still.data)
+        return path
+
+    def add_still(self, step_id: str, target: str, still: Any, path: Path | None = None) -> Path:
+        """Attach a still to its step (written first unless ``path`` says where it already
+        is)."""
+        if path is None:
+            path = self.store_still(step_id, target, still)
         digest = getattr(still, "sha256", "") or hashlib.sha256(still.data).hexdigest()
         self.session.attach_capture(
             step_id,
@@ -396,7 +404,7 @@ def quality_of(payload: Any, tracker: QualityTracker | None = None) -> tuple[str
 
 
 # ==== evidence (console.evidence.session) =======================================================
-def start_evidence(controller: Any) -> Any:
+def start_evidence(controller: Any, engine: Any = None) -> Any:
     """Start the live evidence of the session: the package builder mirrors the session events
     and the recorder takes every media frame (engine media sink). None when not installed."""
     mod = _optional("console.evidence.session")
@@ -409,7 +417,7 @@ def start_evidence(controller: Any) -> Any:
         controller.session.session,
         operator=getattr(client, "operator", None),
         product=controller.assignment.request.product.value,
-        engine=controller.engine,
+        engine=engine if engine is not None else controller.engine,
     )
 
 

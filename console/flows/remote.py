@@ -142,6 +142,7 @@ class RemoteFlow(Emitter):
         self._queue_feed: QueueFeed | None = None
         self._queue_busy = False
         self._closing = False
+        self._call_starting = False
         self._call_started: float | None = None
         self._quality = QualityTracker()
         self._frame_pending = threading.Event()
@@ -206,7 +207,7 @@ class RemoteFlow(Emitter):
                 # the feed's thread: the snapshot is handed to the owner thread
                 lambda snap: self._runner.post(lambda: self._emit("queue_updated", snap)),
                 ca_bundle=self.settings.get("ca_bundle") or None)
-            self._queue_feed.start()
+            self._runner.run(self._queue_feed.start)  # a thread starts: not on the owner
         self._schedule_queue_fallback()
 
     def _schedule_queue_fallback(self) -> None:
@@ -283,36 +284,65 @@ class RemoteFlow(Emitter):
 
     # ==== call =================================================================================
     def start_call(self) -> None:
-        if self.client is None or self.assignment is None:
+        """Start the media engine and the session's recording on a worker (threads, files,
+        the recorder's container: never on the owner thread), then place the call."""
+        if self.client is None or self.assignment is None or self._call_starting:
             return
-        try:
-            if self.engine is None:
-                self.engine = integration.create_engine(
+        self._call_starting = True
+        self._emit("call_state_changed", "connecting")
+        self.call_state = "connecting"
+        engine = self.engine
+        want_evidence = self._evidence_state == "none"
+
+        def prepare() -> tuple[Any, Any]:
+            made = engine
+            if made is None:
+                made = integration.create_engine(
                     self._engine_factory, self.settings, self._engine_callback
                 )
-                self.engine.add_media_sink(self._preview)
+                made.add_media_sink(self._preview)
                 # the same forwarding listener, with the injection signals' callbacks too
-                integration.engine_setter(self.engine, "set_listener",
+                integration.engine_setter(made, "set_listener",
                                           _EngineEvents(self._engine_callback))
-                if self.audio is None and self._audio_factory is not None:
-                    self.audio = self._audio_factory()
-                if self.audio is not None and self.audio.available:
-                    self.engine.set_audio_sink(self.audio.push)
-                    self.audio.start()
-            if self._evidence_state == "none":
+            evidence = None
+            if want_evidence:
                 try:
-                    self._evidence = integration.start_evidence(self)
-                    self._evidence_state = "recording" if self._evidence else "none"
+                    evidence = integration.start_evidence(self, made)
                 except Exception:
                     log.exception("evidence recording could not start")
-            self._emit("call_state_changed", "connecting")
-            self.call_state = "connecting"
-            future = integration.engine_call(self.engine, self.client, self.assignment.session_id)
-            future.add_done_callback(self._call_started_cb)
-        except Exception as exc:  # the media engine may be missing or fail to start
-            log.exception("media engine could not start the call")
+            return made, evidence
+
+        def ready(result: tuple[Any, Any]) -> None:
+            self._call_starting = False
+            made, evidence = result
+            if self._closing:
+                integration.stop_engine(made)
+                return
+            self.engine = made
+            if evidence is not None:
+                self._evidence = evidence
+                self._evidence_state = "recording"
+            try:
+                if self.audio is None and self._audio_factory is not None:
+                    self.audio = self._audio_factory()  # the host's (Qt audio: owner thread)
+                    if self.audio is not None and self.audio.available:
+                        made.set_audio_sink(self.audio.push)
+                        self.audio.start()
+                assignment, client = self.assignment, self.client
+                if assignment is None or client is None:
+                    return
+                future = integration.engine_call(made, client, assignment.session_id)
+                future.add_done_callback(self._call_started_cb)
+            except Exception as exc:
+                failed(exc)
+
+        def failed(exc: BaseException) -> None:  # the media engine missing or failing to start
+            self._call_starting = False
+            log.error("media engine could not start the call: %s", type(exc).__name__)
             self.call_state = "failed"
             self._emit("call_state_changed", "failed:" + error_code(exc))
+
+        self._runner.run(prepare, ready, failed)
 
     def _call_started_cb(self, future: Future[Any]) -> None:
         """Engine thread: the operator socket could not be opened → the call failed."""
@@ -481,10 +511,20 @@ class RemoteFlow(Emitter):
             self._emit("still_failed", step_id, target, error_code(exc))
             return
 
-        def wait() -> Any:
-            return future.result(timeout=30)
+        session = self.session
 
-        def done(still: Any) -> None:
+        def wait() -> tuple[Any, Any]:
+            still = future.result(timeout=30)
+            path = None
+            if session is not None:  # the bytes reach the disk here, on the worker
+                try:
+                    path = session.store_still(step_id, target, still)
+                except OSError as exc:
+                    log.warning("still not written: %s", type(exc).__name__)
+            return still, path
+
+        def done(result: tuple[Any, Any]) -> None:
+            still, path = result
             self.stats.stills.append(
                 {
                     "step": target,
@@ -496,7 +536,7 @@ class RemoteFlow(Emitter):
             )
             if self.session is not None:
                 try:
-                    self.session.add_still(step_id, target, still)
+                    self.session.add_still(step_id, target, still, path)
                 except (ConsoleError, OSError) as exc:
                     log.warning("still not attached: %s", type(exc).__name__)
             self._emit("still_ready", step_id, target, still)
