@@ -505,12 +505,15 @@ class RemoteFlow(Emitter):
         if self.engine is None or self.call_state != "connected":
             self._emit("still_failed", step_id, target, "not_connected")
             return
+        asked = time.monotonic()
         try:
             future: Future[Any] = self.engine.request_still(target)
         except Exception as exc:
             self._emit("still_failed", step_id, target, error_code(exc))
             return
-
+        received: list[float] = []
+        # the engine's thread: the moment the whole still (checked SHA-256) is here
+        future.add_done_callback(lambda _f: received.append(time.monotonic()))
         session = self.session
 
         def wait() -> tuple[Any, Any]:
@@ -532,6 +535,10 @@ class RemoteFlow(Emitter):
                     "width": still.width,
                     "height": still.height,
                     "size": still.size,
+                    "mime": getattr(still, "mime", ""),
+                    # click to whole bytes received (issue 16's still figure)
+                    "transfer_ms": round(((received[0] if received else time.monotonic())
+                                          - asked) * 1000.0, 1),
                 }
             )
             if self.session is not None:
