@@ -78,6 +78,8 @@ class Thresholds:
 
 
 DEFAULT_THRESHOLDS = Thresholds()
+#: the engine says the media stopped: counted as this long without a heartbeat
+LOST_AFTER_S = DEFAULT_THRESHOLDS.lost_heartbeat_s
 
 
 @dataclass(frozen=True, slots=True)

@@ -331,7 +331,8 @@ class Autopilot(QObject):
             },
             "stills": [
                 {"step": s["step"], "script_step": s["script_step"], "width": s["width"],
-                 "height": s["height"], "size": s["size"]}
+                 "height": s["height"], "size": s["size"], "mime": s.get("mime", ""),
+                 "transfer_ms": s.get("transfer_ms")}
                 for s in c.stats.stills
             ],
             "latency_ms": c.stats.latency(),

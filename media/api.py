@@ -23,9 +23,11 @@ class CallState(StrEnum):
 
 
 class QualityLevel(StrEnum):
-    EXCELLENT = "excellent"
-    GOOD = "good"
-    POOR = "poor"
+    """What the engine itself says of the link: the media stopped (``LOST``) or it flows
+    (``MEASURED``: the figures are in the report). The level an operator sees (excellent /
+    good / poor / lost) is decided from those figures by ``console.quality``, in one place."""
+
+    MEASURED = "measured"
     LOST = "lost"
 
 

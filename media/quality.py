@@ -1,4 +1,7 @@
-"""Call quality from aiortc's getStats() plus the page's own `stats` messages."""
+"""Call quality figures from aiortc's getStats() plus the page's own `stats` messages.
+
+The engine measures; ``console.quality`` classifies (excellent / good / poor / lost). The only
+verdict made here is "the media stopped" (no packets for 2 s, or the link is down)."""
 
 from __future__ import annotations
 
@@ -11,12 +14,6 @@ from media.api import QualityLevel, QualityReport
 
 logger = logging.getLogger(__name__)
 
-# thresholds: (good if below the first, poor at or above the second)
-LOSS_PCT = (1.0, 5.0)
-RTT_MS = (150.0, 400.0)
-JITTER_MS = (30.0, 60.0)
-FPS = (20.0, 10.0)  # good above the first; poor below the second
-MIN_BITRATE_KBPS = 150.0
 PAGE_STATS_MAX_AGE_S = 6.0
 
 
@@ -94,7 +91,7 @@ class QualityMeter:
         height = _num(page.get("height"))
         limitation = page.get("quality_limitation")
         limitation = limitation if isinstance(limitation, str) else None
-        level = self._level(link_lost, fps, limitation)
+        level = self._level(link_lost)
         return QualityReport(
             level=level,
             rtt_ms=self.rtt_ms,
@@ -108,24 +105,8 @@ class QualityMeter:
             remote_limitation=limitation,
         )
 
-    def _level(self, link_lost: bool, fps: float | None, limitation: str | None) -> QualityLevel:
+    def _level(self, link_lost: bool) -> QualityLevel:
+        """LOST when the media stopped; otherwise the figures speak (console.quality)."""
         if link_lost or self.stalled:
             return QualityLevel.LOST
-        loss, rtt, jit = self.loss_pct or 0.0, self.rtt_ms or 0.0, self.jitter_ms or 0.0
-        if (
-            loss >= LOSS_PCT[1]
-            or rtt >= RTT_MS[1]
-            or jit >= JITTER_MS[1]
-            or (fps is not None and fps < FPS[1])
-            or (self.bitrate_kbps is not None and self.bitrate_kbps < MIN_BITRATE_KBPS)
-        ):
-            return QualityLevel.POOR
-        if (
-            loss >= LOSS_PCT[0]
-            or rtt >= RTT_MS[0]
-            or jit >= JITTER_MS[0]
-            or (fps is not None and fps < FPS[0])
-            or (limitation not in (None, "none"))
-        ):
-            return QualityLevel.GOOD
-        return QualityLevel.EXCELLENT
+        return QualityLevel.MEASURED

@@ -96,3 +96,23 @@ def test_tracker_downgrades_at_once_upgrades_after_a_streak() -> None:
     assert tracker.level is QualityLevel.LOST
     tracker.update(LinkStats())  # no data: keep showing the last level
     assert tracker.level is QualityLevel.LOST
+
+
+def test_the_engines_figures_are_classified_here_only() -> None:
+    """The media engine measures (media.quality); the level the operator sees comes from this
+    module's thresholds, through the flow's adapter."""
+    from console.flows.adapters import quality_of
+    from media.api import QualityLevel as MediaLevel
+    from media.api import QualityReport
+
+    good_link = dict(rtt_ms=20.0, jitter_ms=5.0, bitrate_kbps=2000.0, remote_width=1280,
+                     remote_height=720, remote_fps=30.0, remote_limitation="none")
+    level, details = quality_of(QualityReport(level=MediaLevel.MEASURED, loss_pct=0.0,
+                                              **good_link))
+    assert level == "excellent" and details["height"] == 720 and details["loss"] == 0.0
+    level, details = quality_of(QualityReport(level=MediaLevel.MEASURED, loss_pct=10.0,
+                                              **good_link))
+    assert level == "poor" and "high_loss" in details["reasons"]
+    level, _ = quality_of(QualityReport(level=MediaLevel.LOST, loss_pct=0.0, **good_link))
+    assert level == "lost"
+    assert quality_of(object()) == ("unknown", {})

@@ -40,6 +40,7 @@ def _check_report(data: dict) -> None:
     targets = {s["step"] for s in data["stills"]}
     assert {"document_front", "document_back", "health_card"} <= targets
     assert all(s["width"] > 0 and s["height"] > 0 for s in data["stills"])
+    assert all(s["transfer_ms"] > 0 and s["size"] > 0 for s in data["stills"])
     # the evidence package (recording, stills, events) was sealed and kept next to the report
     assert data["evidence"] and Path(data["evidence"]).is_file()
     assert Path(data["evidence"]).stat().st_size > 100_000

@@ -165,20 +165,20 @@ def _stats(rx: int, lost: int, jitter: int, rtt: float, nbytes: int) -> dict[str
     }
 
 
-def test_quality_levels() -> None:
+def test_quality_figures_and_lost() -> None:
     m = QualityMeter()
     m.update(_stats(0, 0, 0, 0.0, 0), now=0.0)
     m.update(_stats(100, 0, 900, 0.02, 250_000), now=1.0)
     m.page_stats({"type": "stats", "fps": 30, "width": 1280, "height": 720,
                   "quality_limitation": "none"})
     r = m.report()
-    assert r.level is QualityLevel.EXCELLENT
+    assert r.level is QualityLevel.MEASURED  # figures only: console.quality classifies
     assert (r.loss_pct, r.jitter_ms, r.rtt_ms, r.bitrate_kbps) == (0.0, 10.0, 20.0, 2000.0)
     assert (r.remote_width, r.remote_fps) == (1280, 30.0)
     m.update(_stats(197, 3, 900, 0.2, 500_000), now=2.0)  # 3 % loss, 200 ms
-    assert m.report().level is QualityLevel.GOOD
+    assert m.report().loss_pct == 3.0 and m.report().level is QualityLevel.MEASURED
     m.update(_stats(287, 13, 900, 0.2, 750_000), now=3.0)  # 10 % loss
-    assert m.report().level is QualityLevel.POOR
+    assert m.report().loss_pct == 10.0
     m.update(_stats(287, 13, 900, 0.2, 750_000), now=4.0)  # nothing new for 1 s: not yet
     assert m.report().level is not QualityLevel.LOST
     m.update(_stats(287, 13, 900, 0.2, 750_000), now=5.0)  # 2 s: the media stopped

@@ -21,7 +21,7 @@ from console.credentials import Credentials
 from console.errors import ConsoleError, SessionError
 from console.models import Assignment, Operator, ReasonCode
 from console.outbox import DECISION_KIND, Outbox, OutboxWorker, decision_handler
-from console.quality import LinkStats, QualityTracker
+from console.quality import LOST_AFTER_S, LinkStats, QualityTracker, classify
 from console.script import StepKind, script_for
 from console.session import Session, SessionDecision, StepStatus
 from console.settings_store import SettingsStore, data_dir
@@ -369,38 +369,42 @@ def stop_engine(engine: Any) -> None:
         log.exception("media engine stop failed")
 
 
+def link_stats(report: Any) -> LinkStats:
+    """The engine's measurement (``media.api.QualityReport``) as the figures
+    ``console.quality`` classifies: the one place a quality level is decided."""
+    lost = str(getattr(getattr(report, "level", None), "value", "")) == "lost"
+    loss_pct = getattr(report, "loss_pct", None)
+    rtt = getattr(report, "rtt_ms", None)
+    return LinkStats(
+        rtt_ms=rtt if rtt is not None else getattr(report, "remote_rtt_ms", None),
+        loss=None if loss_pct is None else float(loss_pct) / 100.0,
+        jitter_ms=getattr(report, "jitter_ms", None),
+        kbps=getattr(report, "bitrate_kbps", None),
+        width=getattr(report, "remote_width", None),
+        height=getattr(report, "remote_height", None),
+        fps=getattr(report, "remote_fps", None),
+        quality_limitation=getattr(report, "remote_limitation", None),
+        # the engine says the media stopped (heartbeat or no packets): the "lost" rule
+        since_last_pong_s=LOST_AFTER_S if lost else None,
+    )
+
+
 def quality_of(payload: Any, tracker: QualityTracker | None = None) -> tuple[str, dict[str, Any]]:
-    """Level and figures from what the engine reports: a ready assessment, a LinkStats sample
-    (fed to the hysteresis tracker) or a plain dict."""
-    if isinstance(payload, LinkStats) and tracker is not None:
-        assessment = tracker.update(payload)
+    """Level and figures from what the engine reports, classified by ``console.quality``
+    (with the tracker's hysteresis when one is given)."""
+    if isinstance(payload, LinkStats):
+        stats = payload
+    elif hasattr(payload, "loss_pct"):  # media.api.QualityReport
+        stats = link_stats(payload)
+    elif isinstance(payload, dict):
+        stats = LinkStats(**{k: payload[k] for k in LinkStats.__slots__ if k in payload})
+    else:
+        return "unknown", {}
+    if tracker is not None:
+        assessment = tracker.update(stats)
         return tracker.level.value, assessment.details()
-    level_attr = getattr(payload, "level", None)
-    if level_attr is not None and hasattr(payload, "loss_pct"):  # media.api.QualityReport
-        details = {
-            "rtt_ms": payload.rtt_ms if payload.rtt_ms is not None else payload.remote_rtt_ms,
-            "loss": None if payload.loss_pct is None else payload.loss_pct / 100.0,
-            "jitter_ms": payload.jitter_ms,
-            "kbps": payload.bitrate_kbps,
-            "width": payload.remote_width,
-            "height": payload.remote_height,
-            "fps": payload.remote_fps,
-        }
-        return str(getattr(level_attr, "value", level_attr)), details
-    details_fn = getattr(payload, "details", None)
-    if callable(details_fn):
-        details = dict(details_fn())
-        return str(details.get("level", "unknown")), details
-    if isinstance(payload, dict):
-        level = str(payload.get("level", "unknown"))
-        return level, payload
-    raw_level = getattr(payload, "level", None)
-    details = {
-        k: getattr(payload, k)
-        for k in ("rtt_ms", "loss", "jitter_ms", "kbps", "width", "height", "fps")
-        if hasattr(payload, k)
-    }
-    return str(getattr(raw_level, "value", raw_level) or "unknown"), details
+    assessment = classify(stats)
+    return assessment.level.value, assessment.details()
 
 
 # ==== evidence (console.evidence.session) =======================================================
