@@ -50,13 +50,12 @@ FIELD_CHECKS = (
 
 
 def run_in_person(args: argparse.Namespace, env: Any, app: Any) -> int:
-    """The in-person demo inside ``demo.launcher.run`` (which owns ``env`` and closes it)."""
-    from console.client import DeskClient
-    from console.errors import ConsoleError
-    from demo.launcher import DEMO_PASSWORD
+    """The in-person demo inside ``demo.launcher.run`` (which owns ``env`` and closes it): the
+    partner signs in through the ordinary sign-in window; the shell opens the in-person
+    workspace, here with the synthetic camera and the demo identity's virtual card."""
+    from demo.launcher import _sign_in_form
     from demo.pcscd import PcscdUnavailable, VpcdSlotLock, ensure_pcscd, wait_card
     from ui.app import exec_app
-    from ui.i18n import install_language
 
     def say(message: str) -> None:
         print(f"recognition-console demo --in-person: {message}", file=sys.stderr)
@@ -69,7 +68,6 @@ def run_in_person(args: argparse.Namespace, env: Any, app: Any) -> int:
         say(str(exc))
         return 1
     lock = VpcdSlotLock(slot)
-    client: DeskClient | None = None
     try:
         try:
             lock.acquire(timeout=60.0 if args.autopilot else 15.0)
@@ -79,64 +77,48 @@ def run_in_person(args: argparse.Namespace, env: Any, app: Any) -> int:
             return 1
         try:
             env.start_desk()
-            client = DeskClient(env.url)
-            client.login(DEMO_PARTNER, DEMO_PASSWORD, env.totp_now(DEMO_PARTNER))
             booking_code = str(env.demo_request()["booking_code"])
-        except ConsoleError as exc:
-            say(f"cannot sign in as {DEMO_PARTNER}: {exc.code}")
-            return 1
         except Exception as exc:  # the desk did not start: its own message says why
             say(str(exc))
             return 1
-        me = client.operator
-        operator = (
-            {"id": me.id, "username": me.username, "display_name": me.display_name,
-             "role": me.role.value}
-            if me is not None else {"username": DEMO_PARTNER, "role": "partner"}
-        )
-        language = install_language(args.language or ("en" if args.autopilot else "it"))
         work = Path(env.folder) / "in-person"
         work.mkdir(parents=True, exist_ok=True)
-        window = open_demo(client, work, booking_code=booking_code, operator=operator, slot=slot,
-                           language=language)
-        shell = _WindowShell(window, app)
-        window.show()
+        shell = _sign_in_form(env, DEMO_PARTNER, args)
+        opened: list[Any] = []
+
+        def open_window(client: Any, operator: dict[str, Any], language: str) -> Any:
+            window = open_demo(client, work, booking_code=booking_code, operator=operator,
+                               slot=slot, language=language)
+            opened.append(window)
+            return window
+
+        shell.in_person_opener = open_window
+        pilots: list[InPersonAutopilot] = []
         if args.autopilot:
-            pilot = InPersonAutopilot(window, args.report, timeout_s=args.timeout)
-            pilot.start()
-            exec_app(app, shell)
-            status = pilot.exit_status
-        else:
+            def start_pilot(window: Any) -> None:
+                if not pilots and window in opened:
+                    pilot = InPersonAutopilot(window, args.report, timeout_s=args.timeout)
+                    pilots.append(pilot)
+                    pilot.start()
+
+            shell.workspace_opened.connect(start_pilot)
+            QTimer.singleShot(0, shell.sign_in.sign_in_button.click)
             status = exec_app(app, shell)
-        try:
-            wait_card(window.reader or "", present=False, timeout=5.0)
-        except Exception as exc:  # best effort: the card is pulled before the slot is freed
-            log.info("virtual card still listed at exit: %s", type(exc).__name__)
+            status = pilots[0].exit_status if pilots else 1
+            if not pilots:
+                say("the partner's sign-in did not open the in-person window")
+        else:
+            shell.sign_in.sign_in_button.click()  # opens signed in, as the video demo does
+            status = exec_app(app, shell)
+        for window in opened:
+            try:
+                wait_card(window.reader or "", present=False, timeout=5.0)
+            except Exception as exc:  # best effort: the card is pulled before the slot is freed
+                log.info("virtual card still listed at exit: %s", type(exc).__name__)
         return status
     finally:
-        if client is not None:
-            client.logout()
-            client.close()
         lock.release()
         pcscd.close()
-
-
-class _WindowShell:
-    """What ``ui.app.exec_app`` needs (quit on Ctrl+C, ordered shutdown) for a single window."""
-
-    def __init__(self, window: Any, app: Any) -> None:
-        self.window = window
-        self.app = app
-
-    def quit(self) -> None:
-        self.window.close()
-        self.app.quit()
-
-    def shutdown(self) -> None:
-        self.window.stop()  # card watcher stopped, virtual card removed
-        from ui.tasks import shutdown_pool
-
-        shutdown_pool()  # worker threads
 
 
 @dataclass

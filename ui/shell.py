@@ -8,9 +8,10 @@ event-loop turns, while the operator types.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QCoreApplication, QObject, QTimer, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal, Slot
 
 from console.settings_store import SettingsStore
 from ui.i18n import install_language
@@ -27,6 +28,9 @@ log = logging.getLogger(__name__)
 class ConsoleShell(QObject):
     """Owns the controller and the windows; the app and the demo both build one."""
 
+    #: the workspace's window, once sign-in opened it (the main window for an operator)
+    workspace_opened = Signal(object)
+
     def __init__(self, settings: SettingsStore, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.settings = settings
@@ -38,6 +42,10 @@ class ConsoleShell(QObject):
         self.other: Any = None
         self._log_view: LogView | None = None
         self._shut = False
+        #: how the partner's in-person window is opened: ``(client, operator, language) ->
+        #: window``; None is the workstation's own camera and reader (the demo gives its
+        #: synthetic camera and virtual card here, and still signs in through this window)
+        self.in_person_opener: Callable[[Any, dict[str, Any], str], Any] | None = None
         self.sign_in.submitted.connect(self._submit)
         self.sign_in.settings_requested.connect(self.open_settings)
 
@@ -120,8 +128,11 @@ class ConsoleShell(QObject):
 
             me = {"id": operator.id, "username": operator.username,
                   "display_name": operator.display_name, "role": operator.role.value}
-            window = open_for_partner(client, data_dir(), operator=me,
-                                      language=current_language())
+            if self.in_person_opener is not None:
+                window = self.in_person_opener(client, me, current_language())
+            else:
+                window = open_for_partner(client, data_dir(), operator=me,
+                                          language=current_language())
             window.stopped.connect(self.quit)
         elif workspace is Workspace.TRAINER:
             from ui.training_window import TrainingWindow
@@ -137,6 +148,7 @@ class ConsoleShell(QObject):
         self.other = window
         window.show()
         window.raise_()
+        self.workspace_opened.emit(window)
 
     def _open_video_session(self, operator: Any) -> None:
         if self.main is None:
@@ -149,6 +161,7 @@ class ConsoleShell(QObject):
         self.main.set_operator(operator)
         self.main.show()
         self.controller.start_queue_polling()
+        self.workspace_opened.emit(self.main)
 
 
     @Slot()
