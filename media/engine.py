@@ -66,6 +66,7 @@ from media.api import (
     RemoteFrame,
 )
 from media.backoff import Backoff
+from media.challenge import challenge_message
 from media.local import LocalMedia
 from media.net import IceServerSpec, parse_json_message, rtc_configuration, ws_url
 from media.quality import QualityMeter
@@ -372,6 +373,21 @@ class MediaEngine:
 
     def send_instruction(self, code: str) -> concurrent.futures.Future[None]:
         return self._submit(self._send_control({"type": "instruction", "code": code}))
+
+    def send_challenge(self, code: str, seconds: float, challenge_id: str | None = None,
+                       index: int = 1, count: int = 1) -> concurrent.futures.Future[str]:
+        """Show a liveness challenge to the applicant (media.challenge; docs/PROTOCOL.md) with a
+        countdown of `seconds`. Raises ChallengeMessageError (a ValueError, at once, in the
+        caller's thread) for an invalid one; the future gives the challenge's id once sent, or
+        fails with StillError(NOT_CONNECTED). The page answers `challenge_ack` / `challenge_error`
+        (through the listener's on_message)."""
+        msg = challenge_message(code, seconds, challenge_id, index, count)
+
+        async def send() -> str:
+            await self._send_control(msg)
+            return str(msg["id"])
+
+        return self._submit(send())
 
     def set_mic_muted(self, muted: bool) -> None:
         self._mic_muted = bool(muted)
