@@ -16,6 +16,7 @@ import contextlib
 import json
 import logging
 import re
+import secrets
 import threading
 import time
 import uuid
@@ -27,8 +28,23 @@ import aiohttp
 from aiortc import RTCDataChannel, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from demo.applicant.scene import NOD, SCRIPT, Gesture, SceneRenderer, gesture_for, step_for
-from demo.applicant.tracks import SceneState, SyntheticAudioTrack, SyntheticVideoTrack
+from demo.applicant.scene import (
+    CHALLENGE_GESTURES,
+    NOD,
+    SCRIPT,
+    Gesture,
+    SceneRenderer,
+    Step,
+    gesture_for,
+    step_for,
+)
+from demo.applicant.tracks import (
+    ClipVideoTrack,
+    SceneState,
+    SyntheticAudioTrack,
+    SyntheticVideoTrack,
+)
+from media.challenge import ChallengeMessageError, parse_challenge_message
 from media.net import IceServerSpec, http_url, parse_json_message, rtc_configuration, ws_url
 from media.stills import split_still
 
@@ -66,6 +82,12 @@ class ApplicantConfig:
     stats_interval_s: float = 2.0
     ice_servers: list[IceServerSpec] = field(default_factory=list)
     language: str = "it"
+    # liveness challenges: answered live with the asked head pose after a human reaction time
+    answer_challenges: bool = True
+    reaction_s: tuple[float, float] = (0.45, 0.9)
+    # a video (y4m, mp4...) or picture file played as the camera instead of the live scene: a
+    # replayed clip or a photo cannot answer challenges (liveness tests, bench_attacks)
+    camera_clip: str | None = None
 
 
 class SyntheticApplicant:
@@ -99,6 +121,7 @@ class SyntheticApplicant:
         self.stills_sent = 0
         self.pongs_sent = 0
         self.utterances_sent = 0
+        self.challenges_received = 0
 
     # --- helpers -------------------------------------------------------------------------
     def _event(self, name: str, **data: Any) -> None:
@@ -136,7 +159,7 @@ class SyntheticApplicant:
     # --- main ----------------------------------------------------------------------------
     async def run(self) -> str:
         """Join, serve the call(s), return why it ended: ended | ws_closed | auth | cancelled."""
-        await asyncio.get_running_loop().run_in_executor(None, self.renderer.prepare)
+        await asyncio.get_running_loop().run_in_executor(None, self._prepare)
         url = ws_url(self.config.desk_url, f"/ws/applicant/{self.config.join_token}")
         logger.info("synthetic applicant (DEMO/TEST PEER) joining %s", ws_url(
             self.config.desk_url, "/ws/applicant/<token>"))
@@ -180,6 +203,12 @@ class SyntheticApplicant:
             raise
         finally:
             await self._shutdown()
+
+    def _prepare(self) -> None:
+        self.renderer.prepare()
+        if self.config.answer_challenges and self.config.camera_clip is None:
+            for gesture in CHALLENGE_GESTURES.values():  # no stall when a challenge comes
+                self.renderer.i420(Step.FACE, gesture)
 
     async def _ws_loop(self) -> str:
         assert self._ws is not None
@@ -246,7 +275,11 @@ class SyntheticApplicant:
         try:
             await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
             pc.addTrack(SyntheticAudioTrack(self.state, self.config.audio))
-            pc.addTrack(SyntheticVideoTrack(self.renderer, self.state, self.config.fps))
+            if self.config.camera_clip:
+                pc.addTrack(ClipVideoTrack(self.config.camera_clip, self.config.width,
+                                           self.config.height, self.state, self.config.fps))
+            else:
+                pc.addTrack(SyntheticVideoTrack(self.renderer, self.state, self.config.fps))
             await pc.setLocalDescription(await pc.createAnswer())
         except Exception as exc:  # a bad offer must not kill the applicant
             logger.warning("cannot answer the offer: %s", type(exc).__name__)
@@ -308,6 +341,8 @@ class SyntheticApplicant:
             code = msg.get("code")
             if isinstance(code, str):
                 self._follow(code)
+        elif kind == "challenge":
+            self._challenge(channel, msg)
         else:
             logger.debug("control message %s ignored", kind)
 
@@ -333,6 +368,37 @@ class SyntheticApplicant:
         if code.strip().lower() in OTP_INSTRUCTIONS:
             self._spawn(self._poll_outbox_once())
         self._event("instruction", code=code)
+
+    def _challenge(self, channel: RTCDataChannel, msg: dict[str, Any]) -> None:
+        """A liveness challenge: acknowledged like the page does, then answered (after a human
+        reaction time) with the asked head pose during its window."""
+        try:
+            ch = parse_challenge_message(msg)
+        except ChallengeMessageError as exc:
+            logger.warning("invalid challenge message: %s", exc)
+            cid = msg.get("id")
+            self._send_dc({"type": "challenge_error", "id": cid if isinstance(cid, str) else None,
+                           "reason": exc.reason}, channel)
+            return
+        self._send_dc({"type": "challenge_ack", "id": ch["id"]}, channel)
+        self.challenges_received += 1
+        self._event("challenge", code=ch["code"], seconds=ch["seconds"])
+        if self.config.answer_challenges and self.config.camera_clip is None:
+            self._gesture_task = self._spawn(self._answer_challenge(ch["code"], ch["seconds"]),
+                                             pc_bound=True)
+
+    async def _answer_challenge(self, code: str, seconds: float) -> None:
+        gesture = CHALLENGE_GESTURES[code]
+        self.state.step = Step.FACE
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, self.renderer.i420, Step.FACE, gesture)
+        await asyncio.sleep(secrets.SystemRandom().uniform(*self.config.reaction_s))
+        if gesture is Gesture.BLINK:  # two deliberate blinks
+            for _ in range(2):
+                self.state.perform(gesture, 0.35)
+                await asyncio.sleep(0.7)
+            return
+        self.state.perform(gesture, min(2.0, max(0.8, seconds * 0.5)))
 
     def _send_garbage(self) -> None:
         ch = self._channel

@@ -22,6 +22,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from demo.applicant import poses
+
 logger = logging.getLogger(__name__)
 
 U8 = npt.NDArray[np.uint8]
@@ -66,11 +68,22 @@ class Gesture(StrEnum):
     TURN_HEAD_RIGHT = "turn_head_right"
     LOOK_UP = "look_up"
     LOOK_DOWN = "look_down"  # half of a nod
+    BLINK = "blink"  # eyes shut (a blink is shut / open / shut: see applicant.py)
+    MOVE_CLOSER = "move_closer"  # the face nearer the camera
     RIGHT = "raise_right_hand"
     LEFT = "raise_left_hand"
 
 
 Hand = Gesture  # the first version's name
+
+#: the liveness challenges (media.challenge) and the pose that answers each
+CHALLENGE_GESTURES: dict[str, Gesture] = {
+    "turn_left": Gesture.TURN_HEAD_LEFT,
+    "turn_right": Gesture.TURN_HEAD_RIGHT,
+    "look_up": Gesture.LOOK_UP,
+    "blink": Gesture.BLINK,
+    "move_closer": Gesture.MOVE_CLOSER,
+}
 NOD = "nod_twice"  # animated: LOOK_DOWN / NONE alternating
 
 
@@ -337,32 +350,43 @@ def _draw_hand(img: U8, cx: int, cy: int, size: int, fingers_up: bool = True,
 
 
 # landmarks of the astronaut portrait, in its 512 x 512 pixels (x, y)
-_FACE_BOX = (160, 4, 300, 150)  # x0, y0, x1, y1: the head
 _NOSE = (228, 80)
 _RIGHT_EAR = (178, 78)  # the person's right: the viewer's left
 _LEFT_EYE = (248, 62)  # the person's left eye: the viewer's right
 
 
-def _move_head(img: U8, box: tuple[int, int, int, int], gesture: Gesture) -> None:
-    """Turn/tilt the head in place: a warp of the head box (crude, but visible)."""
-    x0, y0, x1, y1 = box
-    roi = img[y0:y1, x0:x1]
-    h, w = roi.shape[:2]
-    if gesture in (Gesture.TURN_HEAD_LEFT, Gesture.TURN_HEAD_RIGHT):
-        # the person's left is the viewer's right: the face moves and narrows that way
-        sign = 1 if gesture is Gesture.TURN_HEAD_LEFT else -1
-        m = np.array([[0.82, 0, w * 0.09 + sign * w * 0.12], [0, 1, 0]], dtype=np.float32)
-    elif gesture is Gesture.LOOK_UP:
-        m = np.array([[1, 0, 0], [0, 0.85, -h * 0.02]], dtype=np.float32)
-    else:  # LOOK_DOWN
-        m = np.array([[1, 0, 0], [0, 0.85, h * 0.17]], dtype=np.float32)
-    # only an ellipse around the face moves (soft edge); the background stays
-    mask = np.zeros((h, w), np.float32)
-    cv2.ellipse(mask, (w // 2, h // 2), (int(w * 0.42), int(h * 0.46)), 0, 0, 360, 1.0, -1)
-    soft = cv2.GaussianBlur(mask, (0, 0), max(2.0, w * 0.03))
-    warped = cv2.warpAffine(roi, m, (w, h), borderMode=cv2.BORDER_REFLECT)
-    moved = cv2.warpAffine(soft, m, (w, h))[..., None]
-    roi[:] = (roi * (1.0 - moved) + warped * moved).astype(np.uint8)
+def _posed_portrait(g: Gesture) -> U8:
+    """The portrait with the head turned, raised, lowered or the eyes shut (2.5-D: poses.py)."""
+    a = _astronaut_bgr()
+    if g is Gesture.TURN_HEAD_LEFT:
+        return poses.rotate_head(a, yaw_deg=poses.YAW_DEG)
+    if g is Gesture.TURN_HEAD_RIGHT:
+        return poses.rotate_head(a, yaw_deg=-poses.YAW_DEG)
+    if g is Gesture.LOOK_UP:
+        return poses.rotate_head(a, pitch_deg=poses.PITCH_DEG)
+    if g is Gesture.LOOK_DOWN:
+        return poses.rotate_head(a, pitch_deg=-poses.PITCH_DEG)
+    if g is Gesture.BLINK:
+        return poses.close_eyes(a)
+    return a
+
+
+CLOSER_ZOOM = 1.35
+
+
+def _paste_closer(img: U8, portrait: U8, x0: int, y0: int, side: int) -> None:
+    """The person nearer the camera: scaled by CLOSER_ZOOM about the face's centre."""
+    h, w = img.shape[:2]
+    big = int(side * CLOSER_ZOOM)
+    person = cv2.resize(portrait, (big, big), interpolation=cv2.INTER_AREA)
+    fx, fy = poses.HEAD_CENTRE
+    k, kb = side / 512.0, big / 512.0
+    bx0 = x0 + int(fx * k) - int(fx * kb)
+    by0 = y0 + int(fy * k) - int(fy * kb)
+    sx0, sy0 = max(0, -bx0), max(0, -by0)
+    dx0, dy0 = max(0, bx0), max(0, by0)
+    dx1, dy1 = min(w, bx0 + big), min(h, by0 + big)
+    img[dy0:dy1, dx0:dx1] = person[sy0 : sy0 + dy1 - dy0, sx0 : sx0 + dx1 - dx0]
 
 
 class SceneRenderer:
@@ -404,23 +428,22 @@ class SceneRenderer:
         w, h = self.width, self.height
         img = self._background()
         side = min(h, int(w * 0.56))
-        person = cv2.resize(_astronaut_bgr(), (side, side), interpolation=cv2.INTER_AREA)
+        g = Gesture(hand)
+        portrait = _posed_portrait(g)
         x0 = int(w * 0.10)
         y0 = h - side
-        img[y0:h, x0 : x0 + side] = person
+        if g is Gesture.MOVE_CLOSER:
+            _paste_closer(img, portrait, x0, y0, side)
+        else:
+            img[y0:h, x0 : x0 + side] = cv2.resize(portrait, (side, side),
+                                                   interpolation=cv2.INTER_AREA)
         k = side / 512.0
 
         def at(pt: tuple[int, int]) -> tuple[int, int]:
             return x0 + int(pt[0] * k), y0 + int(pt[1] * k)
 
         hand_size = int(side * 0.35)
-        g = Gesture(hand)
-        if g in (Gesture.TURN_HEAD_LEFT, Gesture.TURN_HEAD_RIGHT, Gesture.LOOK_UP,
-                 Gesture.LOOK_DOWN):
-            bx0, by0 = at(_FACE_BOX[:2])
-            bx1, by1 = at(_FACE_BOX[2:])
-            _move_head(img, (bx0, max(0, by0), bx1, by1), g)
-        elif g is Gesture.RAISE_RIGHT_HAND:
+        if g is Gesture.RAISE_RIGHT_HAND:
             _draw_hand(img, x0 + int(side * 0.08), int(h * 0.28), hand_size)
         elif g is Gesture.RAISE_LEFT_HAND:
             _draw_hand(img, x0 + int(side * 0.92), int(h * 0.28), hand_size)

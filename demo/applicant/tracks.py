@@ -9,8 +9,11 @@ import fractions
 import logging
 import math
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+import av
+import av.container
 import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import AudioFrame, VideoFrame
@@ -193,3 +196,104 @@ class SyntheticAudioTrack(MediaStreamTrack):
         frame.pts = self._ts
         frame.time_base = fractions.Fraction(1, AUDIO_RATE)
         return frame
+
+
+_PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
+
+
+class ClipSource:
+    """Frames of a video file (anything PyAV opens: y4m, mp4, mkv…; looped) or of a picture
+    file (the same frame for ever), as I420 buffers of width × height."""
+
+    def __init__(self, path: str, width: int, height: int) -> None:
+        self.path = path
+        self.width = width
+        self.height = height
+        self.fps = 0.0  # 0: a picture
+        self._still: np.ndarray | None = None
+        self._container: av.container.InputContainer | None = None
+        self._frames: Iterator[VideoFrame] | None = None
+        if path.lower().endswith(_PICTURE_SUFFIXES):
+            import cv2
+
+            img = cv2.imread(path, cv2.IMREAD_COLOR)
+            if img is None:
+                raise ValueError(f"cannot read the picture {path}")
+            img = cv2.resize(img, (width, height), interpolation=cv2.INTER_AREA)
+            self._still = np.ascontiguousarray(cv2.cvtColor(img, cv2.COLOR_BGR2YUV_I420))
+        else:
+            self._open()
+
+    def _open(self) -> None:
+        if self._container is not None:
+            self._container.close()
+        try:
+            self._container = av.open(self.path)
+        except (av.FFmpegError, OSError) as exc:
+            raise ValueError(f"cannot open the clip {self.path}: {exc}") from None
+        stream = self._container.streams.video[0]
+        self.fps = float(stream.average_rate or stream.guessed_rate or 25)
+        self._frames = self._container.decode(stream)
+
+    def next_i420(self) -> np.ndarray:
+        if self._still is not None:
+            return self._still.copy()
+        for attempt in range(2):
+            assert self._frames is not None
+            frame = next(self._frames, None)
+            if frame is not None:
+                out = frame.reformat(width=self.width, height=self.height, format="yuv420p")
+                return np.ascontiguousarray(out.to_ndarray())
+            if attempt == 0:
+                self._open()  # loop
+        raise ValueError(f"no video frames in {self.path}")
+
+    def close(self) -> None:
+        if self._container is not None:
+            self._container.close()
+            self._container = None
+
+
+class ClipVideoTrack(MediaStreamTrack):
+    """A file played as the camera (a replay or a photo: what an attacker injects), at the
+    clip's own frame rate (`fps` for a picture), stamped like the live scene."""
+
+    kind = "video"
+
+    def __init__(self, path: str, width: int, height: int, state: SceneState,
+                 fps: int = 30) -> None:
+        super().__init__()
+        self._source = ClipSource(path, width, height)
+        self._state = state
+        self._fps = self._source.fps or float(max(1, fps))
+        self._start: float | None = None
+        self._n = 0
+        self._last_pts = -1
+
+    async def recv(self) -> VideoFrame:
+        if self.readyState != "live":
+            raise MediaStreamError
+        if self._start is None:
+            self._start = time.time()
+        else:
+            self._n += 1
+            wait = self._start + self._n / self._fps - time.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            elif wait < -0.5:
+                self._start = time.time() - self._n / self._fps
+        buf = await asyncio.get_running_loop().run_in_executor(None, self._source.next_i420)
+        now = time.time()
+        if self._state.stamp:
+            framestamp.paint_i420(buf, self._source.width, self._source.height, int(now * 1000))
+        frame = VideoFrame.from_ndarray(buf, format="yuv420p")
+        pts = max(int((now - self._start) * VIDEO_CLOCK), self._last_pts + 1)
+        self._last_pts = pts
+        frame.pts = pts
+        frame.time_base = fractions.Fraction(1, VIDEO_CLOCK)
+        self._state.count_frame(now)
+        return frame
+
+    def stop(self) -> None:
+        super().stop()
+        self._source.close()
