@@ -2,6 +2,7 @@
 
     python -m demo.applicant --desk URL --join-token TOKEN [--width 1280 --height 720 --fps 30]
     python -m demo.applicant --write-y4m clip.y4m [--width ... --fps 5 --seconds-per-step 2]
+    python -m demo.applicant --desk URL --join-token TOKEN --camera-clip FILE   (a replay/photo)
 
 The join token may also come from the SYNTHETIC_JOIN_TOKEN environment variable (keeps it out
 of the process list). Exit status: 0 when the call ended normally, 2 on bad arguments, 3 when
@@ -47,6 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-otp", action="store_true", help="do not read OTPs from the outbox")
     p.add_argument("--ice-server", action="append", default=[], metavar="URL",
                    help="STUN/TURN URL (repeatable); none by default (loopback)")
+    p.add_argument("--camera-clip", metavar="FILE",
+                   help="play this video (y4m, mp4…) or picture as the camera instead of the live"
+                        " scene: a replay or a photo, which cannot answer liveness challenges")
+    p.add_argument("--no-challenges", action="store_true",
+                   help="acknowledge liveness challenges but do not answer them")
     p.add_argument("--write-y4m", metavar="PATH",
                    help="write the scene as a .y4m clip for Chromium's fake camera and exit")
     p.add_argument("--seconds-per-step", type=float, default=2.0)
@@ -95,7 +101,12 @@ def main(argv: list[str] | None = None) -> int:
         mobile=args.mobile,
         poll_otp=not args.no_otp,
         ice_servers=list(args.ice_server),
+        answer_challenges=not args.no_challenges,
+        camera_clip=args.camera_clip,
     )
+    if args.camera_clip and not os.path.isfile(args.camera_clip):
+        print(f"no such clip: {args.camera_clip}", file=sys.stderr)
+        return 2
     try:
         applicant = SyntheticApplicant(config)
     except ValueError as exc:

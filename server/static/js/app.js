@@ -292,6 +292,32 @@ function showInstruction(code) {
   }, INSTRUCTION_SHOW_MS);
 }
 
+// a liveness challenge: its text and a countdown, hidden when the time is up
+let challengeTimer = null;
+
+function showChallenge(ch) {
+  const box = $("challenge");
+  if (challengeTimer) clearInterval(challengeTimer);
+  $("instruction").hidden = true;
+  setText($("challenge-text"), `challenge.${ch.code}`);
+  setText($("challenge-step"), "challenge.step", { index: ch.index, count: ch.count });
+  box.dataset.code = ch.code;
+  box.dataset.id = ch.id;
+  const end = performance.now() + ch.seconds * 1000;
+  const tick = () => {
+    const left = Math.max(0, Math.ceil((end - performance.now()) / 1000));
+    setText($("challenge-countdown"), "challenge.countdown", { seconds: left });
+    if (left <= 0) {
+      clearInterval(challengeTimer);
+      challengeTimer = null;
+      box.hidden = true;
+    }
+  };
+  tick();
+  box.hidden = false;
+  challengeTimer = setInterval(tick, 200);
+}
+
 function toast(key) {
   const el = $("call-toast");
   setText(el, key);
@@ -331,6 +357,7 @@ function ensureCall() {
     else if (s === "error") setCallStatus("call.error", "error");
   });
   call.addEventListener("instruction", (ev) => showInstruction(ev.detail.code));
+  call.addEventListener("challenge", (ev) => showChallenge(ev.detail));
   call.addEventListener("still", (ev) => {
     if (ev.detail.ok) toast("call.still");
     else if (ev.detail.reason === "camera_off") toast("call.still.camera_off");

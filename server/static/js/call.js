@@ -1,6 +1,7 @@
 // The video call: one RTCPeerConnection per offer (the console is always the offerer; after a
 // drop it sends a new offer and we build a new connection), and the `control` data channel.
 
+import { parseChallenge } from "./challenge.js";
 import { captureStill, sendStill, StillError } from "./still.js";
 
 const ICE_GATHERING_MAX_MS = 2000;
@@ -199,6 +200,21 @@ export class Call extends EventTarget {
       case "instruction":
         this.emit("instruction", { code: typeof msg.code === "string" ? msg.code : "" });
         break;
+      case "challenge": {
+        const parsed = parseChallenge(msg);
+        if (!parsed.ok) {
+          console.error(`call: invalid challenge refused (${parsed.reason})`);
+          if (dc.readyState === "open") {
+            dc.send(JSON.stringify({ type: "challenge_error", id: parsed.id, reason: parsed.reason }));
+          }
+          break;
+        }
+        this.emit("challenge", parsed.challenge);
+        if (dc.readyState === "open") {
+          dc.send(JSON.stringify({ type: "challenge_ack", id: parsed.challenge.id }));
+        }
+        break;
+      }
       default:
         break;
     }
