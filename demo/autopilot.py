@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 TICK_MS = 100
 MIN_FRAMES = 60
 STEP_TIMEOUT_S = 45.0
+#: how long the applicant moves the document for a security feature before its still (s)
+FEATURE_MOVEMENT_S = 1.5
 OTP_RE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
 # the demo's Chromium applicant plays a file through Chromium's fake camera: flagged as an
 # injection signal, as it should be; the autopilot overrides it with this recorded reason
@@ -59,6 +61,7 @@ class Autopilot(QObject):
         self.hold_s = hold_s
         self.cpu: dict[str, float] | None = None
         self.watchdog: Any = None  # ui.watchdog.GuiWatchdog, from start()
+        self._feature_index = 0
         self._hold_start: tuple[float, float, int] | None = None
         self._hold_decoded = 0
         self._timer = QTimer(self)
@@ -188,7 +191,9 @@ class Autopilot(QObject):
 
     def _phase_steps(self) -> None:
         if self.step_index >= len(self.step_ids):
-            self._go("decide")
+            self.substate = ""
+            self._feature_index = 0
+            self._go("features")
             return
         session_window = self.window.session
         checklist = session_window.checklist
@@ -256,6 +261,36 @@ class Autopilot(QObject):
             return
         if self.substate == "pressed" and view.status != "passed":
             self.substate = "press"  # e.g. the still was still landing: press again
+
+    def _phase_features(self) -> None:
+        """The security features drawn for this session (ETSI TS 119 461: ≥ 3, ≥ 2 optically
+        variable): the instruction goes to the applicant's screen, the document moves for a
+        moment, a still of it is kept and the feature is judged; the recording from the
+        instruction to the verdict is the feature's marked clip."""
+        checks = self.c.checks
+        features = list(checks.features)
+        if self._feature_index >= len(features):
+            self._go("decide")
+            return
+        feature = features[self._feature_index]
+        waited = time.monotonic() - self.phase_since
+        if self.substate == "":
+            checks.ask_feature(feature.id)
+            self.substate = "asked"
+            self.phase_since = time.monotonic()
+        elif self.substate == "asked" and waited >= FEATURE_MOVEMENT_S:
+            checks.capture_feature(feature.id)
+            self.substate = "capturing"
+            self.phase_since = time.monotonic()
+        elif self.substate == "capturing":
+            state = checks.feature_state.get(feature.id, {})
+            if state.get("still") is not None:
+                checks.set_feature_verdict(feature.id, True)
+                self._feature_index += 1
+                self.substate = ""
+                self.phase_since = time.monotonic()
+            elif waited > STEP_TIMEOUT_S:
+                self._fail(f"no still of the security feature {feature.id}")
 
     def _phase_decide(self) -> None:
         checks = getattr(self.c, "checks", None)

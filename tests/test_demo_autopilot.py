@@ -74,7 +74,12 @@ def test_autopilot_with_synthetic_applicant_exits_clean(tmp_path: Path) -> None:
     assert checks["health_card"]["codice_fiscale"]["fields"]["value"] == "match"
     assert checks["face"]["face"]["decision"] == "same"
     assert data["findings"] == []
-    assert len(data["security_features"]) >= 3
+    features = data["security_features"]
+    assert len(features) >= 3 and sum(f["optically_variable"] for f in features) >= 2
+    # each feature judged on a still, with its movement marked as a clip of the recording
+    for feature in features:
+        assert feature["verdict"] == "ok" and feature["still"] is True
+        assert feature["clip"]["to_s"] > feature["clip"]["from_s"] >= 0
     # the synthetic applicant is no camera at all, but raises no injection signal either
     assert data["injection"] == {"suspected": False, "signals": [], "override": None}
 

@@ -180,6 +180,29 @@ class SessionEvidence:
             self._writes.put(None)
             self._writer.join(60)
 
+    def mark_clip(self, kind: str, label: str, since_mono: float, until_mono: float,
+                  data: Mapping[str, Any] | None = None) -> dict[str, float] | None:
+        """Mark a clip of the recording (``since``…``until``, monotonic seconds): a marker on
+        the recording's timeline (a chapter) and an audit entry, e.g. the movement shown for a
+        security feature. Returns ``{"from_s", "to_s"}`` on the recording; None when nothing
+        is being recorded. The writes go through the writer thread."""
+        rec = self.recorder
+        if rec is None or rec.start_ts is None or until_mono < since_mono:
+            return None
+        clip = {"from_s": round(rec.offset(since_mono), 3),
+                "to_s": round(rec.offset(until_mono), 3)}
+        info = {**dict(data or {}), **clip}
+
+        def marker() -> None:
+            try:
+                rec.mark("clip", f"{kind}:{label}", info, ts=since_mono)
+            except Exception as exc:  # the recording goes on without the chapter
+                log.error("clip marker not written (%s)", type(exc).__name__)
+
+        self._enqueue(marker)
+        self._safe("clip", {"kind": kind, "label": label, **info}, ("clip", f"{kind}:{label}"))
+        return clip
+
     # ------------------------------------------------------------------ call outages
     def _on_link(self, event: Any) -> None:
         """An outage of the call's connection (``media.api.LinkEvent``, on the engine thread).

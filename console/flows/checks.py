@@ -578,6 +578,8 @@ class SessionChecks:
         if feature is None:
             return
         self.c.send_instruction(PAGE_INSTRUCTIONS.get(feature.instruction, "tilt_document"))
+        state = self.feature_state.setdefault(feature.id, {"verdict": None, "still": None})
+        state["asked_mono"] = time.monotonic()  # the clip of this movement starts here
         self._record("security_feature_asked", feature=feature.id,
                      instruction=feature.instruction)
 
@@ -624,6 +626,13 @@ class SessionChecks:
             return
         state = self.feature_state.setdefault(feature.id, {"verdict": None, "still": None})
         state["verdict"] = "ok" if ok else "not_ok"
+        asked = state.get("asked_mono")
+        evidence = getattr(self.c, "_evidence", None)
+        if isinstance(asked, float) and evidence is not None and hasattr(evidence, "mark_clip"):
+            # the recording from the instruction to the verdict: the movement the operator saw
+            state["clip"] = evidence.mark_clip(
+                "security_feature", feature.id, asked, time.monotonic(),
+                {"verdict": state["verdict"], "instruction": feature.instruction})
         self._record("security_feature_verdict", feature=feature.id, verdict=state["verdict"],
                      optically_variable=feature.optically_variable)
         self.c._emit("feature_updated", feature.id, dict(state))
@@ -633,6 +642,9 @@ class SessionChecks:
 
     def features_report(self) -> list[dict[str, Any]]:
         return [{"id": f.id, "optically_variable": f.optically_variable,
+                 "instruction": f.instruction,
                  "verdict": self.feature_state.get(f.id, {}).get("verdict"),
-                 "still": self.feature_state.get(f.id, {}).get("still") is not None}
+                 "still": self.feature_state.get(f.id, {}).get("still") is not None,
+                 # where on the recording the movement for this feature is
+                 "clip": self.feature_state.get(f.id, {}).get("clip")}
                 for f in self.features]
