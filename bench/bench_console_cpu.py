@@ -1,6 +1,10 @@
-"""CPU of the console process during a 720p 30 fps call (target ≤ 1 core of this machine).
+"""CPU of the console process during a 720p 30 fps call, and the latency the GUI sees.
 
-    .venv/bin/python -m bench.bench_console_cpu [--hold 20] [--display xvfb|offscreen] [--json]
+    .venv/bin/python -m bench.bench_console_cpu [--hold 20] [--display xvfb|offscreen] [--hog]
+                                                [--json]
+
+Targets (issue 16): ≤ 0.4 core; GUI-seen latency p95 ≤ 50 ms on a quiet machine and ≤ 80 ms
+with ``--hog`` (a competing process burns one full core for the whole run, then is stopped).
 
 Runs the demo autopilot (real desk service and synthetic applicant as separate processes, so
 their CPU is not counted) and holds the call for ``--hold`` seconds before walking the script.
@@ -31,6 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--hold", type=float, default=20.0)
     parser.add_argument("--display", choices=("xvfb", "offscreen"),
                         default="xvfb" if shutil.which("xvfb-run") else "offscreen")
+    parser.add_argument("--hog", action="store_true",
+                        help="burn one full core in a competing process during the run")
     return bench_report.add_json_argument(parser)
 
 
@@ -47,8 +53,15 @@ def main(argv: list[str] | None = None) -> int:
             env.pop("QT_QPA_PLATFORM", None)
         else:
             env["QT_QPA_PLATFORM"] = "offscreen"
-        proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True,
-                              timeout=600)
+        hog = (subprocess.Popen([sys.executable, "-c", "while True: pass"])
+               if args.hog else None)
+        try:
+            proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True,
+                                  timeout=600)
+        finally:
+            if hog is not None:
+                hog.kill()
+                hog.wait()
         if not report.exists():
             print(proc.stderr[-2000:], file=sys.stderr)
             return 1
@@ -56,11 +69,13 @@ def main(argv: list[str] | None = None) -> int:
     cpu = data.get("cpu") or {}
     print(f"display: {args.display}; call held {cpu.get('seconds')} s at "
           f"{data['video']['width']}x{data['video']['height']}")
-    print(f"console process CPU during the call: {cpu.get('cores')} cores (target ≤ 1.0)")
+    print(f"console process CPU during the call: {cpu.get('cores')} cores (target ≤ 0.4)"
+          + ("; a competing process burnt one core" if args.hog else ""))
     print(f"frames shown: {cpu.get('frames_shown_per_s')} per second "
           f"(decoded by the engine: {cpu.get('frames_decoded_per_s')} per second)")
-    print(f"glass-to-glass latency: p50 {data['latency_ms']['p50']} ms, "
-          f"p95 {data['latency_ms']['p95']} ms")
+    print(f"GUI-seen latency (applicant's frame stamp to the frame handed to the screen): "
+          f"p50 {data['latency_ms']['p50']} ms, p95 {data['latency_ms']['p95']} ms "
+          f"(target p95 ≤ {80 if args.hog else 50} ms)")
     print("evidence recording during the measure: "
           + ("on (4 streams, Matroska)" if cpu.get("recording") else "off"))
     rep.emit({
@@ -68,8 +83,13 @@ def main(argv: list[str] | None = None) -> int:
         "call_held_s": cpu.get("seconds"),
         "video_width_px": data["video"]["width"],
         "video_height_px": data["video"]["height"],
-        "console_cpu_cores": cpu.get("cores"),
-        "target_console_cpu_cores": 1.0,
+        "hog": bool(args.hog),
+        "cores": cpu.get("cores"),
+        "target_cores": 0.4,
+        "gui_latency_ms": {"p50": data["latency_ms"]["p50"], "p95": data["latency_ms"]["p95"]},
+        "target_gui_latency_p95_ms": 80 if args.hog else 50,
+        "gui_stalls": (data.get("gui_watchdog") or {}).get("stalls"),
+        "gui_stall_max_ms": (data.get("gui_watchdog") or {}).get("max_ms"),
         "frames_shown_per_s": cpu.get("frames_shown_per_s"),
         "frames_decoded_per_s": cpu.get("frames_decoded_per_s"),
         "latency_p50_ms": data["latency_ms"]["p50"],
