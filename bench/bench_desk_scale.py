@@ -11,7 +11,9 @@ Load: ``--applicants`` (2,000) waiting with the page open (WebSocket, consent gi
 ``--operators`` (100) signed in, each with a WebSocket subscribed to the queue. Measured:
 
 * signalling round trip: operator ``offer`` → applicant (often on the other instance) → its
-  ``answer`` → operator; p50/p99 over ``--operators`` × 10 round trips;
+  ``answer`` → operator; p50/p99 over ``--operators`` × 10 round trips, each after a random
+  pause of 0.2–1 s (calls start at random moments: ≈ 170 offers a second in all), and again
+  with every operator sending back to back at the same instant (the worst case, printed too);
 * ``GET /queue`` throughput with every operator polling at once for ``--seconds``.
 
 Printed: one line per set-up, then the ratio of the two-instance ``GET /queue`` throughput to
@@ -30,6 +32,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import random
 import statistics
 import sys
 import tempfile
@@ -44,6 +47,8 @@ from bench import report
 from bench.bench_desk import Applicant, Operator, _login, _pct, _throughput, register
 
 ROUND_TRIPS = 10
+#: the pause before each paced round trip (s): 100 operators then start ≈ 170 calls a second
+PACE_S = (0.2, 1.0)
 
 
 async def _operators(http: aiohttp.ClientSession, base: str, seed: dict[str, Any], count: int,
@@ -93,12 +98,25 @@ async def _measure(base: str, seed: dict[str, Any], applicants: int, operators: 
             if status == 200 and body is not None:
                 sessions.append((op, body["session_id"], body["request"]["id"]))
 
-        async def calls(op: Operator, sid: str) -> list[float]:
+        async def burst(op: Operator, sid: str) -> list[float]:
             return [await op.round_trip(sid) for _ in range(ROUND_TRIPS)]
 
-        rtts = [ms for group in await asyncio.gather(*(calls(op, sid)
-                                                       for op, sid, _ in sessions))
+        async def paced(op: Operator, sid: str, rng: random.Random) -> list[float]:
+            out = []
+            for _ in range(ROUND_TRIPS):
+                await asyncio.sleep(rng.uniform(*PACE_S))
+                out.append(await op.round_trip(sid))
+            return out
+
+        # calls start at random moments, as operators' calls do (the target's figure) ...
+        rtts = [ms for group in await asyncio.gather(*(paced(op, sid, random.Random(i))
+                                                       for i, (op, sid, _)
+                                                       in enumerate(sessions)))
                 for ms in group]
+        # ... and every operator at the same instant, back to back (the worst case, shown too)
+        bursts = [ms for group in await asyncio.gather(*(burst(op, sid)
+                                                         for op, sid, _ in sessions))
+                  for ms in group]
         for op, _, req_id in sessions:
             await op.suspend(req_id)
         await asyncio.sleep(0.5)
@@ -108,6 +126,8 @@ async def _measure(base: str, seed: dict[str, Any], applicants: int, operators: 
         await asyncio.gather(*tasks, return_exceptions=True)
     return {"rtt_p50": statistics.median(rtts) if rtts else float("nan"),
             "rtt_p99": _pct(rtts, 99) if rtts else float("nan"), "rtt_n": len(rtts),
+            "burst_p50": statistics.median(bursts) if bursts else float("nan"),
+            "burst_p99": _pct(bursts, 99) if bursts else float("nan"),
             "queue_per_s": queue["per_s"], "queue_p50": queue["p50"], "queue_p99": queue["p99"]}
 
 
@@ -162,12 +182,14 @@ def main(argv: list[str] | None = None) -> int:
                     d.stop()
         r = results[name]
         print(f"{name}: signalling round trip p50 {r['rtt_p50']:.1f} ms, p99 "
-              f"{r['rtt_p99']:.1f} ms ({r['rtt_n']} samples); GET /queue "
+              f"{r['rtt_p99']:.1f} ms ({r['rtt_n']} samples; all operators at once: p50 "
+              f"{r['burst_p50']:.1f}, p99 {r['burst_p99']:.1f} ms); GET /queue "
               f"{r['queue_per_s']:.0f} req/s (p50 {r['queue_p50']:.0f} ms, p99 "
               f"{r['queue_p99']:.0f} ms)", flush=True)
         setups.append({"setup": name, "backend": backend, "instances": instances,
                        "proxy": proxy is not None, "rtt_p50_ms": r["rtt_p50"],
                        "rtt_p99_ms": r["rtt_p99"], "rtt_samples": r["rtt_n"],
+                       "burst_rtt_p50_ms": r["burst_p50"], "burst_rtt_p99_ms": r["burst_p99"],
                        "queue_per_s": r["queue_per_s"], "queue_p50_ms": r["queue_p50"],
                        "queue_p99_ms": r["queue_p99"], "run_s": r["setup_s"]})
     one = results["postgresql, 1 instance + nginx"]["queue_per_s"]
