@@ -357,10 +357,7 @@ class FaceTracker:
         scale = min(1.0, _FULL_SCAN_SIDE / max(h, w))
         work = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) \
             if scale < 1.0 else gray
-        found = self._run(detector, work)
-        if not found and max(work.shape) <= 700:
-            rects, scores, _ = detector.run(np.ascontiguousarray(work), 1, 0.0)
-            found = list(zip(scores, rects, strict=True))
+        found = self._run(detector, work)  # faces under ~80 px here are too small to judge
         if not found:
             return None
         # the largest face; the detector's score breaks ties (a badge on a shirt is smaller
