@@ -31,9 +31,10 @@ Signals (a signal, once seen, stays for the rest of the session):
     live camera's sensor noise changes the picture every frame. Limits: a replayed video does
     not freeze; a very low bitrate on a static scene could in theory.
 
-Not measured: frame timing regularity (arrival times at the console carry network jitter, so a
-"too regular" capture clock cannot be told apart soundly from here) and challenge-response
-latency (the random action is confirmed by the operator, with no timed answer to measure).
+Not measured here: frame timing regularity (arrival times at the console carry network jitter,
+so a "too regular" capture clock cannot be told apart soundly from here). The challenge-response
+latency of the active liveness challenges is measured by ``console.liveness`` (its result's
+``latency_ms`` and signals ``response_too_fast`` / ``response_slow``).
 """
 
 from __future__ import annotations

@@ -99,7 +99,10 @@ MIN_BASELINE_FRAMES = 3
 
 DEFAULT_ANALYSIS_FPS = 10.0
 _DETECT_FACE_PX = 90  # the face is scaled to about this width for the HOG detector (min 80)
-_FULL_SCAN_SIDE = 640  # the whole picture is scanned at this width when the face is lost
+# the whole picture is scanned at this width when the face is lost (faces from ~100 px wide in
+# a 1280 x 720 picture), at most every FULL_SCAN_INTERVAL_S (about 45 ms a scan)
+_FULL_SCAN_SIDE = 1024
+FULL_SCAN_INTERVAL_S = 0.4
 _LOST_AFTER_S = 1.0
 
 
@@ -295,11 +298,12 @@ def luma(frame: Any) -> npt.NDArray[np.uint8]:
 class FaceTracker:
     """Landmarks of the main face, frame after frame, cheaply: the HOG detector searches a
     small window around the last face (scaled so the face is ~90 px wide), the whole picture
-    (at 640 px wide) only when the face was lost."""
+    (at 1024 px wide, at most every FULL_SCAN_INTERVAL_S) only when the face was lost."""
 
     def __init__(self) -> None:
         self._box: tuple[int, int, int, int] | None = None
         self._box_t = -math.inf
+        self._scan_t = -math.inf
 
     def sample(self, gray: npt.NDArray[np.uint8], t: float) -> FaceSample:
         import dlib
@@ -308,7 +312,8 @@ class FaceTracker:
         rect = None
         if self._box is not None and t - self._box_t <= _LOST_AFTER_S:
             rect = self._search_near(gray, detector, self._box)
-        if rect is None:
+        if rect is None and t - self._scan_t >= FULL_SCAN_INTERVAL_S:
+            self._scan_t = t
             rect = self._search_all(gray, detector)
         if rect is None:
             return FaceSample(t)
@@ -360,9 +365,9 @@ class FaceTracker:
         found = self._run(detector, work)  # faces under ~80 px here are too small to judge
         if not found:
             return None
-        # the largest face; the detector's score breaks ties (a badge on a shirt is smaller
-        # or weaker than the face)
-        _s, r = max(found, key=lambda sr: (sr[1].width() * sr[1].height(), sr[0]))
+        # the detector's most confident face (a badge on a shirt can be as large as the face,
+        # never as face-like)
+        _s, r = max(found, key=lambda sr: sr[0])
         return (int(max(0, r.left()) / scale), int(max(0, r.top()) / scale),
                 int(min(work.shape[1], r.right()) / scale),
                 int(min(work.shape[0], r.bottom()) / scale))

@@ -244,7 +244,7 @@ class ReplayAttack:
             yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
             a = self._angle
             wave = np.sin(2 * np.pi * (xx * math.cos(a) + yy * math.sin(a)) / self._period)
-            self._moire = np.asarray(np.clip(128 + 22 * wave, 0, 255), dtype=np.uint8)
+            self._moire = np.asarray(np.clip(128 + 11 * wave, 0, 255), dtype=np.uint8)
         f = img.astype(np.float32) / 255.0
         f = np.power(f, self._gamma) * (self._moire[..., None].astype(np.float32) / 128.0)
         shown = np.asarray(np.clip(f * 230.0 + 12, 0, 255), dtype=np.uint8)
