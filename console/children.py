@@ -3,8 +3,10 @@
 Everything the console or the demo starts (the desk service, the synthetic applicant, the
 Chromium driver, the training peer, pcscd) goes through :func:`spawn`. The program does not run
 as the console's direct child but under a tiny **guard** (this file run as a script:
-``python -I console/children.py --parent-fd N -- PROGRAM ARGS``), in a session and process group
-of its own, so a Ctrl+C in the terminal reaches the console alone and the console decides.
+``python -I console/children.py --parent-fd N -- PROGRAM ARGS``; in a frozen build, which has no
+interpreter, the app's internal program ``guard``: :mod:`console.programs`), in a session and
+process group of its own, so a Ctrl+C in the terminal reaches the console alone and the console
+decides.
 
 The guard
     - holds the read end of a pipe whose write end only the console holds (close-on-exec, never
@@ -100,8 +102,18 @@ def _parent_fd() -> int:
 
 
 def _guarded() -> bool:
-    """The guard needs a Python interpreter (a frozen build has none): Linux, not frozen."""
-    return sys.platform.startswith("linux") and not getattr(sys, "frozen", False)
+    """The guard relies on Linux (prctl, /proc)."""
+    return sys.platform.startswith("linux")
+
+
+def _guard_command() -> list[str]:
+    """This file run as the guard: ``python -I console/children.py``, or in a frozen build
+    (no interpreter) the app's internal program ``guard`` (:mod:`console.programs`)."""
+    if getattr(sys, "frozen", False):
+        from console import programs
+
+        return programs.argv("guard")
+    return [sys.executable, "-I", str(GUARD_SCRIPT)]
 
 
 def spawn(
@@ -121,7 +133,7 @@ def spawn(
             raise TypeError(f"children.spawn sets {key} itself")
     parent_fd = _parent_fd()
     if _guarded():
-        cmd = [sys.executable, "-I", str(GUARD_SCRIPT), "--parent-fd", str(parent_fd),
+        cmd = [*_guard_command(), "--parent-fd", str(parent_fd),
                "--grace", f"{grace_s:g}", "--name", name]
         if shared_lock is not None:
             cmd += ["--shared-lock", str(shared_lock)]
@@ -313,6 +325,23 @@ def _descendants(root: int) -> list[int]:
     return out
 
 
+def _program_env(argv: Sequence[str]) -> dict[str, str]:
+    """The environment the guard's program gets: the guard's own, except that a frozen app's
+    bootloader points ``LD_LIBRARY_PATH`` at the app's libraries; a program that is not the
+    app (pcscd, say) gets the value from before it (``LD_LIBRARY_PATH_ORIG``), or none."""
+    env = dict(os.environ)
+    if not getattr(sys, "frozen", False):
+        return env
+    if os.path.realpath(argv[0]) == os.path.realpath(sys.executable):
+        return env  # the app itself (an internal program): its bootloader sees to it
+    original = env.pop("LD_LIBRARY_PATH_ORIG", None)
+    if original is None:
+        env.pop("LD_LIBRARY_PATH", None)
+    else:
+        env["LD_LIBRARY_PATH"] = original
+    return env
+
+
 class _Guard:
     def __init__(self, argv: list[str], parent_fd: int, grace_s: float,
                  shared_lock: str | None, name: str) -> None:
@@ -343,6 +372,7 @@ class _Guard:
             libc.prctl(PR_SET_CHILD_SUBREAPER, 1)
         except (OSError, AttributeError):
             libc = None
+        env = _program_env(self.argv)
         pid = os.fork()  # the guard is single-threaded: Python between fork and exec is safe
         if pid == 0:
             try:
@@ -352,7 +382,7 @@ class _Guard:
                     os._exit(1)
                 for sig in (signal.SIGPIPE, signal.SIGXFSZ):  # as subprocess restore_signals
                     signal.signal(sig, signal.SIG_DFL)
-                os.execvp(self.argv[0], self.argv)  # noqa: S606 - argv as given, no shell
+                os.execvpe(self.argv[0], self.argv, env)  # noqa: S606 - argv as given, no shell
             except BaseException as exc:
                 with contextlib.suppress(Exception):
                     why = exc.strerror if isinstance(exc, OSError) else type(exc).__name__

@@ -12,7 +12,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from console import __version__
+from console import __version__, programs
 
 # subcommand -> (module, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
@@ -45,6 +45,8 @@ def build_parser(selected: str | None) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == [programs.HIDDEN_COMMAND]:  # an internal program (frozen app's children)
+        return programs.run(args_list[1:])
     selected = next((a for a in args_list if not a.startswith("-")), None)
     if selected is None and not any(a in ("-h", "--help", "--version") for a in args_list):
         args_list.insert(0, "gui")

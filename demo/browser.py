@@ -56,7 +56,12 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
 
-    from playwright.sync_api import sync_playwright
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # a frozen build leaves Playwright out (README "Desktop build")
+        print("demo.browser: Playwright is not installed here; run `demo --applicant chromium` "
+              "from a source checkout (make setup)", file=sys.stderr)
+        return 2
 
     flags = [*FLAGS, f"--use-file-for-fake-video-capture={args.y4m.resolve()}"]
     with sync_playwright() as pw:

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from console import children
+from console import children, programs
 
 log = logging.getLogger(__name__)
 
@@ -150,10 +150,9 @@ class DemoEnvironment:
             return self.url
         data = self.folder / "desk"
         data.mkdir()
-        py = sys.executable
         seeded = children.run(
-            [py, "-m", "server.cli", "--log-level", "WARNING", "seed", "--data-dir", str(data),
-             "--json"],
+            programs.argv("desk", "--log-level", "WARNING", "seed", "--data-dir", str(data),
+                          "--json"),
             name="desk-seed", text=True, timeout=120,
         )
         if seeded.returncode != 0:
@@ -161,8 +160,8 @@ class DemoEnvironment:
         self.seed = json.loads(seeded.stdout.strip().splitlines()[-1])
         desk = Child.spawn(
             "desk",
-            [py, "-m", "server.cli", "--log-level", "WARNING", "serve", "--data-dir", str(data),
-             "--port", "0", "--demo"],
+            programs.argv("desk", "--log-level", "WARNING", "serve", "--data-dir", str(data),
+                          "--port", "0", "--demo"),
             echo_stderr=self.echo,
         )
         self.children.append(desk)
@@ -196,8 +195,7 @@ class DemoEnvironment:
         else:
             child = Child.spawn(
                 "applicant",
-                [sys.executable, "-m", "demo.applicant", "--desk", self.url, "--join-token",
-                 token],
+                programs.argv("applicant", "--desk", self.url, "--join-token", token),
                 echo_stderr=self.echo,
             )
             self.children.append(child)
@@ -209,9 +207,9 @@ class DemoEnvironment:
         profile.mkdir()
         join_path = str(self.demo_request().get("join_path") or f"/join/{token}")
         mobile = str(self.demo_request().get("applicant", {}).get("mobile") or "")
-        argv = [sys.executable, "-m", "demo.browser", "--url", self.url + join_path,
-                "--y4m", str(clip), "--desk", self.url, "--chromium", browser,
-                "--profile", str(profile)]
+        argv = programs.argv("browser", "--url", self.url + join_path,
+                             "--y4m", str(clip), "--desk", self.url, "--chromium", browser,
+                             "--profile", str(profile))
         if mobile:
             argv += ["--mobile", mobile]
         self.browser = Child.spawn("chromium", argv, echo_stderr=self.echo)

@@ -107,7 +107,7 @@ class TrainingChecks:
 
 def run_scenario(pack: ScenarioPack, report: Path, force_decision: str | None = None,
                  trainee: str = "autopilot", timeout_s: float = 300.0) -> int:
-    from console import children
+    from console import children, programs
     from demo.launcher import DEMO_OPERATOR, DEMO_PASSWORD, Child, DemoEnvironment
     from ui.app import create_qapp, exec_app, report_threads, setup_logging
 
@@ -130,8 +130,8 @@ def run_scenario(pack: ScenarioPack, report: Path, force_decision: str | None = 
             child_env = dict(os.environ, TRAINING_JOIN_TOKEN=str(created["join_token"]))
             peer = Child.spawn(
                 "applicant",
-                [sys.executable, "-m", "demo.training_peer", "--desk", env.url, "--pack",
-                 str(pack.root), "--script", str(script_path)],
+                programs.argv("training-peer", "--desk", env.url, "--pack", str(pack.root),
+                              "--script", str(script_path)),
                 env=child_env, echo_stderr=env.echo)
             env.children.append(peer)
         except Exception as exc:

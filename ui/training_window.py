@@ -19,7 +19,6 @@ import json
 import logging
 import os
 import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -42,7 +41,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console import children
+from console import children, programs
 from console.training import scenarios
 from console.training.grading import GradeError, grade, load_report
 from console.training.pack import PackError, ScenarioPack, load_pack
@@ -95,8 +94,7 @@ class ScenarioLaunch:
         created = create_request(desk_url, pack.request)
         self.request_id = str(created["id"])
         self.booking_code = str(created.get("booking_code", ""))
-        argv = [sys.executable, "-m", "demo.training_peer", "--desk", desk_url,
-                "--pack", str(pack.root)]
+        argv = programs.argv("training-peer", "--desk", desk_url, "--pack", str(pack.root))
         if script is not None:
             argv += ["--script", str(script)]
         env = dict(os.environ, TRAINING_JOIN_TOKEN=str(created["join_token"]))
