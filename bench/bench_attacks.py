@@ -5,7 +5,8 @@ A labelled set is generated on the fly (demo/applicant/offline.py), directly as 
 network), 1280 × 720, analysed at ``--fps``:
 
 * genuine: the synthetic applicant answering a random plan (seeded), each with its own lighting
-  (gain, gamma, colour, noise), place in the picture, distance and reaction times;
+  (gain, gamma, colour, noise), place in the picture, distance, reaction times and amplitude of
+  the movements (``--min-amount`` 0.5: turns of 12–24°, looking up 10–20°, 1.17–1.35× closer);
 * ``photo_still``: a printed photo of the applicant held still in front of the camera;
 * ``photo_shaken``: the same photo moved, tilted in perspective, brought nearer and farther;
 * ``screen_replay``: a recorded genuine session answering a DIFFERENT plan, filmed off a screen
@@ -63,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--per-attack", type=int, default=8, help="sessions per attack type")
     p.add_argument("--fps", type=float, default=8.0, help="frames analysed per second")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--min-amount", type=float, default=0.5,
+                   help="genuine movements drawn from this fraction of the live peer's (24°"
+                        " turns, 20° up, 1.35x closer) up to all of it")
     return report.add_json_argument(p)
 
 
@@ -147,7 +151,8 @@ def main(argv: list[str] | None = None) -> None:
         timeline = answer_timeline(plan_windows(plan), r, reaction=(0.35, 1.1))
         return GenuineRenderer(timeline, seed=seed, lighting=Lighting.random(r),
                                offset=(r.uniform(-120, 120), r.uniform(-30, 30)),
-                               distance=r.uniform(0.85, 1.1))
+                               distance=r.uniform(0.85, 1.1),
+                               amount=r.uniform(args.min_amount, 1.0))
 
     results: dict[str, list[dict[str, Any]]] = {"genuine": []}
     for i in range(args.genuine):

@@ -106,13 +106,16 @@ class _Poses:
 
     def __init__(self, width: int, height: int) -> None:
         self.renderer = SceneRenderer(width, height)
-        self._cache: dict[Gesture, U8] = {}
+        self._cache: dict[tuple[Gesture, float], U8] = {}
 
-    def get(self, g: Gesture) -> U8:
-        img = self._cache.get(g)
+    def get(self, g: Gesture, amount: float = 1.0) -> U8:
+        key = (g, round(amount, 2))
+        img = self._cache.get(key)
         if img is None:
-            img = self.renderer.bgr(Step.FACE, g)
-            self._cache[g] = img
+            img = self.renderer.bgr(Step.FACE, g, key[1])
+            if len(self._cache) > 40:
+                self._cache.clear()
+            self._cache[key] = img
         return img
 
 
@@ -134,8 +137,10 @@ class GenuineRenderer:
 
     def __init__(self, timeline: Sequence[Action], seed: int = 0, width: int = 1280,
                  height: int = 720, lighting: Lighting | None = None,
-                 offset: tuple[float, float] = (0.0, 0.0), distance: float = 1.0) -> None:
+                 offset: tuple[float, float] = (0.0, 0.0), distance: float = 1.0,
+                 amount: float = 1.0) -> None:
         self.timeline = list(timeline)
+        self.amount = amount  # how far the head turns / comes closer (1.0: as the live peer)
         self.poses = _poses(width, height)
         self.lighting = lighting or Lighting()
         self.offset = offset
@@ -144,7 +149,7 @@ class GenuineRenderer:
         self._phase = random.Random(seed).uniform(0, 10)
 
     def frame(self, t: float) -> U8:
-        img = self.poses.get(gesture_at(self.timeline, t))
+        img = self.poses.get(gesture_at(self.timeline, t), self.amount)
         tt = t + self._phase
         dx = self.offset[0] + 6 * math.sin(2 * math.pi * 0.4 * tt)
         dy = self.offset[1] + 4 * math.sin(2 * math.pi * 0.27 * tt)

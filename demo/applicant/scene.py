@@ -355,17 +355,18 @@ _RIGHT_EAR = (178, 78)  # the person's right: the viewer's left
 _LEFT_EYE = (248, 62)  # the person's left eye: the viewer's right
 
 
-def _posed_portrait(g: Gesture) -> U8:
-    """The portrait with the head turned, raised, lowered or the eyes shut (2.5-D: poses.py)."""
+def _posed_portrait(g: Gesture, amount: float = 1.0) -> U8:
+    """The portrait with the head turned, raised, lowered or the eyes shut (2.5-D: poses.py);
+    `amount` scales the angles (1.0: 24° turns, 20° up/down)."""
     a = _astronaut_bgr()
     if g is Gesture.TURN_HEAD_LEFT:
-        return poses.rotate_head(a, yaw_deg=poses.YAW_DEG)
+        return poses.rotate_head(a, yaw_deg=poses.YAW_DEG * amount)
     if g is Gesture.TURN_HEAD_RIGHT:
-        return poses.rotate_head(a, yaw_deg=-poses.YAW_DEG)
+        return poses.rotate_head(a, yaw_deg=-poses.YAW_DEG * amount)
     if g is Gesture.LOOK_UP:
-        return poses.rotate_head(a, pitch_deg=poses.PITCH_DEG)
+        return poses.rotate_head(a, pitch_deg=poses.PITCH_DEG * amount)
     if g is Gesture.LOOK_DOWN:
-        return poses.rotate_head(a, pitch_deg=-poses.PITCH_DEG)
+        return poses.rotate_head(a, pitch_deg=-poses.PITCH_DEG * amount)
     if g is Gesture.BLINK:
         return poses.close_eyes(a)
     return a
@@ -374,10 +375,11 @@ def _posed_portrait(g: Gesture) -> U8:
 CLOSER_ZOOM = 1.35
 
 
-def _paste_closer(img: U8, portrait: U8, x0: int, y0: int, side: int) -> None:
+def _paste_closer(img: U8, portrait: U8, x0: int, y0: int, side: int,
+                  amount: float = 1.0) -> None:
     """The person nearer the camera: scaled by CLOSER_ZOOM about the face's centre."""
     h, w = img.shape[:2]
-    big = int(side * CLOSER_ZOOM)
+    big = int(side * (1.0 + (CLOSER_ZOOM - 1.0) * amount))
     person = cv2.resize(portrait, (big, big), interpolation=cv2.INTER_AREA)
     fx, fy = poses.HEAD_CENTRE
     k, kb = side / 512.0, big / 512.0
@@ -410,9 +412,11 @@ class SceneRenderer:
         bg[..., 2] = grad.astype(np.uint8)
         return bg
 
-    def bgr(self, step: Step = Step.FACE, hand: Gesture = Gesture.NONE) -> U8:
-        """The scene as BGR (composed on each call: tens of ms; not cached to save memory)."""
-        return self._compose(step, hand)
+    def bgr(self, step: Step = Step.FACE, hand: Gesture = Gesture.NONE,
+            amount: float = 1.0) -> U8:
+        """The scene as BGR (composed on each call: tens of ms; not cached to save memory).
+        `amount` scales a head movement (0.5: half the turn, half the approach)."""
+        return self._compose(step, hand, amount)
 
     def prepare(self, gestures: Iterable[Gesture] = (Gesture.NONE,)) -> None:
         """Compose every step (with these gestures) once, before streaming, so the event loop
@@ -424,16 +428,16 @@ class SceneRenderer:
     def cached(self, step: Step, gesture: Gesture) -> bool:
         return (step, gesture) in self._i420
 
-    def _compose(self, step: Step, hand: Gesture) -> U8:
+    def _compose(self, step: Step, hand: Gesture, amount: float = 1.0) -> U8:
         w, h = self.width, self.height
         img = self._background()
         side = min(h, int(w * 0.56))
         g = Gesture(hand)
-        portrait = _posed_portrait(g)
+        portrait = _posed_portrait(g, amount)
         x0 = int(w * 0.10)
         y0 = h - side
         if g is Gesture.MOVE_CLOSER:
-            _paste_closer(img, portrait, x0, y0, side)
+            _paste_closer(img, portrait, x0, y0, side, amount)
         else:
             img[y0:h, x0 : x0 + side] = cv2.resize(portrait, (side, side),
                                                    interpolation=cv2.INTER_AREA)
