@@ -116,6 +116,8 @@ def gesture_for(code: str) -> Gesture | None:
     """The gesture an instruction code asks for (None: not a gesture; `nod_twice` is
     animated by the caller with LOOK_DOWN)."""
     c = code.strip().lower()
+    if c == Gesture.BLINK:  # a blink is animated (liveness challenges), never a held pose
+        return None
     try:
         return Gesture(c)
     except ValueError:
