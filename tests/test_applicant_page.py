@@ -469,3 +469,48 @@ async def test_device_check_explains_a_denied_permission(desk: Desk, chromium_ex
         finally:
             await browser.close()
     assert desk.request_state(req["id"]) == "registered"
+
+
+async def test_liveness_challenge_shown_with_countdown(desk: Desk, applicant_browser: Any,
+                                                       shots: Shots,
+                                                       operator: OperatorTestPeer) -> None:
+    """A `challenge` on the control channel: text, "I of N" and a countdown, hidden when the
+    time is up; acknowledged. A malformed one is refused with its reason and shows nothing."""
+    req = desk.fresh_request()
+    page, errors, _ = await open_page(applicant_browser, desk.join_url(req))
+    await run_device_check(page)
+    await give_consent(page)
+    await wait_for(lambda: desk.request_state(req["id"]) == "waiting", 10, "state waiting")
+    peer = operator
+    assert (await peer.next_applicant())["request"]["id"] == req["id"]
+    await peer.wait_applicant_joined()
+    await peer.call()
+    await peer.wait_connected()
+    await page.wait_for_function(
+        "() => document.getElementById('call-status').dataset.state === 'connected'")
+
+    cid = str(uuid.uuid4())
+    peer.send_control({"type": "challenge", "id": cid, "code": "turn_left", "seconds": 2,
+                       "index": 1, "count": 3})
+    await page.wait_for_selector("#challenge:not([hidden])")
+    assert await text(page, "#challenge-text") == \
+        "Gira la testa verso la tua sinistra, poi torna a guardare la videocamera"
+    assert (await text(page, "#challenge-step")).lower() == "1 di 3"  # the label is in capitals
+    assert await text(page, "#challenge-countdown") in ("2 s", "1 s")
+    await shots.take(page, "12-challenge")
+    await wait_for(lambda: any(m.get("type") == "challenge_ack" and m.get("id") == cid
+                               for m in peer.control_messages), 10, "challenge_ack")
+    await page.wait_for_selector("#challenge", state="hidden", timeout=5000)
+
+    # malformed: refused with a reason, nothing shown
+    for bad, reason in (({"code": "dance"}, "invalid_code"), ({"seconds": 600}, "invalid_seconds"),
+                        ({"id": "x"}, "invalid_id"), ({"index": 4}, "invalid_index")):
+        msg = {"type": "challenge", "id": str(uuid.uuid4()), "code": "blink", "seconds": 3,
+               "index": 1, "count": 3, **bad}
+        peer.send_control(msg)
+        want_id = msg["id"] if reason != "invalid_id" else None
+        await wait_for(lambda r=reason, i=want_id: any(  # type: ignore[misc]
+            m.get("type") == "challenge_error" and m.get("reason") == r and m.get("id") == i
+            for m in peer.control_messages), 10, f"challenge_error {reason}")
+    assert await page.is_hidden("#challenge")
+    assert not errors, errors
