@@ -311,3 +311,23 @@ def test_the_page_refuses_malformed_challenges() -> None:
         with pytest.raises(ChallengeMessageError) as err:
             parse_challenge_message(case)
         assert err.value.reason == page["reason"]
+
+
+def test_the_engine_refuses_an_invalid_challenge_and_needs_a_call() -> None:
+    from media.engine import MediaEngine
+    from media.stills import StillError, StillErrorCode
+
+    engine = MediaEngine(None, camera=None, microphone=None)
+    with pytest.raises(ChallengeMessageError, match="invalid_code"):
+        engine.send_challenge("dance", 4)
+    with pytest.raises(ChallengeMessageError, match="invalid_seconds"):
+        engine.send_challenge("blink", 45)
+    with pytest.raises(RuntimeError, match="not running"):
+        engine.send_challenge("blink", 4).result(1)
+    engine.start()
+    try:
+        with pytest.raises(StillError) as err:  # started, but no call: nothing to send it on
+            engine.send_challenge("blink", 4).result(5)
+        assert err.value.code is StillErrorCode.NOT_CONNECTED
+    finally:
+        engine.stop()
