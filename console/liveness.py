@@ -514,6 +514,13 @@ class LivenessCheck:
                 out.append(c)
             return out
 
+    def position(self, challenge_id: str) -> tuple[int, int]:
+        """(index from 1, count) of a challenge in the plan: what the page shows as "I of N"."""
+        for i, c in enumerate(self.plan.challenges):
+            if c.id == challenge_id:
+                return i + 1, len(self.plan.challenges)
+        raise KeyError(challenge_id)
+
     def mark_announced(self, challenge_id: str, t: float) -> None:
         """Record when a challenge was really sent (if not through to_announce)."""
         with self._lock:

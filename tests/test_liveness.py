@@ -116,6 +116,7 @@ def test_windows_open_in_order_and_anchor_at_announcement() -> None:
     assert check.to_announce(101.0) == []
     first = check.to_announce(102.7)  # 0.2 s late
     assert [c.code for c in first] == ["blink"]
+    assert check.position(first[0].id) == (1, 2)
     assert check.challenge_at(103.0) == plan.challenges[0]
     assert check.to_announce(103.0) == []
     assert check.challenge_at(106.0) is None  # the pause

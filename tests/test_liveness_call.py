@@ -83,13 +83,11 @@ def liveness_call(desk: Any, surname: str, log: Path, procs: list[subprocess.Pop
         # what the session core does: frames into the check, challenges out when due
         engine.add_media_sink(feeder.sink)
         check.start(time.monotonic())
-        position = {c.id: i + 1 for i, c in enumerate(plan.challenges)}
         deadline = time.monotonic() + plan.duration_s + 20
         while not check.done(time.monotonic()):
             assert time.monotonic() < deadline, "the plan never finished"
             for c in check.to_announce(time.monotonic()):
-                engine.send_challenge(c.code, c.seconds, c.id, position[c.id],
-                                      len(plan.challenges)).result(5)
+                engine.send_challenge(c.code, c.seconds, c.id, *check.position(c.id)).result(5)
             time.sleep(0.05)
         feeder.stop()
         result = check.result(time.monotonic())
@@ -97,7 +95,7 @@ def liveness_call(desk: Any, surname: str, log: Path, procs: list[subprocess.Pop
         wait_for(lambda: sum(m.get("type") == "challenge_ack" for m in rec.messages)
                  == len(plan.challenges), 5, "challenge acks")
         acked = {m["id"] for m in rec.messages if m.get("type") == "challenge_ack"}
-        assert acked == set(position)
+        assert acked == {c.id for c in plan.challenges}
         # an invalid challenge is refused before it is sent
         with pytest.raises(ChallengeMessageError, match="invalid_seconds"):
             engine.send_challenge("blink", 0)
