@@ -150,6 +150,13 @@ class InjectionMonitor:
             return self._raise("frames_identical", f">= {FRAMES_IDENTICAL_S:g} s unchanged")
         return []
 
+    def signal(self, code: str, detail: str) -> list[InjectionSignal]:
+        """A signal found elsewhere (the liveness check's response latency:
+        ``response_too_fast``, ``response_slow``)."""
+        if not code:
+            return []
+        return self._raise(code, detail)
+
     def _raise(self, code: str, detail: str) -> list[InjectionSignal]:
         if code in self._signals:
             return []

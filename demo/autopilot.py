@@ -231,9 +231,22 @@ class Autopilot(QObject):
                 self.substate = "press"
             else:
                 self.substate = "press"
+        if self.substate == "liveness":
+            liveness = self.c.liveness
+            if liveness.running or liveness.verdict is None:
+                return
+            self.phase_since = time.monotonic()  # the challenges took their time: not a stall
+            self.substate = "capture"
+            return
         if self.substate == "capture":
             if not self.targets:
                 self.substate = "press"
+            elif self.targets[0] == "face" and self.c.liveness.verdict is None \
+                    and "liveness_not_passed" in self.c.checks.blockers():
+                # the face step: the random challenges first, on the applicant's screen
+                if session_window.liveness_button.isEnabled():
+                    session_window.liveness_button.click()
+                    self.substate = "liveness"
             else:
                 target = self.targets[0]
                 if checklist.has_still(step_id, target):
@@ -305,6 +318,16 @@ class Autopilot(QObject):
             if not self.c.override_injection(DEMO_INJECTION_OVERRIDE):
                 self._fail("the injection override was refused")
                 return
+        liveness = self.c.liveness.verdict
+        if liveness != "pass" and self.c.liveness.supervisor is None:
+            # not the applicant's live face answering: never approved (ETSI TS 119 461)
+            dialog = session_window.decision_dialog()
+            dialog.set_decision("rejected")
+            dialog.set_reason("suspected_fraud")
+            dialog.note.setPlainText(f"autopilot: liveness {liveness}")
+            session_window.submit_decision(dialog)
+            self._go("wait_decision")
+            return
         dialog = session_window.decision_dialog()
         dialog.set_decision("approved")
         if not dialog.approve_button.isChecked():
@@ -372,6 +395,7 @@ class Autopilot(QObject):
             ],
             "latency_ms": c.stats.latency(),
             "injection": c.injection.result(),
+            "liveness": c.liveness.report() or {"verdict": None, "challenges": []},
             "findings": c.checks.findings() if hasattr(c, "checks") else [],
             "checks": c.checks.report() if hasattr(c, "checks") else [],
             "security_features": c.checks.features_report() if hasattr(c, "checks") else [],

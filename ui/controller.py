@@ -75,6 +75,7 @@ class ConsoleController(QObject):
     evidence_ready = Signal(str)
     session_closed = Signal()
     auth_lost = Signal()
+    liveness_changed = Signal(object)  # {"state", "challenge", "index", "count", "result"}
 
     def __init__(
         self,

@@ -137,6 +137,10 @@ class SessionWindow(QWidget):
         self.otp = OtpPanel(self)
         self.instruct_button = QPushButton(self.tr("Show the random action to the applicant"))
         self.instruct_button.clicked.connect(self._instruct)
+        # the active liveness check of the face: random challenges on the applicant's screen
+        self.liveness_button = QPushButton(self.tr("Check liveness (random challenges)"))
+        self.liveness_button.clicked.connect(self.c.start_liveness)
+        self.liveness_button.hide()
         right = QWidget(self)
         rv = QVBoxLayout(right)
         rv.setContentsMargins(0, 0, 0, 0)
@@ -145,6 +149,7 @@ class SessionWindow(QWidget):
         rv.addWidget(self.say)
         rv.addWidget(self.step_error)
         rv.addWidget(self.instruct_button)
+        rv.addWidget(self.liveness_button)
         rv.addWidget(self.otp)
 
         split = QSplitter(Qt.Orientation.Horizontal, self)
@@ -274,6 +279,8 @@ class SessionWindow(QWidget):
         self.say.setHtml(html)
         kind = session.kind(step_id)
         self.instruct_button.setVisible(kind == "random_action")
+        view = self.checklist.step(step_id)
+        self.liveness_button.setVisible(view is not None and "face" in view.targets)
 
     @Slot(str, str)
     def _step_refused(self, step_id: str, code: str) -> None:
@@ -458,7 +465,21 @@ class SessionWindow(QWidget):
             codes = {s.step.id: s.step.code for s in session.session.steps}
             missing = [f"{m}. {step_title(codes.get(m, m))}" for m in missing]
         dialog = DecisionDialog(missing, self)
-        if self.c.checks.needs_second_look():
+        liveness = self.c.liveness.verdict
+        if self.c.checks.needs_second_look() and liveness in ("fail", "inconclusive"):
+            text = self.tr("The liveness check did not pass: approving asks for a "
+                           "supervisor's second look.")
+            if missing:
+                text = dialog.blocked.text() + "\n" + text
+            dialog.blocked.setText(text)
+            dialog.blocked.show()
+        elif liveness is None and "liveness_not_passed" in self.c.checks.blockers():
+            text = self.tr("Run the liveness check first (random challenges).")
+            if missing:
+                text = dialog.blocked.text() + "\n" + text
+            dialog.blocked.setText(text)
+            dialog.blocked.show()
+        elif self.c.checks.needs_second_look():
             text = self.tr("The automated face comparison says different person: approving "
                            "asks for a supervisor's second look.")
             if missing:
@@ -534,6 +555,7 @@ class SessionWindow(QWidget):
         checks.face_checked.connect(f.show_face)
         checks.blockers_changed.connect(lambda b: f.set_blockers(b, checks.supervisor))
         self.c.injection_changed.connect(f.show_injection)
+        self.c.liveness_changed.connect(self._liveness_changed)
         checks.live_hints.connect(f.show_hints)
         checks.auto_capture.connect(self._auto_capture)
         checks.features_changed.connect(self._show_features)
@@ -542,6 +564,15 @@ class SessionWindow(QWidget):
         f.feature_ask.connect(checks.ask_feature)
         f.feature_capture.connect(checks.capture_feature)
         f.feature_verdict.connect(checks.set_feature_verdict)
+
+    @Slot(object)
+    def _liveness_changed(self, state: dict[str, Any]) -> None:
+        self.findings.show_liveness(state)
+        running = state.get("state") == "running"
+        passed = (state.get("result") or {}).get("verdict") == "pass"
+        self.liveness_button.setEnabled(not running and not passed)
+        if state.get("error") == "not_connected":
+            self.step_error.setText(self.tr("The liveness check needs the call connected."))
 
     @Slot(object)
     def _show_features(self, features: list[Any]) -> None:

@@ -368,7 +368,11 @@ class SessionChecks:
         return () if session is None else tuple(session.session.blockers)
 
     def needs_second_look(self) -> bool:
-        return FACE_BLOCKER in self.blockers()
+        """A supervisor must look (four eyes): the faces differ, or liveness did not pass."""
+        liveness = getattr(self.c, "liveness", None)
+        failed = liveness is not None and liveness.verdict in ("fail", "inconclusive")
+        return FACE_BLOCKER in self.blockers() or (failed and "liveness_not_passed"
+                                                   in self.blockers())
 
     def findings(self) -> list[str]:
         """Finding codes: data_mismatch:<field>, document_expired, face_mismatch,
@@ -445,6 +449,10 @@ class SessionChecks:
                 session.session.set_blocker(FACE_BLOCKER, False, source=operator.id)
             except ConsoleError as exc:
                 log.info("face blocker not cleared: %s", exc.code)
+            liveness = getattr(self.c, "liveness", None)
+            if liveness is not None and liveness.confirmed_by_supervisor(operator.username):
+                self._record("liveness_failure_confirmed", supervisor=operator.username,
+                             supervisor_id=operator.id, verdict=liveness.verdict)
             log.info("face mismatch confirmed by a supervisor")
             self.c._emit("blockers_changed", self.blockers())
             self.c._emit("supervisor_done", True, "")

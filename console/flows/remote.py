@@ -37,6 +37,7 @@ decision_failed        code, what the service still misses
 evidence_ready         sealed package path ("" when none)
 session_closed
 auth_lost
+liveness_changed       {"state", "challenge", "index", "count", "result"} (liveness_run)
 =====================  ===========================================================
 
 The checks' events (``console.flows.checks``) go to the same listeners.
@@ -61,6 +62,7 @@ from console.errors import AccountLocked, ConsoleError
 from console.flows import adapters as integration
 from console.flows.checks import SessionChecks
 from console.flows.events import Emitter, error_code
+from console.flows.liveness_run import LivenessRun
 from console.flows.tasks import Cancellable, Runner
 from console.injection import BLOCKER as INJECTION_BLOCKER
 from console.injection import InjectionMonitor, InjectionSignal
@@ -152,6 +154,7 @@ class RemoteFlow(Emitter):
         self._preview = integration.LocalPreview()
         self.audio: Any = None
         self.checks = SessionChecks(self, runner)  # document and face checks beside the operator
+        self.liveness = LivenessRun(self, runner)  # the active liveness check of the face step
 
     @property
     def runner(self) -> Runner:
@@ -276,6 +279,10 @@ class RemoteFlow(Emitter):
             self.otp_verified = False
             log.info("session %s assigned", assignment.session_id)
             self.checks.start_session()
+            if any("face" in info.targets for info in self.session.steps()):
+                self.liveness.session_started()  # approval waits for a passed check
+            else:
+                self.liveness.reset()
             self._emit("assignment_ready", assignment)
             self._emit("steps_changed", self.session.steps())
 
@@ -414,6 +421,22 @@ class RemoteFlow(Emitter):
         elif event == "peer_left":
             self.call_state = "lost"
             self._emit("call_state_changed", "lost")
+
+    # ==== active liveness ======================================================================
+    def start_liveness(self) -> bool:
+        """Run the active liveness check now (random challenges on the applicant's screen,
+        verified from the live video); its outcome comes as ``liveness_changed``."""
+        return self.liveness.start()
+
+    def _record(self, name: str, **data: Any) -> None:
+        """A session event for the timeline and the evidence (codes and figures, never
+        personal data)."""
+        if self.session is not None:
+            self.session.record(name, **data)
+
+    def injection_signal(self, code: str, detail: str) -> None:
+        """A signal another check found (e.g. the liveness check's response latency)."""
+        self._injection_update(self.injection.signal(code, detail))
 
     # ==== injection signals ====================================================================
     def _injection_update(self, new: list[InjectionSignal], always: bool = False) -> None:
@@ -609,6 +632,10 @@ class RemoteFlow(Emitter):
         if decision != "approved":
             self._record_and_send(decision, reason, note)
             return
+        blockers = list(session.session.blockers)
+        if blockers:  # refused here before anything is uploaded (liveness, face, injection)
+            self._emit("decision_failed", "approval_blocked", blockers)
+            return
         request_id = assignment.request.id
 
         def prepare() -> None:
@@ -648,6 +675,7 @@ class RemoteFlow(Emitter):
 
     def hang_up(self) -> None:
         """End the call (the engine closes its peer connection); the session stays."""
+        self.liveness.stop()
         engine = self.engine
         if engine is not None:
             integration.engine_setter(engine, "hang_up")
@@ -683,6 +711,7 @@ class RemoteFlow(Emitter):
         if self._evidence_state == "recording":
             self.finish_evidence()
         self._evidence_state = "none"
+        self.liveness.reset()
         self.checks.stop()
         self.checks.reset()
         self.assignment = None
@@ -705,6 +734,7 @@ class RemoteFlow(Emitter):
         """Close peer connections, stop the media loop (the caller then quits Qt)."""
         self._closing = True
         self.stop_queue_polling()
+        self.liveness.stop()
         feed, self._queue_feed = self._queue_feed, None
         if feed is not None:
             feed.stop(timeout=3.0)  # shutting down: its thread ends before Qt does

@@ -253,6 +253,58 @@
         <source>Picture frozen</source>
         <translation>Picture frozen</translation>
     </message>
+    <message>
+        <source>Challenges answered faster than a person reacts</source>
+        <translation>Challenges answered faster than a person reacts</translation>
+    </message>
+    <message>
+        <source>Challenges answered with a long delay</source>
+        <translation>Challenges answered with a long delay</translation>
+    </message>
+    <message>
+        <source>turn the head left</source>
+        <translation>turn the head left</translation>
+    </message>
+    <message>
+        <source>turn the head right</source>
+        <translation>turn the head right</translation>
+    </message>
+    <message>
+        <source>look up</source>
+        <translation>look up</translation>
+    </message>
+    <message>
+        <source>blink</source>
+        <translation>blink</translation>
+    </message>
+    <message>
+        <source>move closer</source>
+        <translation>move closer</translation>
+    </message>
+    <message>
+        <source>passed</source>
+        <translation>passed</translation>
+    </message>
+    <message>
+        <source>failed</source>
+        <translation>failed</translation>
+    </message>
+    <message>
+        <source>inconclusive: repeat it</source>
+        <translation>inconclusive: repeat it</translation>
+    </message>
+    <message>
+        <source>waiting</source>
+        <translation>waiting</translation>
+    </message>
+    <message>
+        <source>running</source>
+        <translation>running</translation>
+    </message>
+    <message>
+        <source>not done yet</source>
+        <translation>not done yet</translation>
+    </message>
 </context>
 <context>
     <name>FindingsPanel</name>
@@ -387,6 +439,14 @@
     <message>
         <source>suspected</source>
         <translation>suspected</translation>
+    </message>
+    <message>
+        <source>Liveness (random challenges)</source>
+        <translation>Liveness (random challenges)</translation>
+    </message>
+    <message>
+        <source>Confirmed by supervisor</source>
+        <translation>Confirmed by supervisor</translation>
     </message>
     <message>
         <source>The automated comparison says the face is a different person. Approval needs a supervisor's second look; rejection is always possible.</source>
@@ -1645,6 +1705,10 @@
         <translation>Show the random action to the applicant</translation>
     </message>
     <message>
+        <source>Check liveness (random challenges)</source>
+        <translation>Check liveness (random challenges)</translation>
+    </message>
+    <message>
         <source>Script</source>
         <translation>Script</translation>
     </message>
@@ -1749,6 +1813,14 @@
         <translation>unreadable image</translation>
     </message>
     <message>
+        <source>The liveness check did not pass: approving asks for a supervisor's second look.</source>
+        <translation>The liveness check did not pass: approving asks for a supervisor's second look.</translation>
+    </message>
+    <message>
+        <source>Run the liveness check first (random challenges).</source>
+        <translation>Run the liveness check first (random challenges).</translation>
+    </message>
+    <message>
         <source>The automated face comparison says different person: approving asks for a supervisor's second look.</source>
         <translation>The automated face comparison says different person: approving asks for a supervisor's second look.</translation>
     </message>
@@ -1763,6 +1835,10 @@
     <message>
         <source>The applicant's camera shows signs of a virtual or injected video. Why can the approval go on? (recorded)</source>
         <translation>The applicant's camera shows signs of a virtual or injected video. Why can the approval go on? (recorded)</translation>
+    </message>
+    <message>
+        <source>The liveness check needs the call connected.</source>
+        <translation>The liveness check needs the call connected.</translation>
     </message>
 </context>
 <context>

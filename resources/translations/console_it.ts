@@ -253,6 +253,58 @@
         <source>Picture frozen</source>
         <translation>Immagine bloccata</translation>
     </message>
+    <message>
+        <source>Challenges answered faster than a person reacts</source>
+        <translation>Sfide eseguite più in fretta di quanto una persona reagisca</translation>
+    </message>
+    <message>
+        <source>Challenges answered with a long delay</source>
+        <translation>Sfide eseguite con un lungo ritardo</translation>
+    </message>
+    <message>
+        <source>turn the head left</source>
+        <translation>giri la testa a sinistra</translation>
+    </message>
+    <message>
+        <source>turn the head right</source>
+        <translation>giri la testa a destra</translation>
+    </message>
+    <message>
+        <source>look up</source>
+        <translation>guardi in alto</translation>
+    </message>
+    <message>
+        <source>blink</source>
+        <translation>chiuda e riapra gli occhi</translation>
+    </message>
+    <message>
+        <source>move closer</source>
+        <translation>si avvicini</translation>
+    </message>
+    <message>
+        <source>passed</source>
+        <translation>superata</translation>
+    </message>
+    <message>
+        <source>failed</source>
+        <translation>non superata</translation>
+    </message>
+    <message>
+        <source>inconclusive: repeat it</source>
+        <translation>non conclusiva: ripeterla</translation>
+    </message>
+    <message>
+        <source>waiting</source>
+        <translation>in attesa</translation>
+    </message>
+    <message>
+        <source>running</source>
+        <translation>in corso</translation>
+    </message>
+    <message>
+        <source>not done yet</source>
+        <translation>non ancora eseguita</translation>
+    </message>
 </context>
 <context>
     <name>FindingsPanel</name>
@@ -387,6 +439,14 @@
     <message>
         <source>suspected</source>
         <translation>sospetta</translation>
+    </message>
+    <message>
+        <source>Liveness (random challenges)</source>
+        <translation>Vitalità (sfide casuali)</translation>
+    </message>
+    <message>
+        <source>Confirmed by supervisor</source>
+        <translation>Confermato dal supervisore</translation>
     </message>
     <message>
         <source>The automated comparison says the face is a different person. Approval needs a supervisor's second look; rejection is always possible.</source>
@@ -1657,6 +1717,10 @@
         <translation>Mostra l'azione casuale al richiedente</translation>
     </message>
     <message>
+        <source>Check liveness (random challenges)</source>
+        <translation>Verifica la vitalità (sfide casuali)</translation>
+    </message>
+    <message>
         <source>Script</source>
         <translation>Copione</translation>
     </message>
@@ -1761,6 +1825,14 @@
         <translation>immagine illeggibile</translation>
     </message>
     <message>
+        <source>The liveness check did not pass: approving asks for a supervisor's second look.</source>
+        <translation>La verifica della vitalità non è superata: per approvare serve il controllo di un supervisore.</translation>
+    </message>
+    <message>
+        <source>Run the liveness check first (random challenges).</source>
+        <translation>Esegui prima la verifica della vitalità (sfide casuali).</translation>
+    </message>
+    <message>
         <source>The automated face comparison says different person: approving asks for a supervisor's second look.</source>
         <translation>Il confronto automatico dei volti indica una persona diversa: l'approvazione richiede la seconda verifica di un supervisore.</translation>
     </message>
@@ -1775,6 +1847,10 @@
     <message>
         <source>The applicant's camera shows signs of a virtual or injected video. Why can the approval go on? (recorded)</source>
         <translation>La videocamera del richiedente mostra segni di un video virtuale o iniettato. Perché si può procedere con l'approvazione? (viene registrato)</translation>
+    </message>
+    <message>
+        <source>The liveness check needs the call connected.</source>
+        <translation>La verifica della vitalità richiede la chiamata collegata.</translation>
     </message>
 </context>
 <context>

@@ -119,6 +119,32 @@ def injection_label(code: str) -> str:
         "camera_settings_changed": QCoreApplication.translate(
             "Findings", "Camera changed during the call"),
         "frames_identical": QCoreApplication.translate("Findings", "Picture frozen"),
+        "response_too_fast": QCoreApplication.translate(
+            "Findings", "Challenges answered faster than a person reacts"),
+        "response_slow": QCoreApplication.translate(
+            "Findings", "Challenges answered with a long delay"),
+    }.get(code, code)
+
+
+def challenge_label(code: str) -> str:
+    """The operator's words for a liveness challenge (the applicant's page has its own)."""
+    return {
+        "turn_left": QCoreApplication.translate("Findings", "turn the head left"),
+        "turn_right": QCoreApplication.translate("Findings", "turn the head right"),
+        "look_up": QCoreApplication.translate("Findings", "look up"),
+        "blink": QCoreApplication.translate("Findings", "blink"),
+        "move_closer": QCoreApplication.translate("Findings", "move closer"),
+    }.get(code, code)
+
+
+def liveness_verdict_label(code: str) -> str:
+    return {
+        "pass": QCoreApplication.translate("Findings", "passed"),
+        "fail": QCoreApplication.translate("Findings", "failed"),
+        "inconclusive": QCoreApplication.translate("Findings", "inconclusive: repeat it"),
+        "pending": QCoreApplication.translate("Findings", "waiting"),
+        "running": QCoreApplication.translate("Findings", "running"),
+        "idle": QCoreApplication.translate("Findings", "not done yet"),
     }.get(code, code)
 
 
@@ -311,6 +337,30 @@ class FindingsPanel(QWidget):
         root.setText(1, text)
         root.setData(1, Qt.ItemDataRole.UserRole, "suspected" if signals else "none")
         root.setForeground(1, QBrush(QColor(color)))
+
+    def show_liveness(self, state: dict[str, Any]) -> None:
+        """The active liveness check: its state, then one row per challenge with its verdict."""
+        root = self._root("liveness", self.tr("Liveness (random challenges)"))
+        result = state.get("result") or {}
+        phase = str(state.get("state", "idle"))
+        for challenge in result.get("challenges") or []:
+            verdict = str(challenge.get("verdict", ""))
+            row = self._row(root, challenge_label(str(challenge.get("code", ""))),
+                            {"pass": "ok", "fail": "not_ok"}.get(verdict, verdict),
+                            f"liveness.{challenge.get('code', '')}")
+            row.setText(1, liveness_verdict_label(verdict))
+        code = str(result.get("verdict")) if phase == "done" and result else phase
+        if phase == "running" and state.get("challenge"):
+            code = "running"
+            QTreeWidgetItem(root, [challenge_label(str(state["challenge"])),
+                                   f"{state.get('index', 0)}/{state.get('count', 0)}"])
+        root.setText(1, liveness_verdict_label(code))
+        root.setData(1, Qt.ItemDataRole.UserRole, code)
+        color = _GOOD if code == "pass" else _BAD if code == "fail" else _MUTED
+        root.setForeground(1, QBrush(QColor(color)))
+        if result.get("supervisor_confirmed"):
+            QTreeWidgetItem(root, [self.tr("Confirmed by supervisor"),
+                                   str(result["supervisor_confirmed"])])
 
     def set_blockers(self, blockers: tuple[str, ...], supervisor: str | None) -> None:
         if "face_mismatch_unconfirmed" in blockers:
