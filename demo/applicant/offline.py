@@ -32,7 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from demo.applicant import poses
-from demo.applicant.scene import CHALLENGE_GESTURES, Gesture, SceneRenderer, Step
+from demo.applicant.scene import CHALLENGE_GESTURES, Gesture, SceneRenderer
 
 U8 = npt.NDArray[np.uint8]
 
@@ -112,7 +112,7 @@ class _Poses:
         key = (g, round(amount, 2))
         img = self._cache.get(key)
         if img is None:
-            img = self.renderer.bgr(Step.FACE, g, key[1])
+            img = self.renderer.posed_bgr(g, key[1])
             if len(self._cache) > 40:
                 self._cache.clear()
             self._cache[key] = img

@@ -414,11 +414,14 @@ class SceneRenderer:
         bg[..., 2] = grad.astype(np.uint8)
         return bg
 
-    def bgr(self, step: Step = Step.FACE, hand: Gesture = Gesture.NONE,
-            amount: float = 1.0) -> U8:
-        """The scene as BGR (composed on each call: tens of ms; not cached to save memory).
-        `amount` scales a head movement (0.5: half the turn, half the approach)."""
-        return self._compose(step, hand, amount)
+    def bgr(self, step: Step = Step.FACE, hand: Gesture = Gesture.NONE) -> U8:
+        """The scene as BGR (composed on each call: tens of ms; not cached to save memory)."""
+        return self._compose(step, hand)
+
+    def posed_bgr(self, gesture: Gesture, amount: float = 1.0) -> U8:
+        """The face step with a head movement scaled by `amount` (0.5: half the turn, half the
+        approach), for the offline liveness sets."""
+        return self._compose_scene(Step.FACE, gesture, amount)
 
     def prepare(self, gestures: Iterable[Gesture] = (Gesture.NONE,)) -> None:
         """Compose every step (with these gestures) once, before streaming, so the event loop
@@ -430,7 +433,10 @@ class SceneRenderer:
     def cached(self, step: Step, gesture: Gesture) -> bool:
         return (step, gesture) in self._i420
 
-    def _compose(self, step: Step, hand: Gesture, amount: float = 1.0) -> U8:
+    def _compose(self, step: Step, hand: Gesture) -> U8:
+        return self._compose_scene(step, hand, 1.0)
+
+    def _compose_scene(self, step: Step, hand: Gesture, amount: float) -> U8:
         w, h = self.width, self.height
         img = self._background()
         side = min(h, int(w * 0.56))
