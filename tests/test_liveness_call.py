@@ -7,6 +7,7 @@ photograph of itself (`--camera-clip still.png`) acknowledges every challenge an
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -110,6 +111,7 @@ def test_live_applicant_passes_and_a_photo_fails(desk_server: Any, tmp_path: Pat
                                                  procs: list[subprocess.Popen[bytes]]) -> None:
     load_models()
     live, _ = liveness_call(desk_server, "ROSSI", tmp_path / "live.log", procs)
+    print("live applicant:", json.dumps(live.to_json()))  # shown when the test fails
     assert live.verdict == "pass", live.to_json()
     assert live.frames_with_face >= 0.9 * live.frames_analysed
     assert all(c.latency_ms is not None and c.latency_ms >= 300 for c in live.challenges)
@@ -120,6 +122,7 @@ def test_live_applicant_passes_and_a_photo_fails(desk_server: Any, tmp_path: Pat
     desk_server.end_open_session("operatore1")
     still, _ = liveness_call(desk_server, "BIANCHI", tmp_path / "still.log", procs,
                              "--camera-clip", str(photo))
+    print("photo:", json.dumps(still.to_json()))
     assert still.verdict == "fail", still.to_json()
     assert still.frames_with_face >= 0.9 * still.frames_analysed
     assert all(c.reason == "not_performed" for c in still.challenges), still.to_json()
