@@ -140,3 +140,47 @@ def test_frozen_demo_in_person_approves(
     assert data["form_printed"] is True
     assert "threads alive at exit: none" in stderr, stderr[-2000:]
     assert "Traceback" not in stderr
+
+
+def _programs_of(app: Path) -> list[int]:
+    """Pids of the app's internal programs (`__program NAME`) now running."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if argv[:2] == [str(app / NAME).encode(), b"__program"]:
+            pids.append(int(entry.name))
+    return pids
+
+
+@pytest.mark.timeout(200)
+def test_frozen_children_end_with_the_killed_console(frozen_app: Path, tmp_path: Path) -> None:
+    """The guards are the app too (`__program guard`): SIGKILL the console mid-call and the
+    desk service and the applicant end, guards included."""
+    import signal
+    import time
+
+    proc = subprocess.Popen(
+        [str(frozen_app / NAME), "demo", "--autopilot", "--hold", "60", "--report",
+         str(tmp_path / "report.json"), "--timeout", "150"],
+        cwd=tmp_path, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while len(_programs_of(frozen_app)) < 4 and time.monotonic() < deadline:
+            time.sleep(0.5)  # two guards, the desk service and the applicant
+        assert len(_programs_of(frozen_app)) >= 4, "the demo's children did not start"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        deadline = time.monotonic() + 20
+        while _programs_of(frozen_app) and time.monotonic() < deadline:
+            time.sleep(0.25)
+        assert _programs_of(frozen_app) == []
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
