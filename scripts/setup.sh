@@ -15,6 +15,7 @@ APT_PACKAGES=(
   libegl1 libgl1 libfontconfig1 libdbus-1-3 libglib2.0-0 libpulse0 libasound2
   fonts-dejavu-core fonts-ocr-b
   postgresql nginx
+  binutils  # objdump and strip: PyInstaller and console.spec (the desktop build)
 )
 
 install_system_packages() {
