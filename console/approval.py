@@ -8,6 +8,9 @@ form. The console tells it what it did, just before the decision, from a worker 
 * :func:`report_captures` — each still of the session: target and SHA-256 (the image itself
   travels sealed in the evidence package);
 * :func:`report_inperson_checks` — the partner's card read, document checks and signed form;
+* :func:`report_liveness` — the video session's active liveness check (verdict, challenge
+  codes); after one that did not pass, :func:`second_look` is the supervisor's own confirmation
+  (four eyes), sent with the supervisor's sign-in;
 * the recording, through ``SessionEvidence.upload_recording``;
 
 then :func:`check_approval` asks the service what is still missing, so an approval that would be
@@ -63,6 +66,26 @@ def report_inperson_checks(client: DeskCalls, request_id: str,
                     expected=(201,))
         sent += 1
     return sent
+
+
+def report_liveness(client: DeskCalls, request_id: str, report: dict[str, Any] | None) -> bool:
+    """The latest liveness check of the session (None: none was run, nothing is sent)."""
+    if not report or report.get("verdict") not in ("pass", "fail", "inconclusive"):
+        return False
+    codes = [str(c.get("code")) for c in report.get("challenges") or [] if c.get("code")]
+    body: dict[str, Any] = {"verdict": report["verdict"], "challenges": codes[:5]}
+    score = report.get("score")
+    if isinstance(score, int | float) and 0.0 <= float(score) <= 1.0:
+        body["score"] = round(float(score), 3)
+    client.call("POST", f"/requests/{request_id}/liveness", json=body, expected=(201,))
+    return True
+
+
+def second_look(client: DeskCalls, request_id: str, subject: str) -> None:
+    """A supervisor's second look (``subject``: ``liveness`` or ``face_mismatch``), sent with
+    the supervisor's own client."""
+    client.call("POST", f"/requests/{request_id}/second-look", json={"subject": subject},
+                expected=(201,))
 
 
 def check_approval(client: DeskCalls, request_id: str) -> None:

@@ -412,6 +412,68 @@ async def record_inperson_check(request: web.Request) -> web.Response:
     return json_response({"recorded": True, "session_id": sess.id, "check": check}, 201)
 
 
+# --- active liveness and the supervisor's second look (ETSI TS 119 461 v2) -------------------
+
+LIVENESS_VERDICTS = ("pass", "fail", "inconclusive")
+LIVENESS_CHALLENGES = ("turn_left", "turn_right", "look_up", "blink", "move_closer")
+SECOND_LOOK_SUBJECTS = ("liveness", "face_mismatch")
+
+
+async def record_liveness(request: web.Request) -> web.Response:
+    """The operator's console reports a liveness check of the open video session: its verdict
+    and the challenges it drew (codes only). An approval needs the latest to be ``pass``, or a
+    supervisor's second look after it."""
+    desk = request.app[DESK]
+    req_id = _req_id(request)
+    body = await read_object(request)
+    f = Fields()
+    f.unknown(body, {"verdict", "challenges", "score"})
+    verdict = f.enum(body, "verdict", "verdict", LIVENESS_VERDICTS)
+    challenges = body.get("challenges")
+    if (not isinstance(challenges, list) or not 1 <= len(challenges) <= 5
+            or any(c not in LIVENESS_CHALLENGES for c in challenges)):
+        f.add("challenges", "invalid")
+    score = body.get("score")
+    if score is not None and (isinstance(score, bool) or not isinstance(score, int | float)
+                              or not 0.0 <= float(score) <= 1.0):
+        f.add("score", "out_of_range")
+    if f.errors:
+        raise ApiError(422, "validation_failed", fields=f.errors)
+    sess = desk.store.active_session_of_request(req_id)
+    if sess is None or sess.channel == "in_person":
+        raise ApiError(409, "not_video_session", "no video session is open on this request")
+    desk.store.record_session_fact(req_id, "liveness",
+                                   {"verdict": verdict, "challenges": list(challenges or []),
+                                    "score": score}, desk.config.clock.now())
+    logger.info("request %s: liveness %s reported", req_id, verdict)
+    return json_response({"recorded": True, "session_id": sess.id, "verdict": verdict}, 201)
+
+
+async def record_second_look(request: web.Request) -> web.Response:
+    """A supervisor confirms, with their own sign-in, that a session may be approved although
+    liveness did not pass or the faces were found different (four eyes). The supervisor is
+    never the session's operator."""
+    desk = request.app[DESK]
+    req_id = _req_id(request)
+    body = await read_object(request)
+    f = Fields()
+    f.unknown(body, {"subject"})
+    subject = f.enum(body, "subject", "subject", SECOND_LOOK_SUBJECTS)
+    if f.errors:
+        raise ApiError(422, "validation_failed", fields=f.errors)
+    me = caller(request)
+    sess = desk.store.active_session_of_request(req_id)
+    if sess is None or sess.channel == "in_person":
+        raise ApiError(409, "not_video_session", "no video session is open on this request")
+    if sess.operator_id == me.id:
+        raise ApiError(403, "same_person", "the second look is someone else's")
+    desk.store.record_session_fact(req_id, "second_look",
+                                   {"subject": subject, "supervisor_id": me.id},
+                                   desk.config.clock.now())
+    logger.info("request %s: second look (%s) by a supervisor", req_id, subject)
+    return json_response({"recorded": True, "session_id": sess.id, "subject": subject}, 201)
+
+
 # --- e-mail verification --------------------------------------------------------------------
 
 async def send_email_verification(request: web.Request) -> web.Response:
@@ -466,6 +528,8 @@ def setup(app: web.Application, prefix: str) -> None:
     r.add_get(f"{prefix}/requests/{{request_id}}/approval-check", approval_check)
     r.add_post(f"{prefix}/requests/{{request_id}}/captures", record_capture)
     r.add_post(f"{prefix}/requests/{{request_id}}/in-person-checks", record_inperson_check)
+    r.add_post(f"{prefix}/requests/{{request_id}}/liveness", record_liveness)
+    r.add_post(f"{prefix}/requests/{{request_id}}/second-look", record_second_look)
     r.add_post(f"{prefix}/requests/{{request_id}}/otp", send_otp)
     r.add_post(f"{prefix}/requests/{{request_id}}/otp/verify", verify_otp)
     r.add_post(f"{prefix}/requests/{{request_id}}/email-verification", send_email_verification)

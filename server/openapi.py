@@ -317,6 +317,25 @@ def _paths(demo: bool) -> dict[str, Any]:
                       "result": {"enum": ["ok", "failed"]},
                       "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"}},
                      ["check", "result"], additional=False), params=rid)},
+        f"{API}/requests/{{request_id}}/liveness": {"post": op(
+            "Record the active liveness check of the open video session", "requests",
+            {201: obj({"recorded": {"type": "boolean"}, "session_id": UUID,
+                       "verdict": {"enum": ["pass", "fail", "inconclusive"]}})},
+            (400, *_STAFF_ERR, 409, 413, 422),
+            body=obj({"verdict": {"enum": ["pass", "fail", "inconclusive"]},
+                      "challenges": {"type": "array", "minItems": 1, "maxItems": 5,
+                                     "items": {"enum": ["turn_left", "turn_right", "look_up",
+                                                        "blink", "move_closer"]}},
+                      "score": {"type": "number", "minimum": 0, "maximum": 1}},
+                     ["verdict", "challenges"], additional=False), params=rid)},
+        f"{API}/requests/{{request_id}}/second-look": {"post": op(
+            "A supervisor's second look (four eyes) after liveness or the faces held up",
+            "requests",
+            {201: obj({"recorded": {"type": "boolean"}, "session_id": UUID,
+                       "subject": {"enum": ["liveness", "face_mismatch"]}})},
+            (400, *_STAFF_ERR, 409, 413, 422),
+            body=obj({"subject": {"enum": ["liveness", "face_mismatch"]}}, ["subject"],
+                     additional=False), params=rid)},
         f"{API}/requests/{{request_id}}/email-verification": {
             "post": op("Send e-mail verification", "otp", {201: obj({
                 "sent_at": DT, "expires_at": DT, "confirmed": {"type": "boolean"}})},

@@ -85,6 +85,9 @@ RULES: dict[str, Mapping[str, Scope]] = {
                                 "supervisor": Scope.ANY},
     "requests.captures": {"operator": Scope.OWN_SESSION, "partner": Scope.OWN_POINT},
     "requests.inperson_checks": {"partner": Scope.OWN_POINT},
+    "requests.liveness": {"operator": Scope.OWN_SESSION},
+    # four eyes: a supervisor's own sign-in confirms a session liveness or faces held up
+    "requests.second_look": {"supervisor": Scope.ANY},
     "otp.send": {"operator": Scope.OWN_SESSION},
     "otp.verify": {"operator": Scope.OWN_SESSION},
     "email.send": {"operator": Scope.OWN_SESSION},
@@ -137,6 +140,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", f"{API}/requests/{{request_id}}/approval-check"): "requests.approval_check",
     ("POST", f"{API}/requests/{{request_id}}/captures"): "requests.captures",
     ("POST", f"{API}/requests/{{request_id}}/in-person-checks"): "requests.inperson_checks",
+    ("POST", f"{API}/requests/{{request_id}}/liveness"): "requests.liveness",
+    ("POST", f"{API}/requests/{{request_id}}/second-look"): "requests.second_look",
     ("POST", f"{API}/requests/{{request_id}}/otp"): "otp.send",
     ("POST", f"{API}/requests/{{request_id}}/otp/verify"): "otp.verify",
     ("POST", f"{API}/requests/{{request_id}}/email-verification"): "email.send",

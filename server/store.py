@@ -354,6 +354,9 @@ class ApprovalRules:
     captures: Mapping[str, tuple[str, ...]]
     #: products whose approval needs the e-mail address confirmed
     email_products: tuple[str, ...]
+    #: a video session needs its liveness check passed (or a supervisor's second look after
+    #: one that did not pass): ETSI TS 119 461 v2
+    liveness: bool = True
 
 
 @dataclass(frozen=True)
@@ -1120,6 +1123,8 @@ class Store:
         for target in rules.captures.get(req.product, ()):
             if target not in captured:
                 missing.append(f"capture:{target}")
+        if rules.liveness:
+            missing += _liveness_missing(facts)
         recording = s.scalars(select(Upload.id).where(Upload.session_id == sess.id,
                                                       Upload.kind == "recording",
                                                       Upload.package_id.is_not(None))).first()
@@ -1390,3 +1395,19 @@ class Store:
     def bus_prune(self, before: datetime) -> None:
         with self.tx() as s:
             s.execute(delete(BusMessage).where(BusMessage.created_at < before))
+
+
+def _liveness_missing(facts: list[RequestEvent]) -> list[str]:
+    """The liveness rule over a session's facts in order: the latest check must have passed,
+    or a supervisor's second look on liveness must have come after it."""
+    last: int | None = None
+    for i, e in enumerate(facts):
+        if e.kind == "liveness":
+            last = i
+    if last is None:
+        return ["liveness_check"]
+    if facts[last].data.get("verdict") == "pass":
+        return []
+    looked = any(e.kind == "second_look" and e.data.get("subject") == "liveness"
+                 for e in facts[last + 1:])
+    return [] if looked else ["liveness_passed_or_second_look"]

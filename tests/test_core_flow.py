@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from console.approval import check_approval, report_captures
+from console.approval import check_approval, report_captures, report_liveness
 from console.client import DeskClient
 from console.errors import ApprovalRefused
 from console.models import RequestState
@@ -83,7 +83,9 @@ def test_spid_session_end_to_end(desk_server: DeskServer, tmp_path: Path) -> Non
     assert report_captures(client, request.id, session.captures) == len(session.captures)
     with pytest.raises(ApprovalRefused) as no_recording:
         check_approval(client, request.id)
-    assert no_recording.value.missing == ("recording_uploaded",)
+    assert no_recording.value.missing == ("liveness_check", "recording_uploaded")
+    assert report_liveness(client, request.id, {"verdict": "pass", "score": 1.0, "challenges": [
+        {"code": "look_up"}, {"code": "blink"}]})
     upload_recording(client, request.id, tmp_path / "evidence")
     check_approval(client, request.id)
     decision = session.approve()

@@ -60,7 +60,7 @@ def test_approval_needs_what_the_service_recorded(desk_server: DeskServer) -> No
     req = desk.start_video_session(OP)
     r = _decide(desk, req["id"])
     assert r.status_code == 409 and r.json()["error"] == "approval_refused"
-    assert set(r.json()["missing"]) == {"otp_verified", "recording_uploaded",
+    assert set(r.json()["missing"]) == {"otp_verified", "recording_uploaded", "liveness_check",
                                         *(f"capture:{t}" for t in TARGETS)}
     # the SMS code: sent and verified in this session
     assert _send(desk, req).status_code == 201
@@ -72,7 +72,8 @@ def test_approval_needs_what_the_service_recorded(desk_server: DeskServer) -> No
         desk.api("POST", f"/requests/{req['id']}/captures", OP, json={
             "target": target, "sha256": "ab" * 32})
     r = _decide(desk, req["id"])
-    assert r.status_code == 409 and r.json()["missing"] == ["recording_uploaded"]
+    assert r.status_code == 409
+    assert r.json()["missing"] == ["liveness_check", "recording_uploaded"]
     # a package upload is no recording
     _record_everything(desk, req)
     r = _decide(desk, req["id"])

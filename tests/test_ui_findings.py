@@ -7,6 +7,7 @@ supervisor's second look signs in on a real desk service process."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import time
 from collections.abc import Iterator
@@ -223,6 +224,10 @@ def test_different_face_blocks_approval_until_supervisor_second_look(
         c.client = DeskClient(desk.base_url)
         op = desk.operator("operatore1")
         c.operator = Operator(op["id"], op["username"], op["display_name"], Role.OPERATOR)
+        # a real video session of operatore1: the service records the supervisor's second look
+        real = desk.start_video_session("operatore1")
+        c.assignment = dataclasses.replace(
+            c.assignment, request=dataclasses.replace(c.assignment.request, id=real["id"]))
         _deliver(qtbot, w, "i", "document_front", _scene(sp.render_cie_front(sp.DEMO_PERSON)))
         _deliver(qtbot, w, "i", "face", _live_face("camera"))  # someone else
         assert w.findings.verdict("face.decision") == "different"
@@ -256,6 +261,9 @@ def test_different_face_blocks_approval_until_supervisor_second_look(
         assert sent == [("approved", "ok", "")]
         (event,) = _events(w, "face_mismatch_confirmed")
         assert event["supervisor"] == "supervisore1"
+        looks = desk.sql("SELECT kind FROM request_events WHERE request_id = :r AND kind = "
+                         "'second_look'", r=real["id"])
+        assert len(looks) == 1  # recorded by the service, under the supervisor's sign-in
         assert "supervisore1" in w.findings.banner.text()
         # rejecting never needed the second look
         core.set_blocker(FACE_BLOCKER, True)

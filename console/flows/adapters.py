@@ -231,12 +231,14 @@ def close_outbox(outbox: DecisionOutbox | None) -> None:
         outbox.close()
 
 
-def prepare_approval(client: Any, session: Session, request_id: str) -> None:
-    """Before an approval: the service records the captures and holds the recording
-    (console.approval). Blocks: worker thread."""
-    from console.approval import report_captures
+def prepare_approval(client: Any, session: Session, request_id: str,
+                     liveness: dict[str, Any] | None = None) -> None:
+    """Before an approval: the service records the captures and the liveness check and holds
+    the recording (console.approval). Blocks: worker thread."""
+    from console.approval import report_captures, report_liveness
 
     report_captures(client, request_id, session.captures)
+    report_liveness(client, request_id, liveness)
     mod = _optional("console.evidence.session")
     live = mod.active_for(str(session.session_id)) if mod is not None else None
     if live is not None:

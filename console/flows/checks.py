@@ -419,11 +419,26 @@ class SessionChecks:
         origin = client.origin
         ca = self.c.settings.get("ca_bundle") or None
         me = self.c.operator
+        assignment = self.c.assignment
+        request_id = assignment.request.id if assignment is not None else None
+        subjects = []
+        if FACE_BLOCKER in self.blockers():
+            subjects.append("face_mismatch")
+        liveness = getattr(self.c, "liveness", None)
+        if liveness is not None and liveness.verdict in ("fail", "inconclusive"):
+            subjects.append("liveness")
 
         def work() -> Any:
+            from console.approval import second_look
+
             other = DeskClient(origin, ca_bundle=ca)
             try:
                 operator = other.login(username, password, totp).operator
+                if operator.role is Role.SUPERVISOR and request_id is not None \
+                        and (me is None or operator.id != me.id):
+                    # the service records the second look under the supervisor's own sign-in
+                    for subject in subjects:
+                        second_look(other, request_id, subject)
                 try:
                     other.logout()
                 except Exception:  # the confirmation stands; the token expires by itself

@@ -638,8 +638,10 @@ class RemoteFlow(Emitter):
             return
         request_id = assignment.request.id
 
+        liveness = self.liveness.report()
+
         def prepare() -> None:
-            integration.prepare_approval(client, session.session, request_id)
+            integration.prepare_approval(client, session.session, request_id, liveness)
             check_approval(client, request_id)
 
         self._runner.run(prepare, lambda _none: self._record_and_send(decision, reason, note),
