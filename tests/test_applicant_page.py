@@ -19,11 +19,13 @@ import numpy as np
 import pytest
 import requests
 
+from media.stills import check_image
 from tests.fixtures.chromium import (
     CAMERA_HEIGHT,
     CAMERA_WIDTH,
     launch_applicant,
     read_y4m_luma,
+    write_test_scene_y4m,
 )
 from tests.fixtures.desk import DeskServer, start_desk_server
 from tests.operator_peer import OperatorTestPeer
@@ -140,10 +142,10 @@ async def text(page: Any, selector: str) -> str:
     return str(await page.locator(selector).inner_text()).strip()
 
 
-def compare_with_scene(png: bytes, y4m: Path) -> tuple[float, float]:
+def compare_with_scene(image: bytes, y4m: Path) -> tuple[float, float]:
     """(best luma correlation with a frame of the test scene, mean step across the 1-px
-    stripes of its detail zone). Raises when the PNG is not 1280x720 colour."""
-    img = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
+    stripes of its detail zone). Raises when the image is not 1280x720 colour."""
+    img = cv2.imdecode(np.frombuffer(image, np.uint8), cv2.IMREAD_COLOR)
     assert img is not None and img.shape == (CAMERA_HEIGHT, CAMERA_WIDTH, 3)
     gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY).astype(np.float32)
     best = max(float(np.corrcoef(gray.ravel(), f.astype(np.float32).ravel())[0, 1])
@@ -292,9 +294,12 @@ async def test_call_with_operator_peer(desk: Desk, applicant_browser: Any, shots
 
     # a full-resolution still over the data channel (sha256 checked by the peer)
     still = await peer.request_still("document_front")
-    assert still.meta["mime"] == "image/png"
+    assert still.meta["mime"] == "image/jpeg"  # q95: still.js says why
     assert (still.meta["width"], still.meta["height"]) == (CAMERA_WIDTH, CAMERA_HEIGHT)
     assert still.chunks_received == still.meta["chunks"] >= 1
+    # the console's own gate (media.stills → media.imagegate) takes it
+    assert await asyncio.to_thread(check_image, still.data, still.meta["mime"], CAMERA_WIDTH,
+                                   CAMERA_HEIGHT) == (CAMERA_WIDTH, CAMERA_HEIGHT)
     # it is the camera's own picture, not an upscaled copy: one of the scene's frames, fine
     # 1-px lines included (checked in a thread: the event loop must keep answering heartbeats)
     best, stripes = await asyncio.to_thread(compare_with_scene, still.data, fake_camera_y4m)
@@ -383,6 +388,52 @@ async def test_call_with_operator_peer(desk: Desk, applicant_browser: Any, shots
     assert not errors, errors
 
 
+async def test_full_hd_camera_still_and_720p_call(desk: Desk, chromium_executable: str,
+                                                  tmp_path: Path,
+                                                  operator: OperatorTestPeer) -> None:
+    """A 1920x1080 camera: the call's track is 1280x720 (devicecheck.js asks for it) and the
+    call video reaches the operator at 1280x720 (the page's bitrate floor and
+    maintain-resolution, call.js); a still is the camera's full 1920x1080, as JPEG, through the
+    page's full-resolution clone of the track, sha256 checked by the peer and taken by the
+    console's image gate."""
+    from playwright.async_api import async_playwright
+
+    y4m = write_test_scene_y4m(tmp_path / "scene-1080p.y4m", 1920, 1080, frames=10, noise=4)
+    req = desk.fresh_request()
+    async with async_playwright() as pw:
+        browser = await launch_applicant(pw, chromium_executable, tmp_path / "profile", y4m)
+        try:
+            page, errors, _ = await open_page(browser, desk.join_url(req))
+            await run_device_check(page)
+            await give_consent(page)
+            await wait_for(lambda: desk.request_state(req["id"]) == "waiting", 10,
+                           "state waiting")
+            peer = operator
+            await peer.next_applicant()
+            await peer.wait_applicant_joined()
+            await peer.call()
+            await peer.wait_connected()
+
+            t = time.perf_counter()
+            still = await peer.request_still("document_front")
+            print(f"1920x1080 still: {len(still.data)} bytes in"
+                  f" {(time.perf_counter() - t) * 1000:.0f} ms")
+            assert still.meta["mime"] == "image/jpeg"
+            assert (still.meta["width"], still.meta["height"]) == (1920, 1080)
+            assert await asyncio.to_thread(check_image, still.data, "image/jpeg", 1920,
+                                           1080) == (1920, 1080)
+            assert await page.evaluate("() => window.recognitionPage.lastStillMethod") \
+                == "full_frame"
+
+            # the call video at the track's full 1280x720 (on this loaded 2-core machine it
+            # came within 2 s; 20 s allowed)
+            await wait_for(lambda: peer.last_video_size == (1280, 720), 20,
+                           "1280x720 call video at the operator")
+            assert not errors, errors
+        finally:
+            await browser.close()
+
+
 SMALL_STREAM = """
 (() => {
   const md = navigator.mediaDevices;
@@ -391,6 +442,12 @@ SMALL_STREAM = """
     ? { ...c, video: { width: { exact: 640 }, height: { exact: 360 } } } : c);
 })();
 """
+# a browser that cannot give the page a full-resolution clone of its track (still.js then takes
+# the camera's photo)
+NO_TRACK_CONSTRAINTS = """
+MediaStreamTrack.prototype.applyConstraints = () =>
+  Promise.reject(new DOMException("refused by the test", "OverconstrainedError"));
+"""
 
 
 async def test_applicant_hangs_up(desk: Desk, applicant_browser: Any, shots: Shots,
@@ -398,6 +455,7 @@ async def test_applicant_hangs_up(desk: Desk, applicant_browser: Any, shots: Sho
     req = desk.fresh_request()
     # this applicant's browser opens the camera at 640x360 (the camera itself is 1280x720)
     await applicant_browser.add_init_script(SMALL_STREAM)
+    await applicant_browser.add_init_script(NO_TRACK_CONSTRAINTS)
     page, errors, _ = await open_page(applicant_browser, desk.join_url(req))
     await run_device_check(page)
     assert "640×360" in await text(page, "#check-camera .check-msg")
@@ -411,7 +469,8 @@ async def test_applicant_hangs_up(desk: Desk, applicant_browser: Any, shots: Sho
     await peer.wait_connected()
     await page.wait_for_function(
         "() => document.getElementById('call-status').dataset.state === 'connected'")
-    # a still still comes at the camera's full resolution (takePhoto), not the stream's
+    # a still still comes at the camera's full resolution (takePhoto, as the track cannot be
+    # cloned at full size here), not the stream's
     still = await peer.request_still("face")
     assert (still.meta["width"], still.meta["height"]) == (CAMERA_WIDTH, CAMERA_HEIGHT)
     assert await page.evaluate("() => window.recognitionPage.lastStillMethod") == "take_photo"

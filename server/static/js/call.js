@@ -2,13 +2,81 @@
 // drop it sends a new offer and we build a new connection), and the `control` data channel.
 
 import { parseChallenge } from "./challenge.js";
-import { captureStill, sendStill, StillError } from "./still.js";
+import { captureStill, prepareStills, sendStill, StillError } from "./still.js";
 
 const ICE_GATHERING_MAX_MS = 2000;
 const STATS_INTERVAL_MS = 2000;
 const CAMERA_POLL_MS = 2000;
 const CAMERA_TEXT_MAX = 128;
 const QUALITY_LIMITATIONS = new Set(["none", "cpu", "bandwidth", "other"]);
+// The call video at the camera's resolution (docs/PROTOCOL.md, "Call video"). Chromium's
+// encoder starts at 300 kbps and scales the picture down while its bandwidth estimate grows
+// (aiortc's REMB grows it slowly): on loopback it sent 320x180-640x360 for tens of seconds.
+// A bitrate floor and start in the offer's video fmtp (x-google-*: Chromium reads them from the
+// remote description), a ceiling on the sender, and "maintain-resolution" (frame rate drops
+// first when the CPU is short) keep 1280x720.
+const VIDEO_MIN_KBPS = 1500;
+const VIDEO_START_KBPS = 2500;
+const VIDEO_MAX_KBPS = 4000;
+
+// The offer with x-google-min/start/max-bitrate added to each video codec's fmtp line (codecs
+// without one get one). Other lines are left as they are.
+export function withVideoBitrate(sdp, minKbps = VIDEO_MIN_KBPS, startKbps = VIDEO_START_KBPS,
+  maxKbps = VIDEO_MAX_KBPS) {
+  if (typeof sdp !== "string") return sdp;
+  const eol = sdp.includes("\r\n") ? "\r\n" : "\n";
+  const trailing = sdp.endsWith(eol);
+  const lines = (trailing ? sdp.slice(0, -eol.length) : sdp).split(eol);
+  const extra = `x-google-min-bitrate=${minKbps};x-google-start-bitrate=${startKbps}`
+    + `;x-google-max-bitrate=${maxKbps}`;
+  const out = [];
+  let video = false;
+  let fmtpSeen = new Set();
+  let payloads = [];
+  const flush = () => {
+    if (!video) return;
+    for (const pt of payloads) if (!fmtpSeen.has(pt)) out.push(`a=fmtp:${pt} ${extra}`);
+  };
+  for (const line of lines) {
+    if (line.startsWith("m=")) {
+      flush();
+      video = line.startsWith("m=video");
+      fmtpSeen = new Set();
+      payloads = [];
+    } else if (video && line.startsWith("a=rtpmap:")) {
+      const m = /^a=rtpmap:(\d+) ([^/]+)/.exec(line);
+      if (m && !/^(rtx|red|ulpfec|flexfec-03)$/i.test(m[2])) payloads.push(m[1]);
+    } else if (video && line.startsWith("a=fmtp:")) {
+      const m = /^a=fmtp:(\d+) (.*)$/.exec(line);
+      if (m && payloads.includes(m[1]) && !m[2].includes("x-google-min-bitrate")) {
+        fmtpSeen.add(m[1]);
+        out.push(`a=fmtp:${m[1]} ${m[2]};${extra}`);
+        continue;
+      }
+      if (m) fmtpSeen.add(m[1]);
+    }
+    out.push(line);
+  }
+  flush();
+  return out.join(eol) + (trailing ? eol : "");
+}
+
+// The video sender at full resolution: no scaling down, frame rate before resolution.
+async function keepResolution(sender) {
+  if (!sender || !sender.track || sender.track.kind !== "video") return;
+  try {
+    const params = sender.getParameters();
+    params.degradationPreference = "maintain-resolution";
+    if (!params.encodings || !params.encodings.length) params.encodings = [{}];
+    for (const enc of params.encodings) {
+      enc.scaleResolutionDownBy = 1;
+      enc.maxBitrate = VIDEO_MAX_KBPS * 1000;
+    }
+    await sender.setParameters(params);
+  } catch (err) {
+    console.info("call: sender parameters not set:", err && (err.name || err.message));
+  }
+}
 
 function waitIceGathering(pc, maxMs) {
   if (pc.iceGatheringState === "complete") return Promise.resolve();
@@ -139,9 +207,10 @@ export class Call extends EventTarget {
     for (const track of this.stream.getTracks()) pc.addTrack(track, this.stream);
     this.emit("state", "connecting");
     try {
-      await pc.setRemoteDescription({ type: "offer", sdp });
+      await pc.setRemoteDescription({ type: "offer", sdp: withVideoBitrate(sdp) });
       const answer = await pc.createAnswer();
       await pc.setLocalDescription(answer);
+      for (const sender of pc.getSenders()) await keepResolution(sender);
       await waitIceGathering(pc, ICE_GATHERING_MAX_MS);
     } catch (err) {
       console.warn("call: could not answer the offer:", err && (err.name || err.message));
@@ -162,6 +231,8 @@ export class Call extends EventTarget {
     const opened = () => {
       this.startStats(dc, pc);
       this.startCamera(dc, pc);
+      // the full-resolution clone for stills, ready before the first still_request
+      prepareStills(this.stream.getVideoTracks()[0]).catch(() => {});
     };
     dc.addEventListener("open", opened);
     if (dc.readyState === "open") opened();
