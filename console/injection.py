@@ -73,6 +73,8 @@ VIRTUAL_CAMERAS: tuple[tuple[str, str], ...] = (
     ("AlterCam", r"altercam"),
     ("YouCam", r"youcam"),
     ("NVIDIA Broadcast", r"nvidia broadcast"),
+    # the demo's Chromium applicant draws the synthetic scene on a canvas (demo.canvas_camera)
+    ("Recognition demo canvas camera", r"recognition demo synthetic camera"),
     ("virtual camera", r"\bvirtual\b"),
 )
 _PATTERNS = tuple((name, re.compile(pattern, re.IGNORECASE)) for name, pattern in VIRTUAL_CAMERAS)

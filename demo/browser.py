@@ -1,12 +1,17 @@
 """DEMO/TEST applicant: headless Debian Chromium running the real applicant page.
 
-    python -m demo.browser --url JOIN_URL --y4m CLIP --desk DESK_URL --mobile +39...
+    python -m demo.browser --url JOIN_URL --desk DESK_URL --mobile +39... \
+        (--canvas-camera DIR [--camera-size 1280x720] | --y4m CLIP)
 
 Playwright drives the page as a person would (start, device check, consent) and leaves it in the
-call. Chromium's fake camera plays the .y4m of the synthetic scene. A browser cannot speak: when
-the OTP SMS reaches the desk's demo outbox (``serve --demo`` only), this driver prints
-``utterance <code>`` on stdout, standing for the applicant reading it aloud; the demo hands that
-line to the autopilot. Nothing here runs outside the demo.
+call. The camera: with ``--canvas-camera DIR`` a canvas drawing the synthetic scene live and
+answering the liveness challenges (demo.canvas_camera, installed with ``page.add_init_script``;
+its pictures are pre-rendered into DIR); with ``--y4m CLIP`` Chromium's fake camera plays CLIP
+(a fixed clip cannot answer a challenge). The audio is Chromium's fake device.
+
+A browser cannot speak: when the OTP SMS reaches the desk's demo outbox (``serve --demo`` only),
+this driver prints ``utterance <code>`` on stdout, standing for the applicant reading it aloud;
+the demo hands that line to the autopilot. Nothing here runs outside the demo.
 """
 
 from __future__ import annotations
@@ -45,7 +50,12 @@ def sms_bodies(desk: str, mobile: str) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="demo.browser")
     parser.add_argument("--url", required=True, help="the applicant's join URL")
-    parser.add_argument("--y4m", required=True, type=Path)
+    camera = parser.add_mutually_exclusive_group(required=True)
+    camera.add_argument("--y4m", type=Path, help="Chromium's fake camera plays this clip")
+    camera.add_argument("--canvas-camera", type=Path, metavar="DIR",
+                        help="the live canvas camera, its pictures pre-rendered into DIR")
+    parser.add_argument("--camera-size", default="1280x720", metavar="WxH",
+                        help="--canvas-camera: the camera's size (default 1280x720)")
     parser.add_argument("--desk", required=True)
     parser.add_argument("--mobile", default="+393331234567")
     parser.add_argument("--chromium", default="/usr/bin/chromium")
@@ -63,7 +73,16 @@ def main(argv: list[str] | None = None) -> int:
               "from a source checkout (make setup)", file=sys.stderr)
         return 2
 
-    flags = [*FLAGS, f"--use-file-for-fake-video-capture={args.y4m.resolve()}"]
+    flags = list(FLAGS)
+    script = None
+    if args.y4m is not None:
+        flags.append(f"--use-file-for-fake-video-capture={args.y4m.resolve()}")
+    else:
+        from demo import canvas_camera
+
+        width, height = canvas_camera.parse_size(args.camera_size)
+        manifest = canvas_camera.render_frames(args.canvas_camera, width, height)
+        script = canvas_camera.init_script(manifest)
     with sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(
             str(args.profile), executable_path=args.chromium, headless=True, args=flags,
@@ -71,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         try:
             page = context.pages[0] if context.pages else context.new_page()
+            if script is not None:  # demo only: the page itself is served unchanged
+                page.add_init_script(script)
             page.goto(args.url)
             page.wait_for_function("() => window.recognitionPage !== undefined")
             page.click("#btn-start")

@@ -4,7 +4,9 @@
   temporary folder, seeded with the demo operators and requests (``seed --json``);
 - the applicant is the synthetic aiortc peer (``demo.applicant``) joining with the seeded join
   token of the PROTOCOL.md demo identity, or ``--applicant chromium``: headless Chromium running
-  the real applicant page with a fake camera fed by a .y4m of the same scene;
+  the real applicant page with a camera drawing the same scene live on a canvas that answers the
+  liveness challenges (demo.canvas_camera; ``--camera-size WxH``), or with ``--camera-clip
+  FILE.y4m`` Chromium's fake camera playing FILE;
 - the console opens signed in as ``operatore1`` (TOTP computed from the seeded secret).
 
 ``--autopilot --report FILE`` then runs the whole SPID session unattended (demo.autopilot).
@@ -51,6 +53,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--report", type=Path, help="autopilot: write the JSON report here")
     parser.add_argument("--applicant", choices=("synthetic", "chromium"), default="synthetic",
                         help="who plays the applicant (default: the synthetic aiortc peer)")
+    parser.add_argument("--camera-clip", type=Path, metavar="FILE.y4m",
+                        help="--applicant chromium: Chromium's fake camera plays this clip "
+                             "(default: a canvas drawing the synthetic scene live)")
+    parser.add_argument("--camera-size", default="1280x720", metavar="WxH",
+                        help="--applicant chromium: the camera's size (default 1280x720)")
     parser.add_argument("--language", choices=("it", "en"), help="interface language")
     parser.add_argument("--timeout", type=float, default=240.0,
                         help="autopilot: give up after this many seconds")
@@ -127,8 +134,12 @@ class DemoEnvironment:
     """The desk service and the applicant, in a temporary folder; ``close()`` ends them."""
 
     def __init__(self, applicant: str = "synthetic", keep: bool = False,
-                 desk: str | None = None, seed_json: Path | None = None) -> None:
+                 desk: str | None = None, seed_json: Path | None = None,
+                 camera_clip: Path | None = None, camera_size: str = "1280x720") -> None:
         self.applicant_kind = applicant
+        #: --applicant chromium: a clip for the fake camera (else the live canvas) and its size
+        self.camera_clip = camera_clip
+        self.camera_size = camera_size
         #: a running demo-mode desk service to use instead of starting one (``--desk``)
         self.external = (desk.rstrip("/"), seed_json) if desk and seed_json else None
         self.keep = keep
@@ -202,13 +213,17 @@ class DemoEnvironment:
 
     def _start_chromium(self, token: str) -> None:
         browser = shutil.which("chromium") or "/usr/bin/chromium"
-        clip = write_scene_y4m(self.folder / "applicant.y4m")
         profile = self.folder / "chromium-profile"
         profile.mkdir()
         join_path = str(self.demo_request().get("join_path") or f"/join/{token}")
         mobile = str(self.demo_request().get("applicant", {}).get("mobile") or "")
-        argv = programs.argv("browser", "--url", self.url + join_path,
-                             "--y4m", str(clip), "--desk", self.url, "--chromium", browser,
+        if self.camera_clip is not None:
+            camera = ["--y4m", str(Path(self.camera_clip).resolve())]
+        else:  # pictures pre-rendered by the driver, next to the run
+            camera = ["--canvas-camera", str(self.folder / "canvas-camera"),
+                      "--camera-size", self.camera_size]
+        argv = programs.argv("browser", "--url", self.url + join_path, *camera,
+                             "--desk", self.url, "--chromium", browser,
                              "--profile", str(profile))
         if mobile:
             argv += ["--mobile", mobile]
@@ -241,11 +256,13 @@ class DemoEnvironment:
             shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def write_scene_y4m(path: Path) -> Path:
-    """The synthetic applicant's scene as a .y4m for Chromium's fake camera (media's writer)."""
+def write_scene_y4m(path: Path, size: str = "1280x720") -> Path:
+    """The synthetic applicant's scene as a .y4m for Chromium's fake camera (``--camera-clip``)."""
     from demo.applicant.scene import write_y4m
+    from demo.canvas_camera import parse_size
 
-    return Path(write_y4m(path))
+    width, height = parse_size(size)
+    return Path(write_y4m(path, width, height))
 
 
 def _sign_in_form(env: DemoEnvironment, username: str, args: argparse.Namespace) -> Any:
@@ -304,8 +321,22 @@ def run(args: argparse.Namespace) -> int:
     if bool(getattr(args, "desk", None)) != bool(getattr(args, "seed_json", None)):
         print("recognition-console demo: --desk and --seed-json go together", file=sys.stderr)
         return 2
+    camera_size = getattr(args, "camera_size", "1280x720")
+    try:
+        from demo.canvas_camera import parse_size
+
+        parse_size(camera_size)
+    except ValueError as exc:
+        print(f"recognition-console demo: --camera-size: {exc}", file=sys.stderr)
+        return 2
+    camera_clip = getattr(args, "camera_clip", None)
+    if camera_clip is not None and not Path(camera_clip).is_file():
+        print(f"recognition-console demo: --camera-clip {camera_clip}: no such file",
+              file=sys.stderr)
+        return 2
     env = DemoEnvironment(args.applicant, keep=args.keep, desk=getattr(args, "desk", None),
-                          seed_json=getattr(args, "seed_json", None))
+                          seed_json=getattr(args, "seed_json", None),
+                          camera_clip=camera_clip, camera_size=camera_size)
     # the demo keeps its console settings and data inside its temporary folder
     os.environ["RECOGNITION_CONSOLE_CONFIG_DIR"] = str(env.folder / "console-config")
     os.environ["RECOGNITION_CONSOLE_DATA_DIR"] = str(env.folder / "console-data")
