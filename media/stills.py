@@ -127,7 +127,7 @@ class StillAssembler:
         #: set by the receiver when nobody waits for this still any more (timeout, hang-up):
         #: ``finish()`` then stops at its next step, the decode at its next block
         self.cancel = threading.Event()
-        self._chunks: dict[int, bytes] = {}
+        self._chunks: dict[int, bytes | memoryview] = {}
         self._received = 0
 
     def begin(self, msg: dict[str, Any]) -> None:
@@ -162,7 +162,10 @@ class StillAssembler:
             raise StillError(StillErrorCode.MALFORMED, "chunk index out of range")
         if index in self._chunks:
             raise StillError(StillErrorCode.MALFORMED, "duplicate chunk")
-        payload = bytes(chunk[HEADER_SIZE:])
+        # a view into the message (aiortc hands over immutable bytes): no copy per chunk, the
+        # one copy is the join in finish()
+        payload = (memoryview(chunk)[HEADER_SIZE:] if isinstance(chunk, bytes)
+                   else bytes(chunk[HEADER_SIZE:]))
         self._received += len(payload)
         if self._received > self.size:
             raise StillError(StillErrorCode.SIZE_MISMATCH)
