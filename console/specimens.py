@@ -2,8 +2,8 @@
 
 Used by the synthetic applicant (media), the card reader emulation, tests and benchmarks.
 Every document says SPECIMEN.  Defaults are the demo identity of docs/PROTOCOL.md; the face is
-scikit-image's public-domain astronaut portrait.  `OTHER_PERSON` is a fixed second person whose
-face (scikit-image's cameraman) is a different person, for mismatch tests.
+the public-domain astronaut portrait (``resources/faces``).  `OTHER_PERSON` is a fixed second
+person whose face (the cameraman, same folder) is a different person, for mismatch tests.
 
 Sizes at 300 dpi: ID-1 cards (CIE, Tessera Sanitaria) 1012×638 px, passport data page (ID-3)
 1476×1039 px.  MRZ text uses the OCR-B font (Debian fonts-ocr-b) or DejaVu Sans Mono.
@@ -157,16 +157,28 @@ def random_person(rng: np.random.Generator) -> SpecimenPerson:
 # Faces
 # ------------------------------------------------------------------------------------------
 
+@functools.lru_cache(maxsize=2)
+def face_photo(name: FaceName) -> np.ndarray:
+    """One of the two public-domain photographs in ``resources/faces`` (BGR, read-only)."""
+    from console.resources import resource_path
+
+    if name not in ("astronaut", "camera"):
+        raise ValueError(f"unknown face {name!r}")
+    img = cv2.imread(str(resource_path("faces", f"{name}.png")), cv2.IMREAD_COLOR)
+    if img is None:
+        raise FileNotFoundError(f"resources/faces/{name}.png is missing")
+    img.setflags(write=False)
+    return img
+
+
 @functools.lru_cache(maxsize=4)
 def face_portrait(name: FaceName = "astronaut") -> np.ndarray:
     """A 3:4 head-and-shoulders BGR portrait (300×400) of a real, public-domain face."""
-    from skimage import data  # imported lazily: scikit-image is slow to import
-
     if name == "astronaut":
-        img = cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)
+        img = face_photo("astronaut")
         crop = img[20:260, 130:310]  # face at about (175..265, 80..170)
     elif name == "camera":
-        img = cv2.cvtColor(data.camera(), cv2.COLOR_GRAY2BGR)
+        img = face_photo("camera")
         crop = img[60:220, 160:280]  # the cameraman's head
     else:
         raise ValueError(f"unknown face {name!r}")

@@ -314,9 +314,9 @@ def _rounded_mask(w: int, h: int) -> npt.NDArray[np.bool_]:
 
 @lru_cache(maxsize=1)
 def _astronaut_bgr() -> U8:
-    from skimage import data
+    from console.specimens import face_photo
 
-    return np.ascontiguousarray(cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR))
+    return np.ascontiguousarray(face_photo("astronaut"))
 
 
 # --- scene -----------------------------------------------------------------------------------
