@@ -126,6 +126,16 @@ async def test_engine_with_browser_applicant(desk_server: Any, applicant_browser
         assert hashlib.sha256(still.data).hexdigest() == still.sha256
         img = cv2.imdecode(np.frombuffer(still.data, np.uint8), cv2.IMREAD_COLOR)
         assert img.shape == (CAMERA_HEIGHT, CAMERA_WIDTH, 3)
+        assert still.mime == "image/jpeg"
+
+        # the console decodes the call video at the camera track's full 1280x720 (the page's
+        # bitrate floor and maintain-resolution; it took under 2 s here, 20 s allowed)
+        def remote_size() -> tuple[int, int] | None:
+            frame = engine.latest_remote_frame()
+            return None if frame is None else (frame.frame.width, frame.frame.height)
+
+        await wait_for(lambda: remote_size() == (CAMERA_WIDTH, CAMERA_HEIGHT), 20,
+                       "1280x720 call video at the console")
 
         # the page's stats feed the quality report; instructions are shown
         await wait_for(lambda: any(q.remote_fps for q in events.quality), 15, "page stats")
