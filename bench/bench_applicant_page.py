@@ -16,7 +16,8 @@ and worst over the rounds.
   page's ICE gathering, max 2 s).
 - offer → connected: until ICE is connected and the control channel open.
 - still: still_request sent until the last chunk and still_end arrive and the sha256 matches
-  (the whole bytes received), at the camera's full size. Targets: median ≤ 400 ms, every
+  (the whole bytes received), at the camera's full size; the first --settle s after the call
+  connects (default 0). Targets: median ≤ 400 ms, every
   still (the first included) ≤ 1000 ms. Each still's ms, size and format are in the JSON.
 - ping: data-channel round trip.
 - call video: the size of the last frame the operator peer decoded and its frame rate over the
@@ -62,7 +63,7 @@ VERBOSE = "--verbose" in sys.argv
 
 async def one_round(server: Any, chromium: str, y4m: Path, tmp: Path, stills: int, pings: int,
                     out: dict[str, list[float]], camera: tuple[int, int],
-                    details: dict[str, list[Any]]) -> None:
+                    details: dict[str, list[Any]], settle: float) -> None:
     from playwright.async_api import async_playwright
 
     req = server.create_request()
@@ -105,6 +106,7 @@ async def one_round(server: Any, chromium: str, y4m: Path, tmp: Path, stills: in
             out["offer → connected"].append((time.perf_counter() - peer.offer_sent_at) * 1000)
 
             connected_at = time.perf_counter()
+            await asyncio.sleep(settle)
             for i in range(stills):
                 t = time.perf_counter()
                 still = await peer.request_still("document_front")
@@ -136,6 +138,9 @@ async def one_round(server: Any, chromium: str, y4m: Path, tmp: Path, stills: in
             await peer.close()
             await browser.close()
             if peer.request_id:
+                # (the service accepts an approval only with its SMS code, captures and
+                # recording: a refused decision left the session open for the next round)
+                server.make_approvable(peer.request_id)
                 server.api("POST", f"/requests/{peer.request_id}/decision",
                            username="operatore1",
                            json={"decision_id": str(uuid.uuid4()), "decision": "approved",
@@ -150,6 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--verbose", action="store_true", help="print the page's console lines")
     ap.add_argument("--noise", type=int, default=8,
                     help="sensor-like luma noise in the fake camera (0: a clean test scene)")
+    ap.add_argument("--settle", type=float, default=0.0,
+                    help="seconds between the call's connection and the first still (0: at"
+                         " once, while Chromium's encoder and bandwidth probing start up)")
     ap.add_argument("--camera-size", default="1280x720",
                     help="the fake camera's WIDTHxHEIGHT (default 1280x720)")
     return report.add_json_argument(ap)
@@ -174,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             for _ in range(args.rounds):
                 asyncio.run(one_round(server, chromium, y4m, tmp, args.stills, args.pings, out,
-                                      (width, height), details))
+                                      (width, height), details, args.settle))
         finally:
             server.stop()
     print(f"applicant page, {args.rounds} rounds ({args.stills} stills, {args.pings} pings each,"

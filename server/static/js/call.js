@@ -16,7 +16,7 @@ const QUALITY_LIMITATIONS = new Set(["none", "cpu", "bandwidth", "other"]);
 // remote description), a ceiling on the sender, and "maintain-resolution" (frame rate drops
 // first when the CPU is short) keep 1280x720.
 const VIDEO_MIN_KBPS = 1500;
-const VIDEO_START_KBPS = 2500;
+const VIDEO_START_KBPS = 1500;
 const VIDEO_MAX_KBPS = 4000;
 
 // The offer with x-google-min/start/max-bitrate added to each video codec's fmtp line (codecs

@@ -142,6 +142,14 @@ export async function prepareStills(track) {
   return pending;
 }
 
+// Stops the track's full-resolution clone (track.stop() fires no "ended": the page calls this
+// whenever it stops the camera, or the clone would keep it open).
+export function releaseStills(track) {
+  const pending = fullTracks.get(track);
+  fullTracks.delete(track);
+  if (pending) pending.then((clone) => clone && clone.stop()).catch(() => {});
+}
+
 async function grabFull(track) {
   const full = await prepareStills(track);
   if (!full || full.readyState !== "live") return null;
@@ -151,14 +159,27 @@ async function grabFull(track) {
     capture = new ImageCapture(full);
     captures.set(full, capture);
   }
-  const frame = await withTimeout(capture.grabFrame(), 3000, "grabFrame");
+  // (Chromium's grabFrame() now and then rejects with no reason at all, on this clone as on the
+  // track itself: a second try has always worked here, and costs one frame, not a takePhoto)
+  let frame = null;
+  const t0 = performance.now();
+  for (let attempt = 1; !frame; attempt++) {
+    try {
+      frame = await withTimeout(capture.grabFrame(), 3000, "grabFrame");
+    } catch (err) {
+      if (attempt >= 3) throw err || new Error("grabFrame failed");
+      console.info("still: grabFrame failed, once more:", String(err));
+    }
+  }
   const s = track.getSettings();
   if (pixels(frame.width, frame.height) <= pixels(s.width, s.height)) {
     frame.close();
     return null;
   }
+  const t1 = performance.now();
   const still = await canvasToStill(frame, frame.width, frame.height);
   frame.close();
+  still.grabMs = Math.round(t1 - t0);
   still.method = "full_frame";
   return still;
 }
