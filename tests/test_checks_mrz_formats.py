@@ -415,3 +415,27 @@ def test_a_changed_data_character_without_its_check_digit_is_never_valid(
     assert r is not None and not r.valid
     assert r.confidence[m.covered[k]] in ("unsure", "invalid")
     assert r.lines == changed and r.repairs == []  # reported, not repaired
+
+
+@pytest.mark.parametrize("nationality", ["IIT", "TAI", "I<T", "XYZ"])
+def test_a_nationality_that_is_no_country_is_invalid_not_valid_but_wrong(
+        nationality: str) -> None:
+    """TD1's nationality is covered by no check digit: a shifted or misread 'ITA' (found on
+    cards printed in another font, bench.bench_checks --other-cards) used to read valid."""
+    lines = td1("CA00000AA", "850412", "F", "310412", "ITA", "CI", nationality,
+                names="ROSSI<<MARIA")
+    r = parse_mrz(lines, today=TODAY)
+    assert r is not None and not r.valid
+    assert r.confidence["nationality"] == "invalid"
+    assert r.readings["nationality"].reason == "meaning"
+
+
+@pytest.mark.parametrize("code", ["ITA", "DEU", "D<<", "UTO", "XXA", "GBD"])
+def test_countries_and_icao_codes_are_read(code: str) -> None:
+    r = parse_mrz(td1(nationality=code), today=TODAY)
+    assert r is not None and r.valid, code
+
+
+def test_an_issuing_state_that_is_no_country_is_invalid() -> None:
+    r = parse_mrz(td1(state="QQQ"), today=TODAY)
+    assert r is not None and not r.valid and r.confidence["issuing_state"] == "invalid"

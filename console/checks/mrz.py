@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
+from console.checks.countries import MRZ_COUNTRIES
+
 logger = logging.getLogger(__name__)
 
 MrzFormat = Literal["TD1", "TD2", "TD3"]
@@ -168,7 +170,7 @@ _CHECKS: dict[str, list[tuple[str, str, str]]] = {
 # --------------------------------------------------------------------------------------------
 # Field formats: the one table of what each field may hold
 # --------------------------------------------------------------------------------------------
-Meaning = Literal["text", "birth_date", "expiry_date", "check"]
+Meaning = Literal["text", "birth_date", "expiry_date", "check", "country"]
 
 
 @dataclass(frozen=True)
@@ -204,8 +206,8 @@ DocKey = tuple[str, str, str]  # (MRZ format, first letter of the document code,
 FIELD_RULES: dict[DocKey, dict[str, FieldFormat]] = {
     (ANY, ANY, ANY): {
         "document_code": FieldFormat(_pattern((LETTERS, 1), (LETTERS + FILLER, 1))),
-        "issuing_state": FieldFormat(LETTERS + FILLER),
-        "nationality": FieldFormat(LETTERS + FILLER),
+        "issuing_state": FieldFormat(LETTERS + FILLER, "country"),
+        "nationality": FieldFormat(LETTERS + FILLER, "country"),
         "names": FieldFormat(LETTERS + FILLER),
         "document_number": FieldFormat(ALPHABET),
         "optional_data_1": FieldFormat(ALPHABET),
@@ -250,6 +252,8 @@ def position_alphabets(fmt: str, first_line: str = "") -> list[str]:
 
 
 def _meaning_ok(meaning: Meaning, value: str, today: date) -> bool:
+    if meaning == "country":  # ICAO 9303-3 codes: a shifted or misread line gives none
+        return value.replace(FILLER, "") in MRZ_COUNTRIES
     if meaning == "birth_date":
         return yymmdd_to_date(value, "birth", today) is not None
     if meaning == "expiry_date":
@@ -471,7 +475,8 @@ def _unit_outcome(ctx: _Context, unit: _Unit, fallback: bool = False) -> _Outcom
     meaningful = [v for v in (_split(t, unit, ctx.seen) for t in texts)
                   if all(_meaning_ok(ctx.formats[f].meaning, v[f], ctx.today) for f in v)]
     if not meaningful:
-        return _Outcome([], "date", fallback)
+        dates = any(ctx.formats[f].meaning in ("birth_date", "expiry_date") for f in unit.fields)
+        return _Outcome([], "date" if dates else "meaning", fallback)
     fitting = [v for v in meaningful if unit.check is None or unit.check(v)]
     return _Outcome(fitting, "" if fitting else "check_digit", fallback)
 
