@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import statistics
 import sys
 import tempfile
@@ -106,15 +107,31 @@ async def one_round(server: Any, chromium: str, y4m: Path, tmp: Path, stills: in
             out["offer → connected"].append((time.perf_counter() - peer.offer_sent_at) * 1000)
 
             connected_at = time.perf_counter()
+            begun: dict[str, float] = {}  # still id → when its still_begin arrived
+            on_control = peer._on_control
+
+            def timed_control(message: str | bytes) -> None:
+                if isinstance(message, str) and '"still_begin"' in message:
+                    begun[json.loads(message)["id"]] = time.perf_counter()
+                on_control(message)
+
+            assert peer.dc is not None
+            peer.dc.remove_all_listeners("message")
+            peer.dc.on("message", timed_control)
             await asyncio.sleep(settle)
             for i in range(stills):
                 t = time.perf_counter()
                 still = await peer.request_still("document_front")
-                ms = (time.perf_counter() - t) * 1000
+                done = time.perf_counter()
+                ms = (done - t) * 1000
+                begin_ms = (begun.get(still.id, done) - t) * 1000
                 out["still"].append(ms)
                 assert (still.meta["width"], still.meta["height"]) == camera, still.meta
                 out["still size (KiB)"].append(len(still.data) / 1024)
-                details["stills"].append({"index": i, "ms": round(ms, 1), "bytes": len(still.data),
+                details["stills"].append({"index": i, "ms": round(ms, 1),
+                                          "begin_ms": round(begin_ms, 1),
+                                          "transfer_ms": round(ms - begin_ms, 1),
+                                          "bytes": len(still.data),
                                           "mime": still.meta["mime"],
                                           "width": still.meta["width"],
                                           "height": still.meta["height"]})
@@ -193,8 +210,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {k:<26} median {statistics.median(v):8.1f}{unit}   worst {max(v):8.1f}{unit}"
               f"   n={len(v)}")
     for s in details["stills"]:
-        print(f"    still {s['index']}: {s['ms']:7.1f} ms  {s['bytes'] / 1024:7.1f} KiB"
-              f"  {s['mime']}")
+        print(f"    still {s['index']}: {s['ms']:7.1f} ms (still_begin after {s['begin_ms']:.0f}"
+              f" ms, then {s['transfer_ms']:.0f} ms)  {s['bytes'] / 1024:7.1f} KiB  {s['mime']}")
     for c in details["calls"]:
         print(f"  call after {c['after_s']} s: received {c['received'][0]}x{c['received'][1]}"
               f" at {c['received_fps']} fps; page sends {c['page_sent'][0]}x{c['page_sent'][1]}"
