@@ -343,6 +343,7 @@ INIT_SCRIPT = r"""
     return [[bitmaps[levels[levels.length - 1][1]], 1]];
   }
 
+  const stats = { frames: 0, drawMs: 0 };
   function draw() {
     if (!bitmaps[M.steps.face]) return;
     const t = now();
@@ -371,6 +372,8 @@ INIT_SCRIPT = r"""
     ctx.fillStyle = "#282828";
     const barW = Math.floor(W / 8);
     ctx.fillRect((frameNo * 8) % (W - barW), H - 6, barW, 6);
+    stats.frames++;
+    stats.drawMs += (now() - t) * 1000;
   }
 
   let stream = null;
@@ -398,6 +401,6 @@ INIT_SCRIPT = r"""
     out.addTrack(await cameraTrack());
     return out;
   };
-  window.__recognitionDemoCamera = { label: C.label, width: W, height: H, state: S };
+  window.__recognitionDemoCamera = { label: C.label, width: W, height: H, state: S, stats };
 })();
 """

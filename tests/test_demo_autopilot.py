@@ -92,23 +92,66 @@ def test_autopilot_with_synthetic_applicant_exits_clean(tmp_path: Path) -> None:
 @pytest.mark.chromium
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian chromium not installed")
 def test_autopilot_with_headless_chromium(tmp_path: Path) -> None:
-    """Chromium's fake camera plays a fixed recording of the synthetic scene: the whole session
-    runs through the real page, but a recording cannot answer challenges drawn at random during
-    the call, so liveness fails and the session is not approved."""
+    """The real applicant page in headless Chromium, its camera the demo's canvas drawing the
+    synthetic scene live (demo.canvas_camera): it answers the random challenges, so liveness
+    passes and the session is approved; the canvas camera's label is flagged as a virtual camera
+    and the autopilot overrides that with its recorded reason."""
     rc, data, stderr = _run_demo(tmp_path, "--applicant", "chromium")
+    assert rc == 0, (data.get("error"), data.get("liveness"), stderr[-3000:])
+    _check_report(data)
+    assert data["applicant"] == "chromium"
+    assert data["video"]["width"] == 1280 and data["video"]["height"] == 720
+    liveness = data["liveness"]
+    assert liveness["verdict"] == "pass", liveness
+    assert 2 <= len(liveness["challenges"]) <= 3
+    assert all(c["verdict"] == "pass" for c in liveness["challenges"])
+    # each still shows the step it was asked for (the canvas holds the card up first)
+    checks = {c["target"]: c for c in data["checks"]}
+    assert checks["document_back"]["mrz_valid"] is True
+    assert checks["health_card"]["codice_fiscale"]["valid"] is True
+    assert checks["face"]["face"]["decision"] == "same"
+    injection = data["injection"]
+    assert injection["suspected"] is True
+    assert {"code": "virtual_camera_name", "detail": "Recognition demo canvas camera"} \
+        in injection["signals"]
+    assert "frames_identical" not in [s["code"] for s in injection["signals"]]
+    assert injection["override"]["reason"] == "demo applicant: Chromium fake camera"
+    assert "threads alive at exit: none" in stderr, stderr[-2000:]
+
+
+def _write_photo_y4m(path: Path, frames: int = 2) -> Path:
+    """A still photograph of the synthetic applicant's face as a .y4m: the same picture in
+    every frame (Chromium's fake camera loops it)."""
+    from demo.applicant.scene import SceneRenderer, Step
+
+    renderer = SceneRenderer(1280, 720)
+    picture = renderer.i420(Step.FACE).tobytes()
+    with path.open("wb") as fh:
+        fh.write(b"YUV4MPEG2 W1280 H720 F15:1 Ip A1:1 C420\n")
+        for _ in range(frames):
+            fh.write(b"FRAME\n" + picture)
+    return path
+
+
+@pytest.mark.chromium
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian chromium not installed")
+def test_autopilot_chromium_camera_clip_of_a_photo_fails_liveness(tmp_path: Path) -> None:
+    """`--camera-clip` of a still photograph: Chromium's fake camera plays it instead of the
+    canvas; a photo cannot answer a challenge, so liveness fails and the autopilot rejects."""
+    clip = _write_photo_y4m(tmp_path / "photo.y4m")
+    rc, data, stderr = _run_demo(tmp_path, "--applicant", "chromium", "--camera-clip", str(clip))
     assert rc != 0  # the autopilot did not reach an approval
     assert data["applicant"] == "chromium"
     assert (data["role"], data["window"]) == ("operator", "video_session")
-    assert data["otp"]["verified"] is True
-    assert data["video"]["width"] > 0 and data["stills"]
+    assert data["video"]["width"] == 1280 and data["video"]["height"] == 720
     liveness = data["liveness"]
     assert liveness["verdict"] == "fail", liveness
     assert all(c["verdict"] != "pass" for c in liveness["challenges"])
     assert data["decision"] == "rejected"
-    # Chromium's fake camera is flagged as an injection signal; the autopilot overrode it with
-    # a recorded reason before it saw the liveness result
+    # the file-backed fake camera is flagged (its label is the clip's path)
     injection = data["injection"]
     assert injection["suspected"] is True
-    assert "virtual_camera_name" in [s["code"] for s in injection["signals"]]
+    assert {"code": "virtual_camera_name", "detail": "Chromium file-backed fake device"} \
+        in injection["signals"]
     assert data["evidence"] and Path(data["evidence"]).is_file()
     assert "threads alive at exit: none" in stderr, stderr[-2000:]
