@@ -72,13 +72,14 @@ def _run(name: str, *args: str) -> tuple[list[str], dict[str, Any]]:
 
 def test_bench_checks_json() -> None:
     text, doc = _run("bench_checks", "--skip", "live,still,faces", "--cards", "2",
-                     "--tesseract-cards", "0")
+                     "--tesseract-cards", "0", "--other-cards", "0")
     assert doc["args"]["cards"] == 2 and doc["args"]["skip"] == "live,still,faces"
     mrz = doc["mrz_template"]
     assert mrz["cards"] == 2
     assert 0 <= mrz["all_fields_right_pct"] <= 100
     assert mrz["wall_median_ms"] > 0 and mrz["cpu_median_ms"] >= 0
     assert "mrz_tesseract" not in doc and "live_wall_median_ms" not in doc
+    assert "mrz_other_printer_template" not in doc  # --other-cards 0
     assert any(line.startswith("MRZ template") for line in text)  # the text lines stay
 
 
