@@ -393,7 +393,7 @@ async def test_full_hd_camera_still_and_720p_call(desk: Desk, chromium_executabl
                                                   operator: OperatorTestPeer) -> None:
     """A 1920x1080 camera: the call's track is 1280x720 (devicecheck.js asks for it) and the
     call video reaches the operator at 1280x720 (the page's bitrate floor and
-    maintain-resolution, call.js); a still is the camera's full 1920x1080, as JPEG, through the
+    its bitrate ceiling, call.js); a still is the camera's full 1920x1080, as JPEG, through the
     page's full-resolution clone of the track, sha256 checked by the peer and taken by the
     console's image gate."""
     from playwright.async_api import async_playwright

@@ -129,7 +129,7 @@ async def test_engine_with_browser_applicant(desk_server: Any, applicant_browser
         assert still.mime == "image/jpeg"
 
         # the console decodes the call video at the camera track's full 1280x720 (the page's
-        # bitrate floor and maintain-resolution; it took under 2 s here, 20 s allowed)
+        # bitrate floor in the offer, call.js; it took under 2 s here, 20 s allowed)
         def remote_size() -> tuple[int, int] | None:
             frame = engine.latest_remote_frame()
             return None if frame is None else (frame.frame.width, frame.frame.height)
