@@ -100,7 +100,9 @@ def test_autopilot_with_headless_chromium(tmp_path: Path) -> None:
     assert rc == 0, (data.get("error"), data.get("liveness"), stderr[-3000:])
     _check_report(data)
     assert data["applicant"] == "chromium"
-    assert data["video"]["width"] == 1280 and data["video"]["height"] == 720
+    # the canvas is 1280x720 (the call's encoder may scale down when the CPU is short; the
+    # stills come from the camera itself)
+    assert all((s["width"], s["height"]) == (1280, 720) for s in data["stills"])
     liveness = data["liveness"]
     assert liveness["verdict"] == "pass", liveness
     assert 2 <= len(liveness["challenges"]) <= 3
@@ -143,7 +145,7 @@ def test_autopilot_chromium_camera_clip_of_a_photo_fails_liveness(tmp_path: Path
     assert rc != 0  # the autopilot did not reach an approval
     assert data["applicant"] == "chromium"
     assert (data["role"], data["window"]) == ("operator", "video_session")
-    assert data["video"]["width"] == 1280 and data["video"]["height"] == 720
+    assert data["video"]["frames_received"] > 0 and data["stills"]
     liveness = data["liveness"]
     assert liveness["verdict"] == "fail", liveness
     assert all(c["verdict"] != "pass" for c in liveness["challenges"])
