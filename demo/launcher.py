@@ -322,13 +322,14 @@ def run(args: argparse.Namespace) -> int:
         print("recognition-console demo: --desk and --seed-json go together", file=sys.stderr)
         return 2
     camera_size = getattr(args, "camera_size", "1280x720")
-    try:
-        from demo.canvas_camera import parse_size
+    if getattr(args, "applicant", "synthetic") == "chromium":
+        try:
+            from demo.canvas_camera import parse_size
 
-        parse_size(camera_size)
-    except ValueError as exc:
-        print(f"recognition-console demo: --camera-size: {exc}", file=sys.stderr)
-        return 2
+            parse_size(camera_size)
+        except ValueError as exc:
+            print(f"recognition-console demo: --camera-size: {exc}", file=sys.stderr)
+            return 2
     camera_clip = getattr(args, "camera_clip", None)
     if camera_clip is not None and not Path(camera_clip).is_file():
         print(f"recognition-console demo: --camera-clip {camera_clip}: no such file",
