@@ -392,10 +392,10 @@ async def test_full_hd_camera_still_and_720p_call(desk: Desk, chromium_executabl
                                                   tmp_path: Path,
                                                   operator: OperatorTestPeer) -> None:
     """A 1920x1080 camera: the call's track is 1280x720 (devicecheck.js asks for it) and the
-    call video reaches the operator at 1280x720 (the page's bitrate floor and
-    its bitrate ceiling, call.js); a still is the camera's full 1920x1080, as JPEG, through the
-    page's full-resolution clone of the track, sha256 checked by the peer and taken by the
-    console's image gate."""
+    call video reaches the operator at 960x540 or more (the page's bitrate floor, call.js;
+    1280x720 when the browser has the CPU); a still is the camera's full 1920x1080, as JPEG,
+    through the page's full-resolution clone of the track, sha256 checked by the peer and taken
+    by the console's image gate."""
     from playwright.async_api import async_playwright
 
     y4m = write_test_scene_y4m(tmp_path / "scene-1080p.y4m", 1920, 1080, frames=10, noise=4)
@@ -425,10 +425,15 @@ async def test_full_hd_camera_still_and_720p_call(desk: Desk, chromium_executabl
             assert await page.evaluate("() => window.recognitionPage.lastStillMethod") \
                 == "full_frame"
 
-            # the call video at the track's full 1280x720 (on this loaded 2-core machine it
-            # came within 2 s; 20 s allowed)
-            await wait_for(lambda: peer.last_video_size == (1280, 720), 20,
-                           "1280x720 call video at the operator")
+            # the call video at 960x540 or more: 1280x720 where the browser has the CPU (the
+            # bitrate floor removes the old 320x180-640x360 start), but the page keeps
+            # "balanced" degradation for the liveness check's frame rate, so on this loaded
+            # 2-core machine Chromium sometimes settles at 960x540 ("limited by bandwidth"
+            # in 1 round of 3 of bench_applicant_page at load 8-10)
+            await wait_for(lambda: (peer.last_video_size or (0, 0)) >= (960, 540), 20,
+                           "960x540 or more call video at the operator")
+            width, height = peer.last_video_size or (0, 0)
+            assert height >= 540 and width * 9 == height * 16, (width, height)
             assert not errors, errors
         finally:
             await browser.close()

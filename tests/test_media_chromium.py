@@ -128,14 +128,16 @@ async def test_engine_with_browser_applicant(desk_server: Any, applicant_browser
         assert img.shape == (CAMERA_HEIGHT, CAMERA_WIDTH, 3)
         assert still.mime == "image/jpeg"
 
-        # the console decodes the call video at the camera track's full 1280x720 (the page's
-        # bitrate floor in the offer, call.js; it took under 2 s here, 20 s allowed)
-        def remote_size() -> tuple[int, int] | None:
+        # the console decodes the call video at 960x540 or more (the page's bitrate floor in the
+        # offer, call.js; it used to be 320x180-640x360 for tens of seconds): 1280x720 when
+        # Chromium has the CPU, but the page keeps "balanced" degradation (frame rate for the
+        # liveness check), so on this loaded 2-core machine 960x540 happens too
+        def remote_size() -> tuple[int, int]:
             frame = engine.latest_remote_frame()
-            return None if frame is None else (frame.frame.width, frame.frame.height)
+            return (0, 0) if frame is None else (frame.frame.width, frame.frame.height)
 
-        await wait_for(lambda: remote_size() == (CAMERA_WIDTH, CAMERA_HEIGHT), 20,
-                       "1280x720 call video at the console")
+        await wait_for(lambda: remote_size() >= (960, 540), 20,
+                       "960x540 or more call video at the console")
 
         # the page's stats feed the quality report; instructions are shown
         await wait_for(lambda: any(q.remote_fps for q in events.quality), 15, "page stats")
