@@ -50,11 +50,15 @@ def summary(img: np.ndarray) -> dict[str, Any]:
     }
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--size", default="1920x1080")
     ap.add_argument("--noise", type=int, default=8)
-    args = report.add_json_argument(ap).parse_args(argv)
+    return report.add_json_argument(ap)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     rep = report.start(__file__, args)
     width, height = (int(v) for v in args.size.lower().split("x"))
     scene = SceneRenderer(width, height)

@@ -48,12 +48,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import statistics
-import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 from console.approval import check_approval
@@ -75,6 +75,20 @@ log = logging.getLogger(__name__)
 STEP_STATUSES = ("pending", "passed", "failed", "skipped")
 #: how often the queue is read over REST while the pushed feed is not live (s)
 QUEUE_FALLBACK_S = 10.0
+
+
+def _load_face_models() -> None:
+    """Load dlib's models (face comparison, liveness landmarks: about 125 MB, seconds on a busy
+    machine, holding the interpreter) once, at sign-in, on a worker: loaded during a call they
+    starved the engine's thread long enough for the call's heartbeat to time out."""
+    try:
+        from console.checks import faces
+        from console.liveness import load_models
+
+        load_models()
+        faces._models()  # cached: the first comparison then starts at once
+    except Exception as exc:  # the checks report it themselves when they need them
+        log.warning("face models not preloaded: %s", type(exc).__name__)
 
 
 class _EngineEvents(integration.EngineEvents):
@@ -147,7 +161,8 @@ class RemoteFlow(Emitter):
         self._call_starting = False
         self._call_started: float | None = None
         self._quality = QualityTracker()
-        self._frame_pending = threading.Event()
+        # a new frame was signalled and not yet taken (a plain flag: no lock on the GUI thread)
+        self._frame_pending = False
         self._evidence: Any = None
         self._evidence_state = "none"  # none | recording | finishing | done
         self.evidence_path: str | None = None
@@ -180,6 +195,8 @@ class RemoteFlow(Emitter):
         def done(operator: Operator) -> None:
             self.client = client
             self.operator = operator
+            if operator.role.value == "operator":
+                self._runner.run(_load_face_models)  # before any call: see the function
             self.settings.update(server_url=url, last_user=user, remember=remember)
             self._open_outbox()
             log.info("signed in as role %s", operator.role.value)
@@ -365,9 +382,9 @@ class RemoteFlow(Emitter):
         if self._closing:
             return
         if event == "frame":
-            if self._frame_pending.is_set():
+            if self._frame_pending:
                 return
-            self._frame_pending.set()
+            self._frame_pending = True
             with contextlib.suppress(RuntimeError):
                 self._emit("frame_ready")
             return
@@ -483,7 +500,7 @@ class RemoteFlow(Emitter):
 
     def latest_frame(self) -> tuple[Any, int | None]:
         """The engine's latest decoded applicant frame (av.VideoFrame yuv420p) and its stamp."""
-        self._frame_pending.clear()
+        self._frame_pending = False
         if self.engine is None:
             return None, None
         try:
@@ -707,7 +724,10 @@ class RemoteFlow(Emitter):
             log.error("evidence package failed: %s", error_code(exc))
             self._emit("evidence_ready", "")
 
-        self._runner.run(lambda: integration.build_evidence(self), done, failed)
+        # what the worker needs, taken now: close_session may clear the flow's own fields first
+        snapshot = SimpleNamespace(session=self.session, client=self.client,
+                                   settings=self.settings, assignment=self.assignment)
+        self._runner.run(lambda: integration.build_evidence(snapshot), done, failed)
 
     def close_session(self) -> None:
         if self._evidence_state == "recording":
