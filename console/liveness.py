@@ -230,7 +230,7 @@ class FaceSample:
     u: float | None = None  # nose tip across the eye-corner/mouth frame
     v: float | None = None  # nose tip down that frame
     ear: float | None = None  # mean eye aspect ratio
-    scale: float | None = None  # outer eye-corner distance, pixels
+    scale: float | None = None  # outer eye-corner distance, as a share of the picture's width
     box: tuple[int, int, int, int] | None = None
 
     @property
@@ -324,7 +324,9 @@ class FaceTracker:
         if m is None:
             return FaceSample(t)
         self._box, self._box_t = rect, t
-        return FaceSample(t, m[0], m[1], m[2], m[3], rect)
+        # the eye distance as a share of the picture's width: a sender that changes its
+        # resolution mid-call (WebRTC does, under load) must not look like a face moving closer
+        return FaceSample(t, m[0], m[1], m[2], m[3] / max(1, gray.shape[1]), rect)
 
     @staticmethod
     def _run(detector: Any, img: npt.NDArray[Any]) -> list[tuple[float, Any]]:

@@ -161,6 +161,10 @@ class Autopilot(QObject):
 
     def _phase_wait_call(self) -> None:
         if self.c.call_state == "connected" and self.c.stats.frames_received >= MIN_FRAMES:
+            if self.watchdog is not None:
+                # the session's GUI stalls from here (sign-in's one-off model load is reported
+                # apart: face_models_load_s)
+                self.watchdog.restart()
             self.step_index = 0
             self.substate = ""
             self._go("hold" if self.hold_s > 0 else "steps")
@@ -402,6 +406,7 @@ class Autopilot(QObject):
             "evidence": self.evidence,
             "cpu": self.cpu,
             "gui_watchdog": self.watchdog.report() if self.watchdog is not None else None,
+            "face_models_load_s": getattr(c, "models_load_s", None),
             "applicant": getattr(self.env, "applicant_kind", "synthetic"),
             "duration_s": round(c.call_seconds(), 1),
             "error": self.error,

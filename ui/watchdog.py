@@ -95,6 +95,11 @@ class GuiWatchdog(QObject):
         self._timer.start()
         self._monitor.start()
 
+    def restart(self) -> None:
+        """Forget what was seen so far and watch from now (e.g. from a call's start)."""
+        self.stalls = []
+        self._started_at = time.monotonic()
+
     def stop(self) -> None:
         self._timer.stop()
         self._stop.set()

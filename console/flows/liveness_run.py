@@ -38,6 +38,7 @@ class LivenessRun:
         self.c = flow
         self._runner = runner
         self.runs = 0
+        self.reported_run = 0  # the last run the desk service acknowledged
         self.result: LivenessResult | None = None
         self.supervisor: str | None = None
         self._check: LivenessCheck | None = None
@@ -83,6 +84,7 @@ class LivenessRun:
         self.stop()
         self.result = None
         self.runs = 0
+        self.reported_run = 0
         self.supervisor = None
 
     def session_started(self) -> None:
@@ -167,7 +169,38 @@ class LivenessRun:
         if result.verdict == "pass":
             self._set_blocker(False)
         log.info("liveness check %d: %s", self.runs, result.verdict)
+        self._report_now()
         self._emit_state()
+
+    def _report_now(self) -> None:
+        """Tell the desk service at once (a worker's call): a supervisor's second look must
+        come after the check it is about, so the check is never reported later than it ended."""
+        client, assignment, report = self.c.client, self.c.assignment, self.report()
+        if client is None or assignment is None or report is None:
+            return
+        run = self.runs
+        request_id = assignment.request.id
+
+        def send() -> int:
+            from console.approval import report_liveness
+
+            report_liveness(client, request_id, report)
+            return run
+
+        def sent(done_run: int) -> None:
+            self.reported_run = max(self.reported_run, done_run)
+
+        def failed(exc: BaseException) -> None:  # sent again before an approval
+            log.warning("liveness result not reported yet: %s", type(exc).__name__)
+
+        self._runner.run(send, sent, failed)
+
+    def unreported(self) -> dict[str, Any] | None:
+        """The latest result when the service has not acknowledged it yet (sent again before
+        an approval), else None."""
+        if self.result is None or self.reported_run >= self.runs:
+            return None
+        return self.report()
 
     def stop(self) -> None:
         """Abandon a running check (hang-up, session closed): no verdict."""

@@ -48,6 +48,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import statistics
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -75,12 +76,15 @@ log = logging.getLogger(__name__)
 STEP_STATUSES = ("pending", "passed", "failed", "skipped")
 #: how often the queue is read over REST while the pushed feed is not live (s)
 QUEUE_FALLBACK_S = 10.0
+#: the longest a call's start waits for the face models still loading after sign-in (s)
+MODELS_WAIT_S = 20.0
 
 
 def _load_face_models() -> None:
-    """Load dlib's models (face comparison, liveness landmarks: about 125 MB, seconds on a busy
-    machine, holding the interpreter) once, at sign-in, on a worker: loaded during a call they
-    starved the engine's thread long enough for the call's heartbeat to time out."""
+    """Load dlib's models (face comparison, liveness landmarks: about 125 MB) once, at sign-in,
+    on a worker. dlib holds the interpreter while it reads them (1.3 s on a quiet machine, up
+    to 3 s on a busy one: every thread, the GUI's included, waits that long once); loaded
+    during a call, they starved the engine's thread until the call's heartbeat timed out."""
     try:
         from console.checks import faces
         from console.liveness import load_models
@@ -159,6 +163,8 @@ class RemoteFlow(Emitter):
         self._queue_busy = False
         self._closing = False
         self._call_starting = False
+        self._models_loaded: threading.Event | None = None  # set once dlib's models are in
+        self.models_load_s: float | None = None  # how long that took (seconds)
         self._call_started: float | None = None
         self._quality = QualityTracker()
         # a new frame was signalled and not yet taken (a plain flag: no lock on the GUI thread)
@@ -195,8 +201,19 @@ class RemoteFlow(Emitter):
         def done(operator: Operator) -> None:
             self.client = client
             self.operator = operator
-            if operator.role.value == "operator":
-                self._runner.run(_load_face_models)  # before any call: see the function
+            if operator.role.value == "operator" and self._models_loaded is None:
+                loaded = threading.Event()
+                self._models_loaded = loaded
+
+                def preload() -> None:
+                    started = time.monotonic()
+                    try:
+                        _load_face_models()
+                    finally:
+                        self.models_load_s = round(time.monotonic() - started, 2)
+                        loaded.set()
+
+                self._runner.run(preload)  # before any call: see _load_face_models
             self.settings.update(server_url=url, last_user=user, remember=remember)
             self._open_outbox()
             log.info("signed in as role %s", operator.role.value)
@@ -318,7 +335,11 @@ class RemoteFlow(Emitter):
         engine = self.engine
         want_evidence = self._evidence_state == "none"
 
+        models = self._models_loaded
+
         def prepare() -> tuple[Any, Any]:
+            if models is not None:  # never load them while the call runs (see _load_face_models)
+                models.wait(MODELS_WAIT_S)
             made = engine
             if made is None:
                 made = integration.create_engine(
@@ -655,7 +676,7 @@ class RemoteFlow(Emitter):
             return
         request_id = assignment.request.id
 
-        liveness = self.liveness.report()
+        liveness = self.liveness.unreported()  # reported when it ended, unless that failed
 
         def prepare() -> None:
             integration.prepare_approval(client, session.session, request_id, liveness)
