@@ -32,7 +32,7 @@ FEATURE_MOVEMENT_S = 1.5
 OTP_RE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
 # the demo's Chromium applicant plays a file through Chromium's fake camera: flagged as an
 # injection signal, as it should be; the autopilot overrides it with this recorded reason
-DEMO_INJECTION_OVERRIDE = "demo applicant: Chromium fake camera"
+DEMO_INJECTION_OVERRIDE = "demo applicant: Chromium with the demo's synthetic camera"
 
 
 class Autopilot(QObject):

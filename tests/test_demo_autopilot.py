@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from demo.autopilot import DEMO_INJECTION_OVERRIDE
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -117,7 +119,7 @@ def test_autopilot_with_headless_chromium(tmp_path: Path) -> None:
     assert {"code": "virtual_camera_name", "detail": "Recognition demo canvas camera"} \
         in injection["signals"]
     assert "frames_identical" not in [s["code"] for s in injection["signals"]]
-    assert injection["override"]["reason"] == "demo applicant: Chromium fake camera"
+    assert injection["override"]["reason"] == DEMO_INJECTION_OVERRIDE
     assert "threads alive at exit: none" in stderr, stderr[-2000:]
 
 
