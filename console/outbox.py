@@ -444,6 +444,24 @@ def decision_handler(client: Any) -> Handler:
     return deliver
 
 
+def commit_decision(box: Outbox, record: Any) -> Mapping[str, Any] | None:
+    """Commit a decision (``console.session.SessionDecision``) to the outbox, then try to
+    deliver it at once. Returns the service's answer (``{"state", "decided_at"}``) when it was
+    delivered, None when it stays queued (the worker retries it, same decision_id: never lost,
+    never applied twice); raises ``ConsoleError`` when the service refused it for good. The
+    remote and the in-person flows both send their decisions through here."""
+    box.put(record.OUTBOX_KIND, record.decision_id, record.to_payload())
+    box.flush()
+    item = box.get(record.decision_id)
+    if item is None:
+        return None
+    if item.status is OutboxStatus.FAILED:
+        raise ConsoleError("decision refused", code=item.last_error or "outbox_error")
+    if item.result and "state" in item.result:
+        return item.result
+    return None
+
+
 # --- background worker ----------------------------------------------------------------------
 
 

@@ -20,7 +20,13 @@ from typing import Any
 from console.credentials import Credentials
 from console.errors import ConsoleError, SessionError
 from console.models import Assignment, Operator, ReasonCode
-from console.outbox import DECISION_KIND, Outbox, OutboxWorker, decision_handler
+from console.outbox import (
+    DECISION_KIND,
+    Outbox,
+    OutboxWorker,
+    commit_decision,
+    decision_handler,
+)
 from console.quality import LOST_AFTER_S, LinkStats, QualityTracker, classify
 from console.script import StepKind, script_for
 from console.session import Session, SessionDecision, StepStatus
@@ -258,16 +264,10 @@ def deliver_decision(
             request_id, record.decision_id, record.decision, record.reason_code, record.note
         )
         return str(result.state.value), True
-    box = outbox.outbox
-    box.put(record.OUTBOX_KIND, record.decision_id, record.to_payload())
-    delivered = box.flush(client)
-    item = box.get(record.decision_id)
-    state = delivered.get(record.decision_id)
-    if state is None and item is not None and item.result and "state" in item.result:
-        state = str(item.result["state"])
-    if item is not None and str(getattr(item.status, "value", item.status)) == "failed":
-        raise ConsoleError("decision refused", code=item.last_error or "outbox_error")
-    return (state or record.decision.value), state is not None
+    result = commit_decision(outbox.outbox, record)
+    if result is None:
+        return record.decision.value, False
+    return str(result["state"]), True
 
 
 # ==== media engine ==============================================================================

@@ -44,7 +44,7 @@ from cardreader.errors import CardError
 from console.approval import check_approval, report_inperson_checks
 from console.errors import ConsoleError
 from console.models import Decision, DecisionResult, ReasonCode, RecognitionRequest, RequestState
-from console.outbox import DECISION_KIND, Outbox, decision_handler
+from console.outbox import DECISION_KIND, Outbox, commit_decision, decision_handler
 from console.resources import resource_path
 from console.script import CaptureTarget, ScriptDefinition, load_builtin_script
 from console.session import (
@@ -826,18 +826,10 @@ class InPersonWorkflow:
             self.decision_queued = False
             return self.directory.decide(decision.request_id, decision.decision_id,
                                          decision.decision, decision.reason_code, decision.note)
-        box = self.outbox
-        box.put(decision.OUTBOX_KIND, decision.decision_id, decision.to_payload())
-        box.flush()
-        item = box.get(decision.decision_id)
-        status = str(getattr(getattr(item, "status", None), "value", "")) if item else ""
-        if status == "failed":  # refused for good (e.g. already decided by someone else)
-            raise ConsoleError("decision refused",
-                               code=(item.last_error if item else None) or "outbox_error")
-        if item is not None and item.result and "state" in item.result:
-            self.decision_queued = False
-            return DecisionResult.from_json(dict(item.result))
-        self.decision_queued = True
+        result = commit_decision(self.outbox, decision)
+        self.decision_queued = result is None
+        if result is not None:
+            return DecisionResult.from_json(dict(result))
         return DecisionResult(state=RequestState(decision.decision.value),
                               decided_at=decision.stamp.at)
 
