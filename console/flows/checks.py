@@ -248,9 +248,7 @@ class SessionChecks:
         self.pick_features()
 
     def _record(self, name: str, **data: Any) -> None:
-        session = self.c.session
-        if session is not None:
-            session.record(name, **data)
+        self.c._record(name, **data)
 
     def _request(self) -> dict[str, Any]:
         a = self.c.assignment
@@ -650,10 +648,9 @@ class SessionChecks:
         state = self.feature_state.setdefault(feature.id, {"verdict": None, "still": None})
         state["verdict"] = "ok" if ok else "not_ok"
         asked = state.get("asked_mono")
-        evidence = getattr(self.c, "_evidence", None)
-        if isinstance(asked, float) and evidence is not None and hasattr(evidence, "mark_clip"):
+        if isinstance(asked, float):
             # the recording from the instruction to the verdict: the movement the operator saw
-            state["clip"] = evidence.mark_clip(
+            state["clip"] = self.c.mark_clip(
                 "security_feature", feature.id, asked, time.monotonic(),
                 {"verdict": state["verdict"], "instruction": feature.instruction})
         self._record("security_feature_verdict", feature=feature.id, verdict=state["verdict"],

@@ -160,10 +160,8 @@ class LivenessRun:
                        score=round(result.score, 3), reason=result.reason,
                        challenges=",".join(f"{c.code}={c.verdict}" for c in result.challenges),
                        latency_ms=data["latency_ms"])
-        evidence = getattr(self.c, "_evidence", None)
-        if evidence is not None and hasattr(evidence, "mark_clip"):
-            evidence.mark_clip("liveness", f"run-{self.runs}", self._started, now,
-                               {"verdict": result.verdict})
+        self.c.mark_clip("liveness", f"run-{self.runs}", self._started, now,
+                         {"verdict": result.verdict})
         for signal in result.signals:  # response latency: for the operator, not a verdict
             self.c.injection_signal(str(signal.get("code", "")), str(signal.get("detail", "")))
         if result.verdict == "pass":

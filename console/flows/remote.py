@@ -472,6 +472,17 @@ class RemoteFlow(Emitter):
         if self.session is not None:
             self.session.record(name, **data)
 
+    def mark_clip(self, kind: str, label: str, since_mono: float, until_mono: float,
+                  data: dict[str, Any] | None = None) -> dict[str, float] | None:
+        """A marked clip of the session's recording (``SessionEvidence.mark_clip``); None when
+        nothing is being recorded."""
+        evidence = self._evidence
+        if evidence is None:
+            return None
+        clip: dict[str, float] | None = evidence.mark_clip(kind, label, since_mono, until_mono,
+                                                           data)
+        return clip
+
     def injection_signal(self, code: str, detail: str) -> None:
         """A signal another check found (e.g. the liveness check's response latency)."""
         self._injection_update(self.injection.signal(code, detail))
