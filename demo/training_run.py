@@ -9,7 +9,7 @@ session in the real console, driven by the autopilot, graded against the pack's 
    the pack's documents, face and third person) joining with that request's link;
 3. the real console windows, signed in, walked through the whole script by ``demo.autopilot``;
    the stills it captures go through the console's automated checks
-   (``ui.training_findings``), whose findings decide (reject with the matching reason code, or
+   (``console.training.findings``), whose findings decide (reject with the matching reason code, or
    approve) -- unless ``force_decision`` says otherwise;
 4. ``console.training.grading.grade`` against the answer key; the report (JSON) has the grade
    plus ``findings``, the checks' details and the autopilot's run.
@@ -66,7 +66,7 @@ class TrainingChecks:
         self.error: str | None = None
 
     def on_still(self, _step_id: str, target: str, still: Any) -> None:
-        from ui.training_findings import decode_still
+        from console.training.findings import decode_still
 
         img = decode_still(bytes(getattr(still, "data", b"")))
         if img is None:
@@ -76,7 +76,7 @@ class TrainingChecks:
 
     def decide(self) -> tuple[str, str] | None:
         """The autopilot's decision hook: None while the checks run."""
-        from ui.training_findings import decision_for, findings_from_stills
+        from console.training.findings import decision_for, findings_from_stills
 
         if self._future is None:
             stills = dict(self.stills)

@@ -3,7 +3,7 @@
 Stills from the applicant's page (``media.stills``), files given to ``recognition-console
 inspect`` (``console.checks.imagefile``), in-person camera/scan images
 (``console.flows.inperson``) and the stills the operator's checks decode (``console.flows.checks``,
-``ui.training_findings``) all go through ``decode_image``. In order, without decoding a pixel
+``console.training.findings``) all go through ``decode_image``. In order, without decoding a pixel
 until the last step:
 
 1. the encoded input is capped (``max_bytes``);

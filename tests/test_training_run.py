@@ -87,10 +87,10 @@ def _check_automated(rc: int, data: dict, stderr: str, scenario: str) -> None:
     pytest.param("name-mismatch", marks=pytest.mark.slow)])
 def test_automated_checks_find_what_each_scenario_hides(scenario: str, tmp_path: Path) -> None:
     """The pictures the scenario peer sends, through the checks the training run uses."""
+    from console.training.findings import decision_for, findings_from_stills
     from demo.applicant.scene import Step
     from demo.training_peer import ScenarioRenderer, third_person_targets
     from demo.training_run import _script
-    from ui.training_findings import decision_for, findings_from_stills
 
     pack = load_pack(scenarios.generate(tmp_path, (scenario,))[0])
     renderer = ScenarioRenderer(1280, 720, pack.applicant)

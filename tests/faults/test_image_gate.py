@@ -437,7 +437,7 @@ def test_engine_hang_up_fails_a_still_being_decoded_at_once() -> None:
 
 def test_ui_checks_and_training_refuse_a_bomb(full_bomb: bytes) -> None:
     from console.flows.checks import decode_image as ui_decode
-    from ui.training_findings import decode_still
+    from console.training.findings import decode_still
 
     gate_error(lambda: ui_decode(full_bomb))
     with bounded():
