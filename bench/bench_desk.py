@@ -134,14 +134,17 @@ class Operator:
 
     async def _read(self) -> None:
         assert self.ws is not None
-        async for msg in self.ws:
-            if msg.type != aiohttp.WSMsgType.TEXT:
-                break
-            data = json.loads(msg.data)
-            if data["type"] == "answer":
-                fut = self.answers.pop(data["session_id"], None)
-                if fut is not None and not fut.done():
-                    fut.set_result(time.perf_counter())
+        try:
+            async for msg in self.ws:
+                if msg.type != aiohttp.WSMsgType.TEXT:
+                    break
+                data = json.loads(msg.data)
+                if data["type"] == "answer":
+                    fut = self.answers.pop(data["session_id"], None)
+                    if fut is not None and not fut.done():
+                        fut.set_result(time.perf_counter())
+        except aiohttp.ClientConnectionResetError:
+            pass  # the set-up is being torn down (a ping answered on a closing connection)
 
     async def round_trip(self, session_id: str) -> float:
         assert self.ws is not None
