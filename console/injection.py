@@ -31,24 +31,63 @@ Signals (a signal, once seen, stays for the rest of the session):
     live camera's sensor noise changes the picture every frame. Limits: a replayed video does
     not freeze; a very low bitrate on a static scene could in theory.
 
-Not measured here: frame timing regularity (arrival times at the console carry network jitter,
-so a "too regular" capture clock cannot be told apart soundly from here). The challenge-response
-latency of the active liveness challenges is measured by ``console.liveness`` (its result's
-``latency_ms`` and signals ``response_too_fast`` / ``response_slow``).
+``frames_repeating``
+    Moving pictures came back from earlier in the call, frame sequence after frame sequence at
+    one fixed lag, for at least ``REPEAT_S``: a clip looped as the camera
+    (``media.frame_signals.RepeatDetector``: 32×18 luma thumbnails four times a second, a match
+    must be far closer than the movement between samples). A live scene never replays itself.
+    Limits: a clip longer than the call, or played once, does not repeat; a still scene gives no
+    movement to match, which ``frames_identical`` covers when it is a frozen picture.
+``frame_clock_exact`` (weak)
+    The RTP timestamps of at least ``EXACT_CLOCK_FRAMES`` consecutive frames lie on one exact
+    grid (the same interval to the 90 kHz tick): the frames were stamped by a synthetic clock,
+    as a custom WebRTC client pushing a file's or a generator's timestamps does. Browsers stamp
+    frames from the capture time in whole milliseconds, so a browser camera at 30 fps
+    alternates 33 and 34 ms and never raises it. Limits: a browser camera at a frame rate that
+    divides 1000 ms exactly (25, 20, 10 fps) with a steady clock gives an exact grid too, hence
+    weak; a sender can add jitter on purpose.
+``sensor_noise_absent`` (weak)
+    None of at least ``NOISE_STILLS`` stills of the applicant's camera shows sensor noise: the
+    noise estimated on the smooth parts of the picture (``sensor_noise``, Immerkær's Laplacian
+    estimate with edges left out) stays under ``NOISE_FLOOR`` grey levels on every one: a
+    rendered picture (a canvas, a synthetic or swapped face drawn clean) rather than a camera's.
+    Limits: a camera with strong noise reduction in good light, or heavy compression, gives
+    clean pictures too, hence weak; an attacker can add noise.
+
+How they combine: a strong signal (every one but those marked weak) makes the session suspected
+on its own; weak signals only when two of them are seen. Each signal carries ``weight``.
+
+The challenge-response latency of the active liveness challenges is measured by
+``console.liveness`` (its result's ``latency_ms`` and signals ``response_too_fast`` /
+``response_slow``) and raised here through ``signal``.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+
+import cv2
+import numpy as np
 
 #: the session blocker a suspected injection raises (see console.session.OVERRIDABLE_BLOCKERS)
 BLOCKER = "injection_suspected"
 
 #: a picture unchanged for this long is a frozen picture (live cameras change every frame)
 FRAMES_IDENTICAL_S = 5.0
+#: moving pictures repeating at one lag for this long are a looped clip
+REPEAT_S = 4.0
+#: this many consecutive frames on an exact timestamp grid (5 s at 30 fps): a synthetic clock
+EXACT_CLOCK_FRAMES = 150
+#: sensor noise (grey levels, standard deviation) under which a still is "clean", and how many
+#: stills must all be clean before the signal is raised
+NOISE_FLOOR = 0.2
+NOISE_STILLS = 2
+#: signals that raise a suspicion only together with another weak one
+WEAK_SIGNALS = frozenset({"frame_clock_exact", "sensor_noise_absent"})
 #: camera settings tolerances before a change counts (rounding of reported values)
 RESOLUTION_TOLERANCE_PX = 2
 FRAME_RATE_TOLERANCE = 1.0
@@ -96,8 +135,48 @@ class InjectionSignal:
     code: str
     detail: str
 
+    @property
+    def weak(self) -> bool:
+        return self.code in WEAK_SIGNALS
+
     def to_dict(self) -> dict[str, str]:
-        return {"code": self.code, "detail": self.detail}
+        return {"code": self.code, "detail": self.detail,
+                "weight": "weak" if self.weak else "strong"}
+
+
+def _suspects(codes: Iterable[str]) -> bool:
+    """One strong signal, or two weak ones."""
+    weak = 0
+    for code in codes:
+        if code not in WEAK_SIGNALS:
+            return True
+        weak += 1
+    return weak >= 2
+
+
+def sensor_noise(image: np.ndarray) -> float:
+    """Standard deviation (grey levels) of the noise in a picture (BGR or grey), estimated on
+    its smooth parts: the image convolved with Immerkær's Laplacian-difference kernel (which
+    cancels smooth shading), averaged in absolute value where the Sobel gradient is in the
+    lowest half (edges and texture left out), scaled by sqrt(pi/2)/6. Measured on the demo's
+    1920×1080 scene: drawn clean 0.03 (0.04 after the page's JPEG q95); with a sensor noise of
+    σ 1 / 2 / 4 grey levels 0.37 / 1.2 / 4.1 after JPEG q95; photographs (scikit-image's
+    512×512 "astronaut" and "camera") 1.1 and 0.84."""
+    if image.ndim == 3:
+        image = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    gray = image.astype(np.float32)
+    if gray.shape[0] < 8 or gray.shape[1] < 8:
+        raise ValueError("picture too small for a noise estimate")
+    response = np.abs(cv2.filter2D(gray, -1, _NOISE_KERNEL))[1:-1, 1:-1]
+    gradient = (np.abs(cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3))
+                + np.abs(cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3)))[1:-1, 1:-1]
+    smooth = gradient <= np.median(gradient)
+    if not smooth.any():
+        return 0.0
+    return float(math.sqrt(math.pi / 2.0) * response[smooth].mean() / 6.0)
+
+
+_NOISE_KERNEL = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
 
 
 @dataclass(frozen=True)
@@ -122,6 +201,7 @@ class InjectionMonitor:
         self._signals: dict[str, InjectionSignal] = {}
         self._first: _Camera | None = None
         self._override: dict[str, Any] | None = None
+        self._noise: list[float] = []
 
     # --- inputs ------------------------------------------------------------------------------
     def camera(self, label: str, width: int | None = None, height: int | None = None,
@@ -146,10 +226,33 @@ class InjectionMonitor:
             new += self._raise("camera_settings_changed", "; ".join(changes))
         return new
 
-    def frames(self, identical_s: float) -> list[InjectionSignal]:
-        """How long the sampled picture has been exactly the same (0 while it changes)."""
+    def frames(self, identical_s: float, exact_clock_frames: int = 0, repeat_s: float = 0.0,
+               repeat_lag_s: float = 0.0) -> list[InjectionSignal]:
+        """The media engine's frame checks (``media.api.FrameCheck``): how long the sampled
+        picture has been exactly the same (0 while it changes), the run of frames on an exact
+        timestamp grid, the longest stretch of pictures repeated and at what lag."""
+        new: list[InjectionSignal] = []
         if math.isfinite(identical_s) and identical_s >= FRAMES_IDENTICAL_S:
-            return self._raise("frames_identical", f">= {FRAMES_IDENTICAL_S:g} s unchanged")
+            new += self._raise("frames_identical", f">= {FRAMES_IDENTICAL_S:g} s unchanged")
+        if math.isfinite(repeat_s) and repeat_s >= REPEAT_S:
+            lag = repeat_lag_s if math.isfinite(repeat_lag_s) else 0.0
+            new += self._raise("frames_repeating",
+                               f"{repeat_s:.1f} s of moving pictures repeated {lag:.1f} s later")
+        if exact_clock_frames >= EXACT_CLOCK_FRAMES:
+            new += self._raise("frame_clock_exact",
+                               f">= {EXACT_CLOCK_FRAMES} frames on an exact timestamp grid")
+        return new
+
+    def still_noise(self, sigma: float) -> list[InjectionSignal]:
+        """The sensor noise estimated on one still of the applicant's camera
+        (``sensor_noise``)."""
+        if not math.isfinite(sigma) or sigma < 0:
+            return []
+        self._noise.append(sigma)
+        if len(self._noise) >= NOISE_STILLS and max(self._noise) < NOISE_FLOOR:
+            return self._raise(
+                "sensor_noise_absent",
+                f"noise < {NOISE_FLOOR:g} grey levels on {len(self._noise)} stills")
         return []
 
     def signal(self, code: str, detail: str) -> list[InjectionSignal]:
@@ -173,14 +276,19 @@ class InjectionMonitor:
 
     @property
     def suspected(self) -> bool:
-        return bool(self._signals)
+        """One strong signal or two weak ones (see the module docstring)."""
+        return _suspects(self._signals)
 
     @property
     def blocking(self) -> bool:
-        """Suspected, with a signal that no override covers (a new signal after an override
-        blocks again)."""
+        """Suspected, with a signal that counts towards it and that no override covers (a new
+        signal after an override blocks again)."""
+        if not self.suspected:
+            return False
         covered = set(self._override["signals"]) if self._override else set()
-        return any(code not in covered for code in self._signals)
+        weak = sum(code in WEAK_SIGNALS for code in self._signals)
+        return any(code not in covered and (code not in WEAK_SIGNALS or weak >= 2)
+                   for code in self._signals)
 
     def override(self, reason: str) -> dict[str, Any]:
         """The operator overrides the signals seen so far; ``reason`` must not be blank."""

@@ -162,10 +162,17 @@ class FrameCheck:
     """Cheap checks on the applicant's decoded video, reported about once a second:
     ``identical_s`` is how long the sampled picture (a digest of the luma plane downscaled 8×,
     taken a few times a second; uniform pictures excluded) has been exactly the same, 0 while
-    it changes; ``samples`` the digests taken so far on this peer connection."""
+    it changes; ``samples`` the digests taken so far on this peer connection;
+    ``exact_clock_frames`` how many consecutive frames so far carry RTP timestamps on one exact
+    grid (``media.frame_signals.ClockGrid``); ``repeat_s`` the longest stretch of moving
+    pictures that came back from earlier in the call, ``repeat_lag_s`` how far back
+    (``media.frame_signals.RepeatDetector``)."""
 
     identical_s: float
     samples: int
+    exact_clock_frames: int = 0
+    repeat_s: float = 0.0
+    repeat_lag_s: float = 0.0
 
 
 AudioSink = Callable[[PcmChunk], None]

@@ -35,14 +35,12 @@ import math
 import threading
 import time
 import uuid
-import zlib
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
 
 import aiohttp
 import av
-import numpy as np
 from aiortc import RTCDataChannel, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
@@ -67,6 +65,8 @@ from media.api import (
 )
 from media.backoff import Backoff
 from media.challenge import challenge_message
+from media.frame_signals import ClockGrid, RepeatDetector, luma_sample, thumbnail
+from media.frame_signals import digest as frame_digest
 from media.local import LocalMedia
 from media.net import IceServerSpec, parse_json_message, rtc_configuration, ws_url
 from media.quality import QualityMeter
@@ -107,12 +107,11 @@ TokenProvider = Callable[[bool], str]
 # (measured by bench_latency's flash/beep probe). The sinks get it back-dated by that much so a
 # recorder placing frames by timestamp keeps lip-sync.
 AUDIO_SINK_OFFSET_S = 0.060
-# frame checks (injection signals): a digest of the luma plane downscaled 8x (about 30 us at
-# 720p, 50 us at 1080p), at most this often; reported to the listener about once a second
+# frame checks (injection signals, media.frame_signals): a digest and a thumbnail of the luma
+# plane downscaled 8x (about 0.2 ms at 720p with the repeat search), at most this often; every
+# frame's RTP timestamp goes to the clock check; reported to the listener about once a second
 FRAME_CHECK_INTERVAL_S = 0.25
 FRAME_CHECK_REPORT_S = 1.0
-FRAME_CHECK_STEP = 8
-FRAME_CHECK_MIN_RANGE = 8  # a sampled picture whose luma spans less is uniform: not counted
 # the page's `camera` message: sent on open and on a change; more than this per peer is ignored
 MAX_CAMERA_MESSAGES = 32
 CAMERA_TEXT_MAX = 128
@@ -147,6 +146,8 @@ class _Peer:
         self.check_digest: int | None = None
         self.identical_since: float | None = None
         self.check_samples = 0
+        self.clock = ClockGrid()
+        self.repeats = RepeatDetector(FRAME_CHECK_INTERVAL_S)
 
 
 class MediaEngine:
@@ -988,6 +989,7 @@ class MediaEngine:
                 if not isinstance(frame, av.VideoFrame):
                     continue
                 peer.last_media = time.monotonic()
+                peer.clock.add(frame.pts)
                 self._fanout("applicant_video", frame, peer.last_media)
                 # aiortc's queue is unbounded: skip to the newest decoded frame
                 while queue is not None and not queue.empty():
@@ -997,6 +999,8 @@ class MediaEngine:
                     self._frames_dropped += 1
                     self._frame_seq += 1
                     frame = newer
+                    if isinstance(frame, av.VideoFrame):
+                        peer.clock.add(frame.pts)
                     self._fanout("applicant_video", frame, time.monotonic())
                 if peer is not self._peer:
                     return
@@ -1016,9 +1020,16 @@ class MediaEngine:
             return
 
     def _check_frame(self, peer: _Peer, frame: av.VideoFrame, now: float) -> None:
-        """Injection signals: how long the picture has stayed exactly the same."""
+        """Injection signals: how long the picture has stayed exactly the same, whether earlier
+        pictures come back (a looped clip), how long the sender's clock has been exact."""
         previous, peer.check_at = peer.check_at, now
-        digest = luma_digest(frame)
+        try:
+            sample = luma_sample(frame)
+            digest = None if sample is None else frame_digest(sample)
+            peer.repeats.add(now, None if sample is None else thumbnail(frame))
+        except Exception:  # never let a check break the video path
+            logger.debug("frame check failed", exc_info=True)
+            sample = digest = None
         peer.check_samples += 1
         if digest is None or digest != peer.check_digest:
             peer.identical_since = None
@@ -1030,7 +1041,10 @@ class MediaEngine:
             since = peer.identical_since
             self._emit("on_frame_check", FrameCheck(
                 identical_s=0.0 if since is None else round(now - since, 2),
-                samples=peer.check_samples))
+                samples=peer.check_samples,
+                exact_clock_frames=peer.clock.run,
+                repeat_s=peer.repeats.longest_s,
+                repeat_lag_s=peer.repeats.lag_s))
 
     async def _drain_audio(self, track: MediaStreamTrack, peer: _Peer) -> None:
         layout = "mono" if self._audio_channels == 1 else "stereo"
@@ -1182,19 +1196,11 @@ class MediaEngine:
 
 
 def luma_digest(frame: av.VideoFrame) -> int | None:
-    """CRC-32 of the luma plane sampled every ``FRAME_CHECK_STEP`` pixels both ways, or None for
+    """CRC-32 of the luma plane sampled (``media.frame_signals.luma_sample``), or None for
     a uniform picture (a camera turned off sends black) or a frame that cannot be read."""
     try:
-        plane = frame.planes[0]
-        width, height, stride = int(plane.width), int(plane.height), int(plane.line_size)
-        data = np.frombuffer(plane, np.uint8)
-        if width <= 0 or height <= 0 or data.size < stride * height:
-            return None
-        sample = data[: stride * height].reshape(height, stride)[
-            ::FRAME_CHECK_STEP, :width:FRAME_CHECK_STEP]
-        if int(sample.max()) - int(sample.min()) < FRAME_CHECK_MIN_RANGE:
-            return None
-        return zlib.crc32(sample.tobytes())
+        sample = luma_sample(frame)
+        return None if sample is None else frame_digest(sample)
     except Exception:  # never let a check break the video path
         logger.debug("frame digest failed", exc_info=True)
         return None

@@ -69,7 +69,7 @@ def test_chromium_fake_camera_is_flagged() -> None:
     result = monitor.result()
     assert result["suspected"] is True and monitor.blocking
     assert result["signals"] == [{"code": "virtual_camera_name",
-                                  "detail": "Chromium fake device"}]
+                                  "detail": "Chromium fake device", "weight": "strong"}]
     # reported again (a rejoin): the signal is not repeated
     assert monitor.camera("fake_device_0", 1280, 720, 20.0) == []
 

@@ -26,6 +26,7 @@ import numpy as np
 from console.errors import ConsoleError
 from console.flows.events import error_code
 from console.flows.tasks import Cancellable, Runner
+from console.injection import sensor_noise
 from media import imagegate
 
 log = logging.getLogger(__name__)
@@ -263,17 +264,19 @@ class SessionChecks:
         data = bytes(getattr(still, "data", b""))
         self._pending += 1
 
-        def work() -> tuple[np.ndarray, StillCheck | None, Any]:
+        def work() -> tuple[np.ndarray, StillCheck | None, Any, float]:
             img = decode_image(data)
+            noise = sensor_noise(img)  # injection signal: a camera's still has sensor noise
             if target == "face":
-                return img, None, None
+                return img, None, None, noise
             check, card = inspect_still(target, img, request, today)
-            return img, check, card
+            return img, check, card, noise
 
-        def done(result: tuple[np.ndarray, StillCheck | None, Any]) -> None:
+        def done(result: tuple[np.ndarray, StillCheck | None, Any, float]) -> None:
             self._pending -= 1
-            img, check, card = result
+            img, check, card, noise = result
             self._images[target] = img
+            self.c.still_noise(noise)
             if check is not None:
                 self._cards[target] = card
                 self.results[target] = check

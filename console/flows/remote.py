@@ -442,9 +442,14 @@ class RemoteFlow(Emitter):
                 float(rate) if isinstance(rate, int | float) else None,
             ), always=True)
         elif event == "frame_check":
-            identical = getattr(payload, "identical_s", 0.0)
-            if isinstance(identical, int | float):
-                self._injection_update(self.injection.frames(float(identical)))
+            def number(name: str) -> float:
+                value = getattr(payload, name, 0)
+                ok = isinstance(value, int | float) and not isinstance(value, bool)
+                return float(value) if ok else 0.0
+
+            self._injection_update(self.injection.frames(
+                number("identical_s"), int(number("exact_clock_frames")),
+                number("repeat_s"), number("repeat_lag_s")))
         elif event == "utterance":
             text = str(payload.get("text", "") if isinstance(payload, dict) else payload)
             self.last_otp_heard = text
@@ -504,6 +509,10 @@ class RemoteFlow(Emitter):
                 log.info("injection blocker not changed: %s", exc.code)
         if new or always:
             self._emit("injection_changed", self.injection.result())
+
+    def still_noise(self, sigma: float) -> None:
+        """The sensor noise measured on a still of the applicant's camera (checks' worker)."""
+        self._injection_update(self.injection.still_noise(sigma))
 
     def injection_blocking(self) -> bool:
         """A suspected injection blocks approval until overridden (``override_injection``)."""

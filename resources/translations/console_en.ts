@@ -254,6 +254,18 @@
         <translation>Picture frozen</translation>
     </message>
     <message>
+        <source>Pictures repeat: a looped clip</source>
+        <translation>Pictures repeat: a looped clip</translation>
+    </message>
+    <message>
+        <source>Frame timestamps from a synthetic clock (weak)</source>
+        <translation>Frame timestamps from a synthetic clock (weak)</translation>
+    </message>
+    <message>
+        <source>No camera sensor noise in the stills (weak)</source>
+        <translation>No camera sensor noise in the stills (weak)</translation>
+    </message>
+    <message>
         <source>Challenges answered faster than a person reacts</source>
         <translation>Challenges answered faster than a person reacts</translation>
     </message>
@@ -431,6 +443,10 @@
     <message>
         <source>none</source>
         <translation>none</translation>
+    </message>
+    <message>
+        <source>one weak signal: not suspected</source>
+        <translation>one weak signal: not suspected</translation>
     </message>
     <message>
         <source>suspected, overridden</source>

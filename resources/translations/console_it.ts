@@ -254,6 +254,18 @@
         <translation>Immagine bloccata</translation>
     </message>
     <message>
+        <source>Pictures repeat: a looped clip</source>
+        <translation>Le immagini si ripetono: un filmato in loop</translation>
+    </message>
+    <message>
+        <source>Frame timestamps from a synthetic clock (weak)</source>
+        <translation>Tempi dei fotogrammi da un orologio sintetico (debole)</translation>
+    </message>
+    <message>
+        <source>No camera sensor noise in the stills (weak)</source>
+        <translation>Nessun rumore del sensore nelle foto (debole)</translation>
+    </message>
+    <message>
         <source>Challenges answered faster than a person reacts</source>
         <translation>Sfide eseguite più in fretta di quanto una persona reagisca</translation>
     </message>
@@ -431,6 +443,10 @@
     <message>
         <source>none</source>
         <translation>nessuno</translation>
+    </message>
+    <message>
+        <source>one weak signal: not suspected</source>
+        <translation>un solo segnale debole: non sospetto</translation>
     </message>
     <message>
         <source>suspected, overridden</source>

@@ -119,6 +119,12 @@ def injection_label(code: str) -> str:
         "camera_settings_changed": QCoreApplication.translate(
             "Findings", "Camera changed during the call"),
         "frames_identical": QCoreApplication.translate("Findings", "Picture frozen"),
+        "frames_repeating": QCoreApplication.translate(
+            "Findings", "Pictures repeat: a looped clip"),
+        "frame_clock_exact": QCoreApplication.translate(
+            "Findings", "Frame timestamps from a synthetic clock (weak)"),
+        "sensor_noise_absent": QCoreApplication.translate(
+            "Findings", "No camera sensor noise in the stills (weak)"),
         "response_too_fast": QCoreApplication.translate(
             "Findings", "Challenges answered faster than a person reacts"),
         "response_slow": QCoreApplication.translate(
@@ -322,7 +328,9 @@ class FindingsPanel(QWidget):
         signals = result.get("signals") or []
         override = result.get("override")
         for signal in signals:
-            row = self._row(root, injection_label(str(signal.get("code", ""))), "not_ok",
+            # a weak signal counts only with another weak one (console.injection)
+            verdict = "unsure" if signal.get("weight") == "weak" else "not_ok"
+            row = self._row(root, injection_label(str(signal.get("code", ""))), verdict,
                             f"injection.{signal.get('code', '')}")
             row.setText(1, str(signal.get("detail", "")))
         if override:
@@ -330,6 +338,8 @@ class FindingsPanel(QWidget):
                                    str(override.get("reason", ""))])
         if not signals:
             text, color = self.tr("none"), _GOOD
+        elif not result.get("suspected", True):
+            text, color = self.tr("one weak signal: not suspected"), _MUTED
         elif override and {s.get("code") for s in signals} <= set(override.get("signals") or []):
             text, color = self.tr("suspected, overridden"), _MUTED
         else:
