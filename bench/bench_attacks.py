@@ -13,6 +13,8 @@ network), 1280 × 720, analysed at ``--fps``:
   (moiré, gamma, bezel, perspective), started at a random point;
 * ``virtual_camera``: the same kind of recording injected as is through a virtual camera (the
   page reports "OBS Virtual Camera": injection signal ``virtual_camera_name``);
+* ``looped_clip``: 3–8 s of a recorded genuine session looped as the camera, through a virtual
+  camera renamed to look like a webcam (no name signal: ``frames_repeating`` has to find it);
 * ``face_swap``: the live head answers the right challenges, but its face is replaced by a flat
   still that follows it.
 
@@ -40,20 +42,23 @@ import cv2
 import numpy as np
 
 from bench import report
-from console.injection import FRAMES_IDENTICAL_S, InjectionMonitor
+from console.injection import InjectionMonitor
 from console.liveness import GRACE_S, ChallengePlan, FaceTracker, LivenessCheck, load_models
 from demo.applicant.offline import (
     FaceSwapAttack,
     GenuineRenderer,
     Lighting,
+    LoopAttack,
     PhotoAttack,
     ReplayAttack,
     answer_timeline,
     plan_windows,
 )
 from media.engine import FRAME_CHECK_INTERVAL_S, luma_digest
+from media.frame_signals import RepeatDetector, thumbnail
 
-ATTACKS = ("photo_still", "photo_shaken", "screen_replay", "virtual_camera", "face_swap")
+ATTACKS = ("photo_still", "photo_shaken", "screen_replay", "virtual_camera", "looped_clip",
+           "face_swap")
 GENUINE_CAMERA = "Integrated Camera (04f2:b6d9)"
 VIRTUAL_CAMERA = "OBS Virtual Camera"
 
@@ -98,6 +103,7 @@ def run_session(plan: ChallengePlan, frame: Callable[[float], np.ndarray], fps: 
     check.start(0.0)
     monitor = InjectionMonitor()
     monitor.camera(camera_label, 1280, 720, 30.0)
+    repeats = RepeatDetector(FRAME_CHECK_INTERVAL_S)
     digest: int | None = None
     identical_since: float | None = None
     next_digest = 0.0
@@ -113,15 +119,16 @@ def run_session(plan: ChallengePlan, frame: Callable[[float], np.ndarray], fps: 
         times_ms.append((time.perf_counter() - c0) * 1000)
         if t >= next_digest:  # what the media engine samples for frames_identical
             next_digest = t + FRAME_CHECK_INTERVAL_S
-            d = luma_digest(av.VideoFrame.from_ndarray(bgr, format="bgr24").reformat(
-                format="yuv420p"))
+            yuv = av.VideoFrame.from_ndarray(bgr, format="bgr24").reformat(format="yuv420p")
+            d = luma_digest(yuv)
+            repeats.add(t, None if d is None else thumbnail(yuv))
             if d is None or d != digest:
                 identical_since = None
             elif identical_since is None:
                 identical_since = t
             digest = d
-            if identical_since is not None and t - identical_since >= FRAMES_IDENTICAL_S:
-                monitor.frames(t - identical_since)
+            monitor.frames(0.0 if identical_since is None else t - identical_since,
+                           repeat_s=repeats.longest_s, repeat_lag_s=repeats.lag_s)
         n += 1
         t = n / fps
     res = check.result()
@@ -130,7 +137,8 @@ def run_session(plan: ChallengePlan, frame: Callable[[float], np.ndarray], fps: 
             "injection": monitor.suspected,
             "signals": [s.code for s in monitor.signals] + [s["code"] for s in res.signals],
             "accepted_with_injection": accepted and not monitor.suspected,
-            "challenges": [c.code for c in plan.challenges], "latency_ms": res.latency_ms}
+            "challenges": [c.code for c in plan.challenges], "latency_ms": res.latency_ms,
+            "repeat_s": repeats.longest_s}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -180,6 +188,10 @@ def main(argv: list[str] | None = None) -> None:
                                       screen=kind == "screen_replay", seed=seed)
                 if kind == "virtual_camera":
                     label = VIRTUAL_CAMERA
+            elif kind == "looped_clip":
+                other = ChallengePlan.random(rng=rng)
+                source = LoopAttack(genuine(other, seed), start=rng.uniform(0.0, 6.0),
+                                    length=rng.uniform(3.0, 8.0))
             else:
                 source = FaceSwapAttack(genuine(plan, seed), locate)
             out = run_session(plan, source.frame, args.fps, label, times_ms)
@@ -232,7 +244,11 @@ def main(argv: list[str] | None = None) -> None:
           f"{bpcer_inj['errors']}/{bpcer_inj['total']})")
     if lat:
         print(f"genuine response latency: median {statistics.median(lat):.0f} ms")
+    repeat = {k: max(x["repeat_s"] for x in items) for k, items in results.items() if items}
+    flagged = {k: sum("frames_repeating" in x["signals"] for x in items)
+               for k, items in results.items()}
     print(f"verdicts: {verdicts}")
+    print(f"frames_repeating raised: {flagged}; longest repeat (s) per set: {repeat}")
     print(f"wall {wall:.0f} s")
     rep.emit({
         "apcer": apcer,
@@ -240,6 +256,7 @@ def main(argv: list[str] | None = None) -> None:
         "bpcer": bpcer,
         "bpcer_with_injection": bpcer_inj,
         "verdicts": verdicts,
+        "frames_repeating": {"raised": flagged, "longest_repeat_s": repeat},
         "analysis_ms_per_frame_720p": frame_ms,
         "genuine_latency_ms_median": statistics.median(lat) if lat else None,
         "wall_s": wall,

@@ -87,8 +87,12 @@ def test_autopilot_with_synthetic_applicant_exits_clean(tmp_path: Path) -> None:
     for feature in features:
         assert feature["verdict"] == "ok" and feature["still"] is True
         assert feature["clip"]["to_s"] > feature["clip"]["from_s"] >= 0
-    # the synthetic applicant is no camera at all, but raises no injection signal either
-    assert data["injection"] == {"suspected": False, "signals": [], "override": None}
+    # the synthetic applicant is no camera at all: its stills are drawn without sensor noise
+    # (a weak signal: not suspected on its own), it sways like a person (no repeats)
+    injection = data["injection"]
+    assert injection["suspected"] is False and injection["override"] is None
+    assert [(s["code"], s["weight"]) for s in injection["signals"]] == [
+        ("sensor_noise_absent", "weak")]
 
 
 @pytest.mark.chromium
@@ -116,8 +120,8 @@ def test_autopilot_with_headless_chromium(tmp_path: Path) -> None:
     assert checks["face"]["face"]["decision"] == "same"
     injection = data["injection"]
     assert injection["suspected"] is True
-    assert {"code": "virtual_camera_name", "detail": "Recognition demo canvas camera"} \
-        in injection["signals"]
+    assert {"code": "virtual_camera_name", "detail": "Recognition demo canvas camera",
+            "weight": "strong"} in injection["signals"]
     assert "frames_identical" not in [s["code"] for s in injection["signals"]]
     assert injection["override"]["reason"] == DEMO_INJECTION_OVERRIDE
     assert "threads alive at exit: none" in stderr, stderr[-2000:]
@@ -155,7 +159,7 @@ def test_autopilot_chromium_camera_clip_of_a_photo_fails_liveness(tmp_path: Path
     # the file-backed fake camera is flagged (its label is the clip's path)
     injection = data["injection"]
     assert injection["suspected"] is True
-    assert {"code": "virtual_camera_name", "detail": "Chromium file-backed fake device"} \
-        in injection["signals"]
+    assert {"code": "virtual_camera_name", "detail": "Chromium file-backed fake device",
+            "weight": "strong"} in injection["signals"]
     assert data["evidence"] and Path(data["evidence"]).is_file()
     assert "threads alive at exit: none" in stderr, stderr[-2000:]

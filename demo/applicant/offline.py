@@ -14,6 +14,8 @@ challenges (a human reaction time, then the pose; two blinks). The renderers giv
 * :class:`ReplayAttack`: a recorded genuine session (answering *another* plan) played back,
   either filmed off a screen (moiré, gamma, bezel, a slight perspective) or injected clean
   (a virtual camera);
+* :class:`LoopAttack`: a few seconds of a recorded genuine session looped as the camera through a
+  virtual camera renamed to look like a webcam;
 * :class:`FaceSwapAttack`: the live head answers the challenges, but its face is replaced by a
   flat still of a face that follows the head's position and size (a 2-D face swap).
 """
@@ -32,7 +34,14 @@ import numpy as np
 import numpy.typing as npt
 
 from demo.applicant import poses
-from demo.applicant.scene import CHALLENGE_GESTURES, Gesture, SceneRenderer
+from demo.applicant.scene import (
+    CHALLENGE_GESTURES,
+    SWAY_PX,
+    Gesture,
+    SceneRenderer,
+    sway_at,
+    sway_track,
+)
 
 U8 = npt.NDArray[np.uint8]
 
@@ -146,14 +155,16 @@ class GenuineRenderer:
         self.offset = offset
         self.distance = distance  # 1.0: as in the live scene; < 1 farther away
         self._rng = np.random.default_rng(seed)
-        self._phase = random.Random(seed).uniform(0, 10)
+        self._sway = sway_track(seed)
 
     def frame(self, t: float) -> U8:
         img = self.poses.get(gesture_at(self.timeline, t), self.amount)
-        tt = t + self._phase
-        dx = self.offset[0] + 6 * math.sin(2 * math.pi * 0.4 * tt)
-        dy = self.offset[1] + 4 * math.sin(2 * math.pi * 0.27 * tt)
+        sway = sway_at(self._sway, t)
+        dx = self.offset[0] + SWAY_PX[0] * sway[0]
+        dy = self.offset[1] + SWAY_PX[1] * sway[1]
         return self.lighting.apply(_shift(img, dx, dy, self.distance), self._rng)
+
+
 
 
 # --- attacks -----------------------------------------------------------------------------------
@@ -262,6 +273,21 @@ class ReplayAttack:
                             borderMode=cv2.BORDER_TRANSPARENT)
         noise = _noise(out.shape, 2.0, int(self._rng.integers(_NOISE_BANK)))
         return np.asarray(cv2.add(out, noise, dtype=cv2.CV_8U), dtype=np.uint8)
+
+
+class LoopAttack:
+    """A short recorded genuine session (``source``), ``length`` seconds from ``start``, looped
+    as the camera and injected clean through a renamed virtual camera (its label looks like a
+    webcam's): a 30 fps clip, so each loop shows the same frames."""
+
+    def __init__(self, source: GenuineRenderer, start: float, length: float) -> None:
+        self.source = source
+        self.start = start
+        self.length = length
+
+    def frame(self, t: float) -> U8:
+        clip_t = round(((t % self.length) + self.start) * 30.0) / 30.0
+        return self.source.frame(clip_t)
 
 
 class FaceSwapAttack:

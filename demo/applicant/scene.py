@@ -597,3 +597,34 @@ def frame_count_y4m(path: str | Path) -> int:
     frame_bytes = len(b"FRAME\n") + w * h * 3 // 2
     header_len = len(" ".join(header)) + 1
     return math.floor((p.stat().st_size - header_len) / frame_bytes)
+
+
+#: a hand-held sway: a smooth random walk (standard deviation in pixels, x and y); a person's
+#: sway never repeats itself (two sines did, every 7.5 s: console.injection's
+#: ``frames_repeating`` then took the live head for a looped clip)
+SWAY_PX = (4.0, 2.7)
+_SWAY_RATE = 20.0  # samples a second
+_SWAY_SMOOTH_S = 0.35  # Gaussian smoothing of the walk: movements of about a second
+
+
+def sway_track(seed: int, seconds: float = 900.0) -> npt.NDArray[np.float64]:
+    """Unit-variance, smooth, random (x, y) movement for ``seconds`` (then it wraps): scale
+    it by ``SWAY_PX`` and read it with ``sway_at``. The live synthetic applicant and the offline
+    renderer both sway this way."""
+    rng = np.random.default_rng(seed + 7919)
+    n = int(seconds * _SWAY_RATE)
+    sigma = _SWAY_SMOOTH_S * _SWAY_RATE
+    k = np.arange(-int(4 * sigma), int(4 * sigma) + 1)
+    kernel = np.exp(-0.5 * (k / sigma) ** 2)
+    noise = rng.normal(0.0, 1.0, (n + len(k), 2))
+    track = np.stack([np.convolve(noise[:, i], kernel, mode="valid")[:n] for i in (0, 1)],
+                     axis=1)
+    return np.asarray(track / track.std(axis=0), dtype=np.float64)
+
+
+def sway_at(track: npt.NDArray[np.float64], t: float) -> tuple[float, float]:
+    pos = (t * _SWAY_RATE) % (len(track) - 1)
+    i = int(pos)
+    f = pos - i
+    a, b = track[i], track[i + 1]
+    return float(a[0] + (b[0] - a[0]) * f), float(a[1] + (b[1] - a[1]) * f)

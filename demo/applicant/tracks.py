@@ -8,6 +8,7 @@ import asyncio
 import fractions
 import logging
 import math
+import secrets
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -18,7 +19,15 @@ import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import AudioFrame, VideoFrame
 
-from demo.applicant.scene import Gesture, SceneRenderer, Step, flash_active
+from demo.applicant.scene import (
+    SWAY_PX,
+    Gesture,
+    SceneRenderer,
+    Step,
+    flash_active,
+    sway_at,
+    sway_track,
+)
 from media import framestamp
 
 logger = logging.getLogger(__name__)
@@ -95,6 +104,7 @@ class SyntheticVideoTrack(MediaStreamTrack):
         self._start: float | None = None
         self._t0 = 0.0
         self._last_pts = -1
+        self._sway = sway_track(secrets.randbits(31))
         self._n = 0
 
     async def recv(self) -> VideoFrame:
@@ -118,9 +128,9 @@ class SyntheticVideoTrack(MediaStreamTrack):
         r = self._renderer
         flash = flash_active(now, st.flash_period, st.flash_duration)
         sway = (0, 0)
-        if st.motion:
-            sway = (round(6 * math.sin(2 * math.pi * 0.4 * now)),
-                    round(4 * math.sin(2 * math.pi * 0.27 * now)))
+        if st.motion:  # a person's sway: smooth and random, never a loop
+            sx, sy = sway_at(self._sway, now - self._t0)
+            sway = (round(SWAY_PX[0] * sx), round(SWAY_PX[1] * sy))
         buf = r.video_frame(st.step, st.current_gesture(now), self._n, flash, sway)
         if st.stamp:
             framestamp.paint_i420(buf, r.width, r.height, int(now * 1000))
