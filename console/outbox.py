@@ -325,6 +325,24 @@ class Outbox:
                 self._in_flight.difference_update(i.idempotency_key for i in due)
         return report
 
+    def deliver_key(self, idempotency_key: str) -> DeliveryReport:
+        """Try this one pending item now (due or not), unless another thread is sending it;
+        the rest of the queue is left to the worker. Never raises for a delivery failure."""
+        report = DeliveryReport()
+        with self._lock:
+            row = self._db.execute(
+                "SELECT * FROM outbox WHERE status='pending' AND idempotency_key = ?",
+                (idempotency_key,)).fetchone()
+            if row is None or idempotency_key in self._in_flight:
+                return report
+            self._in_flight.add(idempotency_key)
+        try:
+            self._deliver_one(_item(row), report)
+        finally:
+            with self._lock:
+                self._in_flight.discard(idempotency_key)
+        return report
+
     def _deliver_one(self, item: OutboxItem, report: DeliveryReport) -> None:
         handler = self._handlers.get(item.kind)
         if handler is None:
@@ -451,7 +469,7 @@ def commit_decision(box: Outbox, record: Any) -> Mapping[str, Any] | None:
     never applied twice); raises ``ConsoleError`` when the service refused it for good. The
     remote and the in-person flows both send their decisions through here."""
     box.put(record.OUTBOX_KIND, record.decision_id, record.to_payload())
-    box.flush()
+    box.deliver_key(record.decision_id)  # this decision only: a backlog is the worker's
     item = box.get(record.decision_id)
     if item is None:
         return None

@@ -195,3 +195,30 @@ def test_unwritable_location_is_a_clear_error(tmp_path: Path) -> None:
     blocker.write_text("x")
     with pytest.raises(OutboxError, match="cannot open the outbox"):
         Outbox(blocker / "sub" / "outbox.sqlite3")
+
+
+def test_commit_decision_sends_that_decision_and_leaves_the_backlog_to_the_worker(
+        outbox: Outbox) -> None:
+    from types import SimpleNamespace
+
+    from console.errors import ConsoleError
+    from console.outbox import commit_decision
+
+    backlog, decisions = Recorder(), Recorder()
+    outbox.register("evidence", backlog)
+    outbox.register("decision", decisions)
+    for i in range(5):  # queued during an outage
+        outbox.put("evidence", f"backlog-{i}", {"n": i})
+    record = SimpleNamespace(OUTBOX_KIND="decision", decision_id="d-1",
+                             to_payload=lambda: {"request_id": "r"})
+    assert commit_decision(outbox, record) == {"state": "ok", "n": 1}
+    assert decisions.calls == 1 and backlog.calls == 0  # the operator waits for one send only
+    assert len(outbox.pending("evidence")) == 5
+    # refused for good: a clear error, and the decision stays in the outbox, failed, not lost
+    refused = SimpleNamespace(OUTBOX_KIND="decision", decision_id="d-2",
+                              to_payload=lambda: {"request_id": "r2"})
+    decisions.failures.append(ValidationError("bad", code="invalid_reason"))
+    with pytest.raises(ConsoleError):
+        commit_decision(outbox, refused)
+    item = outbox.get("d-2")
+    assert item is not None and item.status is OutboxStatus.FAILED
