@@ -23,12 +23,12 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import AudioFrame, VideoFrame
 
 from media.api import EngineErrorCode
+from media.pacing import VIDEO_TIME_BASE, FramePacer
 
 logger = logging.getLogger(__name__)
 
 AUDIO_RATE = 48_000
 AUDIO_SAMPLES = 960  # 20 ms
-VIDEO_CLOCK = 90_000
 
 SinkFanout = Callable[[str, Any, float], None]
 
@@ -60,23 +60,15 @@ class PlaceholderVideoTrack(MediaStreamTrack):
                  height: int = 360, fps: int = 10) -> None:
         super().__init__()
         self._buf = render_card(width, height, text)
-        self._fps = fps
-        self._start: float | None = None
-        self._n = 0
+        self._pacer = FramePacer(fps, resync_s=None)
 
     async def recv(self) -> VideoFrame:
         if self.readyState != "live":
             raise MediaStreamError
-        if self._start is None:
-            self._start = time.time()
-        else:
-            self._n += 1
-            wait = self._start + self._n / self._fps - time.time()
-            if wait > 0:
-                await asyncio.sleep(wait)
+        await self._pacer.wait()
         frame = VideoFrame.from_ndarray(self._buf, format="yuv420p")
-        frame.pts = int(self._n * VIDEO_CLOCK / self._fps)
-        frame.time_base = fractions.Fraction(1, VIDEO_CLOCK)
+        frame.pts = self._pacer.pts_of_frame()
+        frame.time_base = VIDEO_TIME_BASE
         return frame
 
 

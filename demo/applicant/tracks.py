@@ -29,10 +29,10 @@ from demo.applicant.scene import (
     sway_track,
 )
 from media import framestamp
+from media.pacing import VIDEO_TIME_BASE, FramePacer
 
 logger = logging.getLogger(__name__)
 
-VIDEO_CLOCK = 90_000
 AUDIO_RATE = 48_000
 AUDIO_PTIME = 0.020
 AUDIO_SAMPLES = int(AUDIO_RATE * AUDIO_PTIME)
@@ -100,46 +100,29 @@ class SyntheticVideoTrack(MediaStreamTrack):
         super().__init__()
         self._renderer = renderer
         self._state = state
-        self._fps = max(1, fps)
-        self._start: float | None = None
-        self._t0 = 0.0
-        self._last_pts = -1
+        self._pacer = FramePacer(max(1, fps))
         self._sway = sway_track(secrets.randbits(31))
-        self._n = 0
 
     async def recv(self) -> VideoFrame:
         if self.readyState != "live":
             raise MediaStreamError
         while self._state.frozen:
             await asyncio.sleep(0.1)
-        if self._start is None:
-            self._start = self._t0 = time.time()
-            self._n = 0
-        else:
-            self._n += 1
-            wait = self._start + self._n / self._fps - time.time()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            elif wait < -0.5:
-                # fell behind (busy machine): resynchronise instead of bursting
-                self._start = time.time() - self._n / self._fps
+        n = await self._pacer.wait()
         now = time.time()
         st = self._state
         r = self._renderer
         flash = flash_active(now, st.flash_period, st.flash_duration)
         sway = (0, 0)
         if st.motion:  # a person's sway: smooth and random, never a loop
-            sx, sy = sway_at(self._sway, now - self._t0)
+            sx, sy = sway_at(self._sway, now - self._pacer.origin)
             sway = (round(SWAY_PX[0] * sx), round(SWAY_PX[1] * sy))
-        buf = r.video_frame(st.step, st.current_gesture(now), self._n, flash, sway)
+        buf = r.video_frame(st.step, st.current_gesture(now), n, flash, sway)
         if st.stamp:
             framestamp.paint_i420(buf, r.width, r.height, int(now * 1000))
         frame = VideoFrame.from_ndarray(buf, format="yuv420p")
-        # pts from a fixed origin and strictly increasing (libvpx rejects anything else)
-        pts = max(int((now - self._t0) * VIDEO_CLOCK), self._last_pts + 1)
-        self._last_pts = pts
-        frame.pts = pts
-        frame.time_base = fractions.Fraction(1, VIDEO_CLOCK)
+        frame.pts = self._pacer.pts_at(now)  # the capture clock, as a camera's
+        frame.time_base = VIDEO_TIME_BASE
         st.count_frame(now)
         return frame
 
@@ -275,32 +258,19 @@ class ClipVideoTrack(MediaStreamTrack):
         super().__init__()
         self._source = ClipSource(path, width, height)
         self._state = state
-        self._fps = self._source.fps or float(max(1, fps))
-        self._start: float | None = None
-        self._n = 0
-        self._last_pts = -1
+        self._pacer = FramePacer(self._source.fps or float(max(1, fps)))
 
     async def recv(self) -> VideoFrame:
         if self.readyState != "live":
             raise MediaStreamError
-        if self._start is None:
-            self._start = time.time()
-        else:
-            self._n += 1
-            wait = self._start + self._n / self._fps - time.time()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            elif wait < -0.5:
-                self._start = time.time() - self._n / self._fps
+        await self._pacer.wait()
         buf = await asyncio.get_running_loop().run_in_executor(None, self._source.next_i420)
         now = time.time()
         if self._state.stamp:
             framestamp.paint_i420(buf, self._source.width, self._source.height, int(now * 1000))
         frame = VideoFrame.from_ndarray(buf, format="yuv420p")
-        pts = max(int((now - self._start) * VIDEO_CLOCK), self._last_pts + 1)
-        self._last_pts = pts
-        frame.pts = pts
-        frame.time_base = fractions.Fraction(1, VIDEO_CLOCK)
+        frame.pts = self._pacer.pts_at(now)
+        frame.time_base = VIDEO_TIME_BASE
         self._state.count_frame(now)
         return frame
 
