@@ -1,3 +1,5 @@
+"""`python -m console`: the console's command line (console.cli), as `recognition-console`."""
+
 import sys
 
 from console.cli import main
