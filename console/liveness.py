@@ -242,11 +242,9 @@ class FaceSample:
 def _dlib_models() -> tuple[Any, Any]:
     import dlib
 
-    from console.checks.faces import FaceModelsMissing, models_dir
+    from console.checks.faces import model_file
 
-    path = models_dir() / "shape_predictor_68_face_landmarks.dat"
-    if not path.is_file():
-        raise FaceModelsMissing(f"{path.name} missing in {path.parent}")
+    path = model_file("shape_predictor_68_face_landmarks.dat")
     return dlib.get_frontal_face_detector(), dlib.shape_predictor(str(path))
 
 

@@ -11,7 +11,6 @@ benchmark; we answer ``same`` below SAME_MAX, ``different`` above DIFFERENT_MIN 
 from __future__ import annotations
 
 import functools
-import importlib.util
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,8 @@ from typing import Any, Literal
 
 import cv2
 import numpy as np
+
+from console.checks import model_files
 
 logger = logging.getLogger(__name__)
 
@@ -33,10 +34,19 @@ class FaceModelsMissing(RuntimeError):
 
 
 def models_dir() -> Path:
-    spec = importlib.util.find_spec("face_recognition_models")
-    if spec is None or not spec.submodule_search_locations:
-        raise FaceModelsMissing("face_recognition_models is not installed")
-    return Path(next(iter(spec.submodule_search_locations))) / "models"
+    try:
+        return model_files.models_dir()
+    except model_files.ModelFileMissing as exc:
+        raise FaceModelsMissing(str(exc)) from exc
+
+
+def model_file(name: str) -> Path:
+    """Model ``name``: the installed file, or (desktop build) the copy unpacked once into the
+    user's cache from the bundled pack (console/checks/model_files.py)."""
+    try:
+        return model_files.model_file(name)
+    except model_files.ModelFileMissing as exc:
+        raise FaceModelsMissing(str(exc)) from exc
 
 
 @functools.lru_cache(maxsize=1)
@@ -45,11 +55,8 @@ def _models() -> tuple[Any, Any, Any]:
         import dlib
     except ImportError as exc:  # pragma: no cover - dlib-bin is a dependency
         raise FaceModelsMissing("dlib is not installed") from exc
-    d = models_dir()
-    sp = d / "shape_predictor_5_face_landmarks.dat"
-    rec = d / "dlib_face_recognition_resnet_model_v1.dat"
-    if not sp.is_file() or not rec.is_file():
-        raise FaceModelsMissing(f"model files missing in {d}")
+    sp = model_file("shape_predictor_5_face_landmarks.dat")
+    rec = model_file("dlib_face_recognition_resnet_model_v1.dat")
     return (dlib.get_frontal_face_detector(), dlib.shape_predictor(str(sp)),
             dlib.face_recognition_model_v1(str(rec)))
 
