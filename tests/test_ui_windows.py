@@ -34,7 +34,7 @@ from ui.settings_dialog import SettingsDialog
 from ui.signin import SignInWindow
 from ui.widgets.checklist import ScriptChecklist
 from ui.widgets.otp import OtpPanel
-from ui.widgets.video import VideoView, yuv420p_to_qvideoframe
+from ui.widgets.video import VideoView, fit_size, frame_to_image
 
 
 @pytest.fixture(autouse=True)
@@ -229,20 +229,34 @@ def test_settings_dialog_round_trip_and_store(qtbot, tmp_path: Path) -> None:
 
 
 # --- video ---------------------------------------------------------------------------------------
-def test_video_view_maps_yuv_frames(qtbot) -> None:
+def test_video_view_paints_yuv_frames_at_its_size(qtbot) -> None:
     view = VideoView("no video")
     qtbot.addWidget(view)
+    view.resize(640, 480)  # wider frame: black bars above and below
+    view.show()
+    qtbot.waitExposed(view)
     rgb = np.zeros((720, 1280, 3), dtype=np.uint8)
     rgb[:, :640] = (255, 0, 0)
     frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p")
-    qframe = yuv420p_to_qvideoframe(frame)
-    assert qframe is not None and qframe.width() == 1280 and qframe.height() == 720
+    converted = frame_to_image(frame, 320, 180)
+    assert converted is not None and converted[0].width() == 320
+    assert converted[0].pixelColor(10, 90).red() > 200
     assert view.show_frame(frame)
     assert not view.show_frame(frame)  # the same frame is not shown twice
     assert view.frames_shown == 1 and view.last_size == (1280, 720)
-    image = qframe.toImage()
-    left, right = image.pixelColor(100, 360), image.pixelColor(1000, 360)
+    image = view.video.grab().toImage()
+    ratio = image.devicePixelRatio()
+    y = round(240 * ratio)
+    left, right = image.pixelColor(round(100 * ratio), y), image.pixelColor(round(500 * ratio), y)
     assert left.red() > 200 and left.blue() < 60 and right.red() < 60
+    bar = image.pixelColor(round(320 * ratio), round(10 * ratio))
+    assert (bar.red(), bar.green(), bar.blue()) == (0, 0, 0)
+    # converted once, at the widget's size, not the frame's; repaints reuse the image
+    conversions = view.video.conversions
+    view.video.grab()
+    assert view.video.conversions == conversions
+    assert view.video._image.width() == fit_size(1280, 720, round(640 * ratio),
+                                                 round(480 * ratio))[0]
 
 
 # --- log view ------------------------------------------------------------------------------------
