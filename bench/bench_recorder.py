@@ -1,7 +1,7 @@
 """Recorder benchmark: CPU seconds per minute of a 720p call, real-time factor, MB per minute.
 
     .venv/bin/python -m bench.bench_recorder [--seconds 30] [--size 1280x720]
-        [--operator-size 640x360] [--fps 25] [--json]
+        [--operator-size 640x360] [--fps 25] [--preset veryfast] [--no-quality] [--json]
 
 Feeds a synthetic call -- the applicant's 720p video and the operator's video (real photos,
 moving like a head and a hand, with camera noise, already in yuv420p as aiortc delivers them)
@@ -11,7 +11,9 @@ as fast as it accepts (without drops), then reports:
 * recorder CPU: CPU seconds of the recorder thread (encode + mux) per minute of call;
 * real-time factor: recorder CPU time / media duration (the share of one core it needs), and
   wall time to record / media duration (< 1 = faster than real time; depends on machine load);
-* MB per minute of the Matroska file for the four streams (target <= 15 MB/min at 720p).
+* MB per minute of the Matroska file for the four streams (target <= 15 MB/min at 720p);
+* the recorded applicant video's PSNR and SSIM (luma) against the frames fed in: the
+  evidence's picture quality, to compare encoder settings (``--preset``).
 """
 
 from __future__ import annotations
@@ -48,6 +50,29 @@ def make_frames(w: int, h: int, n: int, seed: int) -> list[av.VideoFrame]:
     return frames
 
 
+def applicant_quality(path: Path, fed: list[av.VideoFrame]) -> dict[str, float] | None:
+    """PSNR and SSIM of the luma of the recorded applicant video against the frames fed in
+    (the i-th frame written is ``fed[i % len(fed)]``: no frame is dropped in this bench).
+    SSIM on every 10th frame (skimage, slow)."""
+    from skimage.metrics import structural_similarity
+
+    psnr: list[float] = []
+    ssim: list[float] = []
+    with av.open(str(path)) as c:
+        stream = next(s for s in c.streams.video if s.metadata.get("title") == "applicant_video")
+        for i, frame in enumerate(c.decode(stream)):
+            got = frame.to_ndarray(format="gray").astype(np.float64)
+            want = fed[i % len(fed)].to_ndarray(format="gray").astype(np.float64)
+            mse = float(((got - want) ** 2).mean())
+            psnr.append(99.0 if mse == 0 else 10 * np.log10(255.0**2 / mse))
+            if i % 10 == 0:
+                ssim.append(float(structural_similarity(got, want, data_range=255.0)))
+    if not psnr:
+        return None
+    return {"frames": len(psnr), "psnr_y_db": round(float(np.mean(psnr)), 2),
+            "ssim_y": round(float(np.mean(ssim)), 4)}
+
+
 def make_audio(seconds: float, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     n = int(seconds * 48000)
@@ -65,11 +90,15 @@ def build_parser() -> argparse.ArgumentParser:
                     help="operator video (the recorder's default is 640x360)")
     ap.add_argument("--fps", type=int, default=25)
     ap.add_argument("--threads", type=int, default=1, help="x264 threads per video stream")
+    ap.add_argument("--preset", default=None,
+                    help="libx264 preset (default: the recorder's, media.recorder.X264_PRESET)")
+    ap.add_argument("--no-quality", dest="quality", action="store_false",
+                    help="skip the applicant video's PSNR/SSIM against what was fed in")
     return report.add_json_argument(ap)
 
 
 def main(argv: list[str] | None = None) -> None:
-    from media.recorder import Recorder
+    from media.recorder import X264_PRESET, Recorder
 
     args = build_parser().parse_args(argv)
     rep = report.start(__file__, args)
@@ -84,8 +113,10 @@ def main(argv: list[str] | None = None) -> None:
     op_audio = make_audio(args.seconds, 3) // 2
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.mkv"
+        preset = args.preset or X264_PRESET
         rec = Recorder(path, video_sizes={"applicant_video": (w, h), "operator_video": (ow, oh)},
-                       fps=fps, start_ts=0.0, queue_size=64, encoder_threads=args.threads)
+                       fps=fps, start_ts=0.0, queue_size=64, encoder_threads=args.threads,
+                       x264_preset=preset)
         cpu0 = os.times()
         wall0 = time.perf_counter()
         rec.start()
@@ -111,10 +142,11 @@ def main(argv: list[str] | None = None) -> None:
             for p in c.demux():
                 if p.size:
                     per_stream[p.stream.metadata.get("title", str(p.stream.index))] += p.size
+        quality = applicant_quality(path, app_frames) if args.quality else None
     minutes = args.seconds / 60
     proc_cpu = (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)
     print(f"media: {args.seconds:.0f} s, H.264 applicant {w}x{h} + operator {ow}x{oh} @{fps} "
-          f"(libx264 veryfast, crf 28, "
+          f"(libx264 {preset}, crf 28, "
           f"maxrate 850k, GOP <= 2 s) + 2 x Opus 48 kHz mono 32 kb/s")
     print(f"dropped frames: {sum(stats['dropped'].values())}")
     print(f"recorder thread CPU: {stats['encode_cpu_s']:.1f} s "
@@ -129,7 +161,12 @@ def main(argv: list[str] | None = None) -> None:
           f"(target <= 15 MB/min)")
     for name, b in per_stream.items():
         print(f"  {name}: {b / 1e6 / minutes:.2f} MB/min")
+    if quality is not None:
+        print(f"applicant video against what was fed in: PSNR-Y {quality['psnr_y_db']:.2f} dB, "
+              f"SSIM-Y {quality['ssim_y']:.4f} ({quality['frames']} frames)")
     rep.emit({
+        "x264_preset": preset,
+        "applicant_quality": quality,
         "media_s": args.seconds,
         "dropped_frames": sum(stats["dropped"].values()),
         "recorder_cpu_s": stats["encode_cpu_s"],
