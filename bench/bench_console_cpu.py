@@ -1,6 +1,7 @@
 """CPU of the console process during a 720p 30 fps call, and the latency the GUI sees.
 
     .venv/bin/python -m bench.bench_console_cpu [--hold 20] [--display xvfb|offscreen] [--hog]
+                                                [--operator-camera synthetic|none|DEVICE]
                                                 [--json]
 
 Targets (issue 16): ≤ 0.4 core; GUI-seen latency p95 ≤ 50 ms on a quiet machine and ≤ 80 ms
@@ -10,8 +11,17 @@ Runs the demo autopilot (real desk service and synthetic applicant as separate p
 their CPU is not counted) and holds the call for ``--hold`` seconds before walking the script.
 The evidence recording (console.evidence, media.recorder) runs during the call, as in real use.
 The console measures its own process CPU time (every thread: GUI painting, media engine
-decoding and encoding, workers) over that window and writes it in the report. With Xvfb the
-video is really painted on an X display; offscreen skips the window system.
+decoding and encoding, workers) over that window and writes it in the report, with each
+thread's share (GUI thread ``MainThread``, ``media-engine``, ``recorder``, aiortc's
+``video-decoder``, the engine's executor ``asyncio_N`` where aiortc encodes the operator's
+video, and native ones such as Mesa's ``llvmpipe-N``). With Xvfb the video is really painted on
+an X display; offscreen skips the window system.
+
+The operator's camera is sent and recorded as in a real call: ``synthetic`` (default) is FFmpeg's
+moving test picture with noise at the size and rate the media engine asks of a camera
+(media.local.SYNTHETIC_CAMERA; ``synthetic:640x360@15`` fixes its mode); ``none`` leaves the
+console's setting (auto: on a machine without a camera, the 640×360 10 fps placeholder card, as
+in the figures before this option).
 """
 
 from __future__ import annotations
@@ -37,6 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
                         default="xvfb" if shutil.which("xvfb-run") else "offscreen")
     parser.add_argument("--hog", action="store_true",
                         help="burn one full core in a competing process during the run")
+    parser.add_argument("--operator-camera", default="synthetic", metavar="DEVICE",
+                        help="the console's camera: synthetic (default), synthetic:WxH@FPS, "
+                             "a device, or none (the console's setting: auto)")
     return bench_report.add_json_argument(parser)
 
 
@@ -47,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
         report = Path(tmp) / "report.json"
         cmd = [sys.executable, "-m", "console", "demo", "--autopilot", "--report", str(report),
                "--hold", str(args.hold), "--log-level=WARNING"]
+        if args.operator_camera and args.operator_camera != "none":
+            cmd += ["--operator-camera", args.operator_camera]
         env = dict(os.environ)
         if args.display == "xvfb":
             cmd = ["xvfb-run", "-a", "-s", "-screen 0 1600x1000x24", *cmd]
@@ -71,6 +86,10 @@ def main(argv: list[str] | None = None) -> int:
           f"{data['video']['width']}x{data['video']['height']}")
     print(f"console process CPU during the call: {cpu.get('cores')} cores (target ≤ 0.4)"
           + ("; a competing process burnt one core" if args.hog else ""))
+    threads = cpu.get("threads") or {}
+    if threads:
+        print("  by thread: " + ", ".join(f"{name} {cores}" for name, cores in threads.items()))
+    print(f"operator's camera: {args.operator_camera}")
     print(f"frames shown: {cpu.get('frames_shown_per_s')} per second "
           f"(decoded by the engine: {cpu.get('frames_decoded_per_s')} per second)")
     print(f"GUI-seen latency (applicant's frame stamp to the frame handed to the screen): "
@@ -85,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
         "video_height_px": data["video"]["height"],
         "hog": bool(args.hog),
         "cores": cpu.get("cores"),
+        "cores_by_thread": cpu.get("threads"),
+        "operator_camera": args.operator_camera,
         "target_cores": 0.4,
         "gui_latency_ms": {"p50": data["latency_ms"]["p50"], "p95": data["latency_ms"]["p95"]},
         "target_gui_latency_p95_ms": 80 if args.hog else 50,

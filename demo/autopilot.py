@@ -35,6 +35,45 @@ OTP_RE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
 DEMO_INJECTION_OVERRIDE = "demo applicant: Chromium with the demo's synthetic camera"
 
 
+def thread_cpu() -> dict[int, tuple[str, float]]:
+    """CPU seconds used so far by each thread of this process, by native id, with its name:
+    the Python thread's where there is one (GUI, media-engine, recorder...), else the system's
+    (Qt's, Mesa's, codec threads). Linux only (/proc); empty elsewhere."""
+    import threading
+
+    names = {t.native_id: t.name for t in threading.enumerate() if t.native_id is not None}
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    out: dict[int, tuple[str, float]] = {}
+    try:
+        tids = os.listdir("/proc/self/task")
+    except OSError:
+        return out
+    for tid in tids:
+        try:
+            with open(f"/proc/self/task/{tid}/stat", encoding="utf-8",
+                      errors="replace") as fh:
+                stat = fh.read()
+        except OSError:
+            continue  # the thread ended
+        comm = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2:].split()
+        native = int(tid)
+        out[native] = (names.get(native, comm), (int(fields[11]) + int(fields[12])) / tick)
+    return out
+
+
+def threads_cores(before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]],
+                  wall: float) -> dict[str, float]:
+    """Cores per thread name between two ``thread_cpu()`` snapshots (threads of the same name
+    added up), busiest first, those under 0.005 core left out."""
+    cores: dict[str, float] = {}
+    for native, (name, seconds) in after.items():
+        used = seconds - before.get(native, (name, 0.0))[1]
+        cores[name] = cores.get(name, 0.0) + used / max(wall, 1e-9)
+    return {name: round(c, 3) for name, c in sorted(cores.items(), key=lambda kv: -kv[1])
+            if c >= 0.005}
+
+
 class Autopilot(QObject):
     def __init__(
         self, shell: Any, env: Any, report: Path, timeout_s: float = 240.0, hold_s: float = 0.0
@@ -59,11 +98,12 @@ class Autopilot(QObject):
         self.evidence: str | None = None
         self.timeline: list[dict[str, Any]] = []
         self.hold_s = hold_s
-        self.cpu: dict[str, float] | None = None
+        self.cpu: dict[str, Any] | None = None
         self.watchdog: Any = None  # ui.watchdog.GuiWatchdog, from start()
         self._feature_index = 0
         self._hold_start: tuple[float, float, int] | None = None
         self._hold_decoded = 0
+        self._hold_threads: dict[int, tuple[str, float]] = {}
         self._timer = QTimer(self)
         self._timer.setInterval(TICK_MS)
         self._timer.timeout.connect(self._tick)
@@ -178,6 +218,7 @@ class Autopilot(QObject):
         if self._hold_start is None:
             self._hold_start = now
             self._hold_decoded = decoded
+            self._hold_threads = thread_cpu()
             return
         wall = now[0] - self._hold_start[0]
         if wall < self.hold_s:
@@ -189,6 +230,7 @@ class Autopilot(QObject):
             "frames_shown_per_s": round((now[2] - self._hold_start[2]) / wall, 1),
             "frames_decoded_per_s": round((decoded - self._hold_decoded) / wall, 1),
             "recording": self.c._evidence_state == "recording",
+            "threads": threads_cores(self._hold_threads, thread_cpu(), wall),
         }
         log.info("autopilot: console CPU during the call %.2f cores", cpu / wall)
         self._go("steps")

@@ -58,6 +58,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "(default: a canvas drawing the synthetic scene live)")
     parser.add_argument("--camera-size", default="1280x720", metavar="WxH",
                         help="--applicant chromium: the camera's size (default 1280x720)")
+    parser.add_argument("--operator-camera", metavar="DEVICE",
+                        help="the console's own camera: a device (/dev/video0) or 'synthetic' "
+                             "(a moving test picture, media.local.SYNTHETIC_CAMERA; "
+                             "'synthetic:640x360@15' fixes its mode); default: the settings' "
+                             "(auto: the first camera, else a placeholder card)")
     parser.add_argument("--language", choices=("it", "en"), help="interface language")
     parser.add_argument("--timeout", type=float, default=240.0,
                         help="autopilot: give up after this many seconds")
@@ -276,6 +281,8 @@ def _sign_in_form(env: DemoEnvironment, username: str, args: argparse.Namespace)
     language = args.language or ("en" if args.autopilot else "it")
     install_language(language)
     settings.update(server_url=env.url, last_user=username, language=language)
+    if getattr(args, "operator_camera", None):
+        settings.update(camera=args.operator_camera)
     shell = ConsoleShell(settings)
     shell.show_sign_in(server=env.url, user=username)
     shell.sign_in.password.setText(DEMO_PASSWORD)

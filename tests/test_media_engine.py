@@ -266,6 +266,32 @@ def test_camera_through_pyav(tmp_path: Any) -> None:
     assert [t for t in threading.enumerate() if t not in before and t.is_alive()] == []
 
 
+def test_synthetic_camera_at_the_asked_mode_or_its_own() -> None:
+    """``camera="synthetic"``: FFmpeg's test picture at the size asked of a camera;
+    ``synthetic:WxH@FPS`` fixes its own (benchmarks send an operator's camera with it)."""
+    errors: list[EngineErrorCode] = []
+
+    async def scenario(camera: str) -> list[Any]:
+        local = LocalMedia(camera=camera, camera_size=(320, 180), camera_fps=30, microphone=None,
+                           report_error=errors.append)
+        audio, video = local.tracks(lambda k, f, t: None, lambda: True, lambda: True)
+        frames = [await asyncio.wait_for(video.recv(), 5) for _ in range(3)]
+        assert local.camera_ok
+        audio.stop()
+        video.stop()
+        await local.close()
+        return frames
+
+    asked = asyncio.run(scenario("synthetic"))
+    own = asyncio.run(scenario("synthetic:160x90@15"))
+    assert errors == []
+    assert all((f.width, f.height, f.format.name) == (320, 180, "yuv420p") for f in asked)
+    assert all((f.width, f.height) == (160, 90) for f in own)
+    assert asked[0].to_ndarray().std() > 10  # a picture, not a flat card
+    step = float((own[1].pts - own[0].pts) * own[0].time_base)
+    assert step == pytest.approx(1 / 15, abs=0.01)
+
+
 def test_camera_failing_mid_call_falls_back_to_placeholder(tmp_path: Any) -> None:
     from demo.applicant.scene import write_y4m
 
