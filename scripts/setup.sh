@@ -16,6 +16,7 @@ APT_PACKAGES=(
   fonts-dejavu-core fonts-ocr-b
   postgresql nginx
   binutils  # objdump and strip: PyInstaller and console.spec (the desktop build)
+  gcc libc6-dev  # console.spec builds its stand-in libraries (scripts/packaging/*.c)
 )
 
 install_system_packages() {

