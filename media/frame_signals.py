@@ -18,7 +18,6 @@ the same interval to the tick, frame after frame.
 
 from __future__ import annotations
 
-import collections
 import zlib
 
 import av
@@ -40,7 +39,7 @@ _MAX_SKIP = 4
 THUMB_SIZE = (32, 18)  # (width, height)
 REPEAT_HISTORY_S = 120.0
 REPEAT_MIN_LAG_S = 2.0
-#: a repeat needs movement: mean absolute luma change between consecutive samples of at least
+#: a repeat needs movement: mean absolute luma change since the previous sample of at least
 #: this (sensor noise alone gives ≈ 0.1–0.3 on a thumbnail); samples with less neither count
 #: nor break a run
 REPEAT_MIN_MOTION = 1.0
@@ -50,8 +49,6 @@ REPEAT_MATCH_RATIO = 0.3
 REPEAT_MATCH_FLOOR = 0.6
 #: consecutive matches stay at one lag to within this (s): a replay has a fixed period
 REPEAT_LAG_TOLERANCE_S = 0.6
-#: samples over which the movement is averaged
-_MOTION_WINDOW = 8
 
 
 def luma_plane(frame: av.VideoFrame) -> np.ndarray | None:
@@ -145,7 +142,7 @@ class RepeatDetector:
         self._next = 0
         self._count = 0
         self._last: np.ndarray | None = None
-        self._motion: collections.deque[float] = collections.deque(maxlen=_MOTION_WINDOW)
+        self._motion = 0.0  # the last sample's change since the one before
         # runs[k]: consecutive samples matching the one k samples earlier (index 0 and the last
         # stay 0: the ±1 neighbourhood of every lag is read without bounds checks)
         self._runs = np.zeros(size + 2, np.int32)
@@ -160,8 +157,7 @@ class RepeatDetector:
             self.streak_s = 0.0
             self._last = None
             return
-        if self._last is not None:
-            self._motion.append(float(np.abs(thumb - self._last).mean()))
+        self._motion = 0.0 if self._last is None else float(np.abs(thumb - self._last).mean())
         self._last = thumb
         self._match(now, thumb)
         self._thumbs[self._next] = thumb
@@ -171,7 +167,8 @@ class RepeatDetector:
 
     def _match(self, now: float, thumb: np.ndarray) -> None:
         size, count = len(self._times), self._count
-        motion = sum(self._motion) / len(self._motion) if self._motion else 0.0
+        # this sample's own movement: a still moment right after a cut does not count
+        motion = self._motion
         runs = self._runs
         if motion < REPEAT_MIN_MOTION or count == 0:
             return  # a still moment proves nothing either way: the runs wait for movement
