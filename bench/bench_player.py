@@ -6,7 +6,7 @@ on a 15-minute recording).
 
 Generates (or reuses, with --recording, or the cached file from an earlier run) a recording of
 ``--minutes``: a ``--segment``-second piece is written by ``media.recorder.Recorder`` (the
-session's own recorder: libx264 veryfast, a keyframe at least every 2 s, four streams) from
+session's own recorder: libx264 superfast, a keyframe at least every 2 s, four streams) from
 synthetic stamped frames, then its packets are copied end to end (timestamps shifted, no
 re-encoding) into one Matroska file of the full length, so the file, its cues and its GOPs
 are those of a real long recording without encoding 15 minutes on a shared machine. Then:

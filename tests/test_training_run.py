@@ -37,7 +37,8 @@ class _Run:
              "--report", str(self.report), "--trainee", "t-" + scenario, *extra],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
-    def result(self, timeout: float = 420) -> tuple[int, dict, str]:
+    def result(self, timeout: float = 270) -> tuple[int, dict, str]:
+        # under the suite's 300 s per test: a run that hangs is killed here, not orphaned
         try:
             _out, stderr = self.proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
