@@ -356,14 +356,8 @@ class Autopilot(QObject):
         if checks is not None and checks.busy and time.monotonic() - self.phase_since < 60:
             return  # the still and face checks are still running: decide on their findings
         session_window = self.window.session
-        if self.c.injection_blocking():
-            if getattr(self.env, "applicant_kind", "synthetic") != "chromium":
-                self._fail("approval blocked: injection suspected "
-                           + ",".join(s.code for s in self.c.injection.signals))
-                return
-            if not self.c.override_injection(DEMO_INJECTION_OVERRIDE):
-                self._fail("the injection override was refused")
-                return
+        if self._injection_refused():
+            return
         liveness = self.c.liveness.verdict
         if liveness != "pass" and self.c.liveness.supervisor is None:
             # not the applicant's live face answering: never approved (ETSI TS 119 461)
@@ -381,6 +375,20 @@ class Autopilot(QObject):
             return
         session_window.submit_decision(dialog)
         self._go("wait_decision")
+
+    def _injection_refused(self) -> bool:
+        """A suspected injection: the demo's Chromium applicant is overridden with a recorded
+        reason; anything else fails the run with the signals (True: the run has failed)."""
+        if not self.c.injection_blocking():
+            return False
+        if getattr(self.env, "applicant_kind", "synthetic") != "chromium":
+            self._fail("approval blocked: injection suspected "
+                       + ",".join(s.code for s in self.c.injection.signals))
+            return True
+        if not self.c.override_injection(DEMO_INJECTION_OVERRIDE):
+            self._fail("the injection override was refused")
+            return True
+        return False
 
     def _decided(self, state: str) -> None:
         self.decision_state = state

@@ -205,11 +205,8 @@ def _training_pilot(shell: Any, env: Any, report: Path, timeout_s: float,
             session_window = self.window.session
             dialog = session_window.decision_dialog()
             dialog.set_decision(chosen[0])
-            if chosen[0] == "approved" and self.c.injection_blocking():
-                # the training peer is no injection: say so rather than wait for ever
-                self._fail("approval blocked: injection suspected "
-                           + ",".join(s.code for s in self.c.injection.signals))
-                return
+            if chosen[0] == "approved" and self._injection_refused():
+                return  # failed with the signals rather than waiting for ever
             if chosen[0] == "approved" and not dialog.approve_button.isChecked():
                 self._fail("approval blocked: " + dialog.blocked.text())
                 return

@@ -99,12 +99,10 @@ class ClockGrid:
         self._interval = 0
         self.run = 0
         self.longest = 0
-        self.frames = 0
 
     def add(self, pts: int | None) -> None:
         if pts is None:
             return
-        self.frames += 1
         last, self._last = self._last, int(pts)
         if last is None:
             return
