@@ -9,6 +9,7 @@ nothing blocks the GUI thread. At the end it writes the JSON report and quits wi
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -151,6 +152,8 @@ class Autopilot(QObject):
             return
         log.error("autopilot failed in %s: %s", self.phase, why)
         self.error = f"{self.phase}: {why}"
+        with contextlib.suppress(Exception):
+            self.env.log_children()
         self._finish(ok=False)
 
     def _tick(self) -> None:

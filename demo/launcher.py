@@ -33,6 +33,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -128,6 +129,16 @@ class Child:
             if line.startswith(prefix):
                 return line
         raise RuntimeError(f"{self.name} did not print {prefix!r} (exit {self.proc.poll()})")
+
+    def tail(self, n: int) -> list[str]:
+        """The last ``n`` lines it printed that nobody read (they are used up)."""
+        last: deque[str] = deque(maxlen=n)
+        with contextlib.suppress(queue.Empty):
+            while True:
+                line = self.lines.get_nowait()
+                if line:
+                    last.append(line)
+        return list(last)
 
     def stop(self) -> None:
         children.stop(self.proc)  # SIGTERM to its tree, a grace, then SIGKILL
@@ -251,6 +262,16 @@ class DemoEnvironment:
         if latest is not None:
             self._heard = latest
         return getattr(self, "_heard", None)
+
+    def log_children(self, lines: int = 8) -> None:
+        """After a failure: what each child printed last, and whether it still runs (their
+        output is not echoed unless RECOGNITION_DEMO_VERBOSE is set; no child logs personal
+        data or tokens)."""
+        for child in self.children:
+            tail = child.tail(lines)
+            log.warning("%s (%s): %s", child.name,
+                        "running" if child.proc.poll() is None else f"exit {child.proc.poll()}",
+                        "".join(f"\n  | {line}" for line in tail) or "no output")
 
     def close(self) -> None:
         for child in reversed(self.children):

@@ -96,3 +96,80 @@ def test_the_feed_retries_while_the_service_is_away(tmp_path: Any) -> None:
     finally:
         feed.stop()
         client.close()
+
+
+class _HeldRunner:
+    """A flow's host that runs work at once but hands its answers back only when told, and
+    queues what other threads post: the test picks the order in which they reach the flow."""
+
+    def __init__(self) -> None:
+        self.answers: list[tuple[Any, Any]] = []
+        self.posted: list[Any] = []
+        self.lock = threading.Lock()
+
+    def run(self, work: Any, done: Any = None, failed: Any = None) -> None:
+        result = work()
+        if done is not None:
+            self.answers.append((done, result))
+
+    def post(self, fn: Any) -> None:
+        with self.lock:
+            self.posted.append(fn)
+
+    def call_later(self, delay_s: float, fn: Any) -> Any:
+        return threading.Timer(3600, lambda: None)  # never started: cancel() is a no-op
+
+    def drain_posted(self) -> None:
+        with self.lock:
+            posted, self.posted = self.posted, []
+        for fn in posted:
+            fn()
+
+
+def test_a_rest_answer_older_than_the_feed_does_not_hide_an_applicant(
+        desk_server: DeskServer) -> None:
+    """The sign-in reads the waiting room once by REST while the feed connects. When that
+    answer comes back after the feed's newer snapshot, it must not replace it: the service
+    does not re-send an unchanged waiting room, so the applicant would stay hidden."""
+    from console.flows.remote import RemoteFlow
+    from console.settings_store import SettingsStore
+
+    client = DeskClient(desk_server.base_url)
+    client.login("operatore1", desk_server.operator("operatore1")["password"],
+                 desk_server._fresh_code("operatore1"))
+    runner = _HeldRunner()
+    flow = RemoteFlow(SettingsStore(), runner)
+    shown: list[QueueSnapshot] = []
+    flow.add_listener(lambda name, args: shown.append(args[0]) if name == "queue_updated"
+                      else None)
+    flow.client = client
+    hold = threading.Event()
+    applicant = None
+    try:
+        flow.start_queue_polling()  # the REST read ran: its answer (nobody waiting) is held
+        assert len(runner.answers) == 1
+        _wait(lambda: runner.posted, 10, "the feed's first snapshot")
+        req = desk_server.create_request()
+        applicant = _consent(desk_server, req["join_token"], hold)
+
+        def feed_has_applicant() -> bool:
+            runner.drain_posted()
+            return bool(shown) and any(w.request_id == req["id"] for w in shown[-1].waiting)
+
+        _wait(feed_has_applicant, 10, "the applicant in the feed's snapshot")
+        done, stale = runner.answers.pop()
+        assert not any(w.request_id == req["id"] for w in stale.waiting)
+        done(stale)  # the REST answer arrives last
+        assert any(w.request_id == req["id"] for w in shown[-1].waiting)
+        # without a feed snapshot in between, a REST answer is shown as before
+        flow._queue_feed.state = "reconnecting"  # type: ignore[union-attr]
+        flow.refresh_queue()
+        done, fresh = runner.answers.pop()
+        done(fresh)
+        assert shown[-1] is fresh
+    finally:
+        hold.set()
+        flow.stop_queue_polling()
+        if applicant is not None:
+            applicant.join(5)
+        client.close()

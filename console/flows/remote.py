@@ -161,6 +161,9 @@ class RemoteFlow(Emitter):
         self._queue_timer: Cancellable | None = None
         self._queue_feed: QueueFeed | None = None
         self._queue_busy = False
+        #: snapshots the feed has handed over: a REST answer asked for before the latest one is
+        #: older than what is shown (the service does not re-send an unchanged waiting room)
+        self._feed_snapshots = 0
         self._closing = False
         self._call_starting = False
         self._models_loaded: threading.Event | None = None  # set once dlib's models are in
@@ -242,10 +245,14 @@ class RemoteFlow(Emitter):
             self._queue_feed = QueueFeed(
                 client.origin, lambda refused: client.socket_token(refused=refused),
                 # the feed's thread: the snapshot is handed to the owner thread
-                lambda snap: self._runner.post(lambda: self._emit("queue_updated", snap)),
+                lambda snap: self._runner.post(lambda: self._feed_snapshot(snap)),
                 ca_bundle=self.settings.get("ca_bundle") or None)
             self._runner.run(self._queue_feed.start)  # a thread starts: not on the owner
         self._schedule_queue_fallback()
+
+    def _feed_snapshot(self, snapshot: QueueSnapshot) -> None:
+        self._feed_snapshots += 1
+        self._emit("queue_updated", snapshot)
 
     def _schedule_queue_fallback(self) -> None:
         if self._queue_timer is not None:
@@ -275,9 +282,13 @@ class RemoteFlow(Emitter):
         if self._queue_feed is not None and self._queue_feed.state == "live":
             return  # the pushes keep the view current
         self._queue_busy = True
+        asked_after = self._feed_snapshots
 
         def done(snapshot: QueueSnapshot) -> None:
             self._queue_busy = False
+            if self._feed_snapshots != asked_after:
+                log.debug("queue: a REST answer older than the feed's snapshot dropped")
+                return
             self._emit("queue_updated", snapshot)
 
         def failed(exc: BaseException) -> None:
