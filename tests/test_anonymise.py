@@ -65,6 +65,7 @@ def test_export_has_no_face_the_detector_finds(scene_recording: Path, tmp_path: 
     result = export_anonymised(scene_recording, out)
     assert result.frames == len(source)
     assert result.detections > 0 and result.document_hits > 0
+    assert result.verified_frames == result.frames  # the encoded clip was searched again
     exported = _decoded(out)
     assert len(exported) == len(source)
     for i, img in enumerate(exported):
@@ -79,6 +80,19 @@ def test_export_has_no_face_the_detector_finds(scene_recording: Path, tmp_path: 
     assert after < before * 0.1
     with av.open(str(out)) as c:
         assert len(c.streams.audio) == 0  # no voice in the anonymised clip
+
+
+def test_a_face_left_in_the_encoded_clip_fails_the_export(
+        scene_recording: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The export checks what it wrote, not only what it meant to write: with the blur
+    broken, the faces reach the encoded clip, the export fails and leaves no file."""
+    from console.training import anonymise
+
+    monkeypatch.setattr(anonymise, "blur_box", lambda img, box: None)
+    out = tmp_path / "leaky.mkv"
+    with pytest.raises(AnonymiseError, match="face is still recognisable"):
+        export_anonymised(scene_recording, out)
+    assert not out.exists() and not list(tmp_path.glob("leaky.mkv*"))
 
 
 def test_export_clip_range_and_errors(scene_recording: Path, tmp_path: Path) -> None:

@@ -11,8 +11,11 @@ What is blurred, generously ("when unsure, blur more"):
   before *and* after it (the clip is processed in chunks), so a moving face never slips out;
 * documents: ``console.checks.card.find_document``: the whole card/passport page (its
   personal-data zones, photo, MRZ) plus a margin, held the same way;
-* a final check: each detection frame is searched again *after* blurring; any face still found
-  there is blurred as well (and counted in ``residual``).
+* a check before encoding: each detection frame is searched again *after* blurring; any face
+  still found there is blurred as well (and counted in ``residual``);
+* a check of what was written: every frame of the encoded clip is decoded and searched once
+  more (the encoder's smoothing can give a pixelated face back its shape); one face found and
+  the export fails with :class:`AnonymiseError`, its file removed: a clip leaves only verified.
 
 The blur is a coarse pixelation followed by a strong Gaussian: no identity survives it.
 """
@@ -47,6 +50,7 @@ class AnonymiseResult:
     detections: int = 0  # faces found (before blurring) on detection frames
     document_hits: int = 0  # frames where a document was found
     residual: int = 0  # faces still found after blurring (then blurred again)
+    verified_frames: int = 0  # frames of the encoded clip searched again, none with a face
     boxes_per_frame: list[int] = field(default_factory=list)
 
 
@@ -245,14 +249,16 @@ def _export(src: Any, stream: Any, out_path: Path, start_s: float, end_s: float 
         for packet in ostream.encode(None):
             dst.mux(packet)
         dst.close()
+        result.verified_frames = _verify_written(tmp, detector, start_s)
         os.replace(tmp, out_path)
     except BaseException:
         with contextlib.suppress(Exception):
             dst.close()
         tmp.unlink(missing_ok=True)
         raise
-    log.info("anonymised clip: %d frames, %d faces, %d document frames, %d residual",
-             result.frames, result.detections, result.document_hits, result.residual)
+    log.info("anonymised clip: %d frames, %d faces, %d document frames, %d residual, "
+             "%d written frames verified", result.frames, result.detections,
+             result.document_hits, result.residual, result.verified_frames)
     return result
 
 
@@ -278,6 +284,22 @@ def _detect(detector: _Detector, img: np.ndarray, result: AnonymiseResult) -> li
             boxes.append(big)
             blur_box(probe, big)
     return boxes
+
+
+def _verify_written(path: Path, detector: _Detector, start_s: float) -> int:
+    """Every frame of the encoded clip searched for a face; the count of frames searched.
+    :class:`AnonymiseError` at the first face found."""
+    checked = 0
+    with av.open(str(path), mode="r") as written:
+        for frame in _frames(written, written.streams.video[0]):
+            if detector.faces(frame.to_ndarray(format="bgr24")):
+                at = start_s + float(frame.pts * frame.time_base) if frame.pts is not None \
+                    else start_s
+                raise AnonymiseError(
+                    f"a face is still recognisable in the encoded clip at {at:.2f} s: "
+                    "nothing was exported")
+            checked += 1
+    return checked
 
 
 def _frames(src: Any, stream: Any) -> Any:
