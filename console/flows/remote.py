@@ -453,14 +453,13 @@ class RemoteFlow(Emitter):
                 float(rate) if isinstance(rate, int | float) else None,
             ), always=True)
         elif event == "frame_check":
-            def number(name: str) -> float:
-                value = getattr(payload, name, 0)
-                ok = isinstance(value, int | float) and not isinstance(value, bool)
-                return float(value) if ok else 0.0
+            from media.api import FrameCheck  # loaded with the engine (PyAV: not at start-up)
 
+            if not isinstance(payload, FrameCheck):
+                return
             self._injection_update(self.injection.frames(
-                number("identical_s"), int(number("exact_clock_frames")),
-                number("repeat_s"), number("repeat_lag_s")))
+                payload.identical_s, payload.exact_clock_frames, payload.repeat_s,
+                payload.repeat_lag_s))
         elif event == "utterance":
             text = str(payload.get("text", "") if isinstance(payload, dict) else payload)
             self.last_otp_heard = text
