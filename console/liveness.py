@@ -382,7 +382,7 @@ class ChallengeResult:
     window: tuple[float, float]  # seconds from the check's start: the window as sent
     verdict: ChallengeVerdict
     score: float
-    reason: str  # ok | not_performed | before_asked | no_face | pending
+    reason: str  # ok | not_performed | before_asked | no_face | not_shown | pending
     latency_ms: float | None = None
     frames: int = 0
     peak: float | None = None  # the largest movement seen in the window (threshold units: 1.0)
@@ -462,6 +462,7 @@ class LivenessCheck:
         self._last_t = -math.inf
         self._samples: list[FaceSample] = []
         self._announced: dict[str, float] = {}
+        self._not_shown: set[str] = set()  # challenges the applicant's page refused to show
         self.analysis_s = 0.0  # CPU seconds spent analysing (perf counter)
 
     # timing
@@ -527,6 +528,17 @@ class LivenessCheck:
             if challenge_id not in {c.id for c in self.plan.challenges}:
                 raise KeyError(challenge_id)
             self._announced[challenge_id] = t
+
+    def mark_not_shown(self, challenge_id: str) -> bool:
+        """The applicant's page answered ``challenge_error`` for this challenge: it showed
+        nothing, so the challenge is judged ``inconclusive`` (``not_shown``) whatever the video
+        did -- never a pass, and not a failure the applicant could not have avoided. False
+        when the id is not one of this plan's."""
+        with self._lock:
+            if not any(c.id == challenge_id for c in self.plan.challenges):
+                return False
+            self._not_shown.add(challenge_id)
+            return True
 
     def end_time(self) -> float | None:
         """When the last window (plus grace) closes, as far as known now."""
@@ -602,6 +614,11 @@ class LivenessCheck:
             for c in self.plan.challenges:
                 a, b = self._window(c)
                 rel = (a - self._t0, b - self._t0)
+                if c.id in self._not_shown:
+                    results.append(ChallengeResult(c.code, c.id, rel, "inconclusive", 0.0,
+                                                   "not_shown"))
+                    prev_end = b
+                    continue
                 if c.id not in self._announced and now < b + GRACE_S:
                     results.append(ChallengeResult(c.code, c.id, rel, "pending", 0.0, "pending"))
                     prev_end = b
@@ -616,7 +633,11 @@ class LivenessCheck:
         elif "fail" in verdicts:
             verdict, reason = "fail", next(r.reason for r in results if r.verdict == "fail")
         elif "inconclusive" in verdicts or not complete:
-            verdict, reason = "inconclusive", "incomplete" if not complete else "no_face"
+            verdict = "inconclusive"
+            if any(r.reason == "not_shown" for r in results):
+                reason = "not_shown"
+            else:
+                reason = "incomplete" if not complete else "no_face"
         else:
             verdict, reason = "pass", "ok"
         scores = [r.score for r in results if r.verdict != "pending"]

@@ -24,6 +24,9 @@ CHALLENGE_CODES: frozenset[str] = frozenset(
 MIN_SECONDS = 1.0
 MAX_SECONDS = 30.0
 MAX_COUNT = 10
+#: the reasons a page gives in ``challenge_error`` (server/static/js/challenge.js)
+PAGE_REFUSALS: frozenset[str] = frozenset(
+    {"invalid_id", "invalid_code", "invalid_seconds", "invalid_index"})
 _UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 

@@ -228,6 +228,62 @@ def test_no_face_is_inconclusive() -> None:
     assert LivenessCheck(plan).result().verdict == "inconclusive"
 
 
+def test_a_challenge_the_page_did_not_show_is_not_shown_never_a_pass() -> None:
+    """The page answered challenge_error for the second challenge: the applicant answered the
+    first, and the second is 'not_shown' (inconclusive: repeat) even though the video does
+    what it asked; a foreign id changes nothing."""
+    rng = random.Random(11)
+    plan = plan_of("turn_left", "look_up", "blink")
+    timeline = answer_timeline(plan_windows(plan), rng)
+    check = LivenessCheck(plan, analysis_fps=FPS)
+    assert not check.mark_not_shown(str(uuid.uuid4()))
+    assert check.mark_not_shown(plan.challenges[1].id)
+    source = GenuineRenderer(timeline, seed=11, lighting=Lighting.random(rng))
+    t = 0.0
+    while not check.done(t):
+        check.to_announce(t)
+        check.feed(source.frame(t), t)
+        t += 1 / FPS
+    res = check.result()
+    assert res.verdict == "inconclusive" and res.reason == "not_shown", res.to_json()
+    assert [(c.verdict, c.reason) for c in res.challenges] == [
+        ("pass", "ok"), ("inconclusive", "not_shown"), ("pass", "ok")]
+
+
+def test_the_flow_hears_the_page_refuse_a_challenge() -> None:
+    """RemoteFlow routes the page's challenge_error to the running check: recorded (with the
+    page's reason only when the protocol names it) and judged not_shown."""
+    from console.flows.liveness_run import LivenessRun
+
+    class Flow:
+        def __init__(self) -> None:
+            self.records: list[tuple[str, dict[str, object]]] = []
+            self.events: list[str] = []
+
+        def _record(self, name: str, **data: object) -> None:
+            self.records.append((name, data))
+
+        def _emit(self, name: str, *args: object) -> None:
+            self.events.append(name)
+
+    flow = Flow()
+    run = LivenessRun(flow, runner=None)  # type: ignore[arg-type]
+    plan = plan_of("blink", "turn_right")
+    run._check = LivenessCheck(plan)
+    run._check.start(0.0)
+    run.runs = 1
+    run.challenge_refused(plan.challenges[0].id, "invalid_seconds")
+    run.challenge_refused(plan.challenges[1].id, "<script>" * 40)
+    run.challenge_refused(str(uuid.uuid4()), "invalid_id")  # not this plan's: ignored
+    run.challenge_refused(None, "invalid_id")
+    assert flow.records == [
+        ("liveness_challenge_not_shown", {"run": 1, "code": "blink", "reason": "invalid_seconds"}),
+        ("liveness_challenge_not_shown", {"run": 1, "code": "turn_right", "reason": "other"})]
+    assert flow.events.count("liveness_changed") == 2
+    res = run._check.result(now=100.0)
+    assert {c.reason for c in res.challenges} == {"not_shown"}
+
+
 def test_pending_until_the_windows_are_over() -> None:
     rng = random.Random(2)
     plan = plan_of("blink", "move_closer")

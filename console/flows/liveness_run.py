@@ -8,8 +8,9 @@ no second decode), sends each challenge to the applicant's screen when its windo
 Approval rule (ETSI TS 119 461 v2): a remote session starts with the blocker
 ``liveness_not_passed``; a ``pass`` lifts it. After a ``fail`` only a supervisor's second look
 (four eyes, ``SessionChecks.verify_supervisor``) lifts it; an ``inconclusive`` run may be
-repeated with a new plan. The challenge response latencies become injection signals
-(``response_too_fast``, ``response_slow``).
+repeated with a new plan; so may a run where the applicant's page refused to show a challenge
+(``challenge_error``: that challenge is ``not_shown``). The challenge response latencies
+become injection signals (``response_too_fast``, ``response_slow``).
 
 Events (to the flow's listeners): ``liveness_changed`` with ``{"state": "idle" | "running" |
 "done", "challenge": code | None, "index", "count", "result": {...} | None}``.
@@ -24,6 +25,7 @@ from typing import Any
 from console.errors import ConsoleError
 from console.flows.tasks import Cancellable, Runner
 from console.liveness import ChallengePlan, LivenessCheck, LivenessFeeder, LivenessResult
+from media.challenge import PAGE_REFUSALS
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +119,22 @@ class LivenessRun:
         self._emit_state()
         self._schedule()
         return True
+
+    def challenge_refused(self, challenge_id: Any, reason: Any) -> None:
+        """The applicant's page answered ``challenge_error``: it showed nothing for that
+        challenge, which is then judged ``not_shown`` (inconclusive: the check is repeated).
+        The page's reason is recorded only when it is one the protocol names."""
+        check = self._check
+        if check is None or not isinstance(challenge_id, str):
+            return
+        if not check.mark_not_shown(challenge_id):
+            log.info("challenge_error for a challenge of no running check ignored")
+            return
+        why = reason if reason in PAGE_REFUSALS else "other"
+        code = next((c.code for c in check.plan.challenges if c.id == challenge_id), "")
+        self.c._record("liveness_challenge_not_shown", run=self.runs, code=code, reason=why)
+        log.warning("the applicant's page did not show a challenge (%s)", why)
+        self._emit_state()
 
     def _schedule(self) -> None:
         self._timer = self._runner.call_later(TICK_S, self._tick)

@@ -460,6 +460,9 @@ class RemoteFlow(Emitter):
             self._injection_update(self.injection.frames(
                 payload.identical_s, payload.exact_clock_frames, payload.repeat_s,
                 payload.repeat_lag_s))
+        elif event == "message" and isinstance(payload, dict) \
+                and payload.get("type") == "challenge_error":
+            self.liveness.challenge_refused(payload.get("id"), payload.get("reason"))
         elif event == "utterance":
             text = str(payload.get("text", "") if isinstance(payload, dict) else payload)
             self.last_otp_heard = text

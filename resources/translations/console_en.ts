@@ -317,6 +317,10 @@
         <source>not done yet</source>
         <translation>not done yet</translation>
     </message>
+    <message>
+        <source>not shown on the applicant's screen: repeat it</source>
+        <translation>not shown on the applicant's screen: repeat it</translation>
+    </message>
 </context>
 <context>
     <name>FindingsPanel</name>

@@ -317,6 +317,10 @@
         <source>not done yet</source>
         <translation>non ancora eseguita</translation>
     </message>
+    <message>
+        <source>not shown on the applicant's screen: repeat it</source>
+        <translation>non mostrata sullo schermo del richiedente: ripeterla</translation>
+    </message>
 </context>
 <context>
     <name>FindingsPanel</name>

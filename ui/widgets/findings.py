@@ -151,6 +151,8 @@ def liveness_verdict_label(code: str) -> str:
         "pending": QCoreApplication.translate("Findings", "waiting"),
         "running": QCoreApplication.translate("Findings", "running"),
         "idle": QCoreApplication.translate("Findings", "not done yet"),
+        "not_shown": QCoreApplication.translate(
+            "Findings", "not shown on the applicant's screen: repeat it"),
     }.get(code, code)
 
 
@@ -358,7 +360,8 @@ class FindingsPanel(QWidget):
             row = self._row(root, challenge_label(str(challenge.get("code", ""))),
                             {"pass": "ok", "fail": "not_ok"}.get(verdict, verdict),
                             f"liveness.{challenge.get('code', '')}")
-            row.setText(1, liveness_verdict_label(verdict))
+            shown = "not_shown" if challenge.get("reason") == "not_shown" else verdict
+            row.setText(1, liveness_verdict_label(shown))
         code = str(result.get("verdict")) if phase == "done" and result else phase
         if phase == "running" and state.get("challenge"):
             code = "running"
