@@ -87,6 +87,7 @@ from media.stills import (
     split_still,
 )
 from server import ws_schemas
+from server.signalling import MESSAGE_MAX
 from server.web_util import loads_limited
 from tests.fixtures.desk import DeskServer, start_desk_server
 
@@ -139,8 +140,8 @@ def mutated(draw: st.DrawFn, original: bytes, max_ops: int = 3) -> bytes:
 
 # === WebSocket messages of the desk service ==================================================
 
-#: aiohttp refuses (1009) a frame larger than this (server/signalling.py ``_ws_response``)
-WS_MAX = ws_schemas.SDP_MAX + 4096
+#: the service refuses (1009) a message larger than this (server/signalling.py)
+WS_MAX = MESSAGE_MAX
 
 _FIELD_VALUES: dict[str, st.SearchStrategy[Any]] = {
     "recording": st.booleans(), "terms": st.booleans(), "ok": st.booleans(),
