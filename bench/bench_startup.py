@@ -1,4 +1,4 @@
-"""Cold start of the console to the sign-in window on screen (target ≤ 1.5 s).
+"""Cold start of the console to the sign-in window on screen (target ≤ 0.3 s, issue 16).
 
     .venv/bin/python -m bench.bench_startup [--runs 7] [--json]
 
