@@ -529,16 +529,16 @@ class LivenessCheck:
                 raise KeyError(challenge_id)
             self._announced[challenge_id] = t
 
-    def mark_not_shown(self, challenge_id: str) -> bool:
+    def mark_not_shown(self, challenge_id: str) -> Challenge | None:
         """The applicant's page answered ``challenge_error`` for this challenge: it showed
         nothing, so the challenge is judged ``inconclusive`` (``not_shown``) whatever the video
-        did -- never a pass, and not a failure the applicant could not have avoided. False
-        when the id is not one of this plan's."""
+        did -- never a pass, and not a failure the applicant could not have avoided. The
+        challenge, or None when the id is not one of this plan's."""
         with self._lock:
-            if not any(c.id == challenge_id for c in self.plan.challenges):
-                return False
-            self._not_shown.add(challenge_id)
-            return True
+            challenge = next((c for c in self.plan.challenges if c.id == challenge_id), None)
+            if challenge is not None:
+                self._not_shown.add(challenge_id)
+            return challenge
 
     def end_time(self) -> float | None:
         """When the last window (plus grace) closes, as far as known now."""

@@ -19,7 +19,8 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from aiohttp import WSCloseCode, WSMsgType, web
+from aiohttp import WSCloseCode, WSMessage, WSMsgType, web
+from aiohttp.http_websocket import WS_CLOSED_MESSAGE
 
 from server import policy, ws_schemas
 from server import queue as queue_mod
@@ -480,9 +481,6 @@ class Hub:
         """Yield valid messages; close 4400 (and stop) on the first invalid one."""
         async for msg in ws:
             if msg.type == WSMsgType.TEXT:
-                if isinstance(ws, DeskWebSocket) and ws.too_large(msg.data):
-                    await ws.close(code=WSCloseCode.MESSAGE_TOO_BIG)
-                    return
                 try:
                     data = loads_limited(msg.data)
                 except JsonTooDeep:
@@ -663,7 +661,7 @@ class Hub:
 MESSAGE_MAX = ws_schemas.SDP_MAX + 4096
 #: aiohttp's own cap, a memory guard only: over it aiohttp stops reading the frame and closes
 #: 1009 itself, and the transport can close before its close frame is out (the peer then sees
-#: a dropped connection, 1 run in 15 of the fuzz test). Up to it, :meth:`SignallingHub._receive`
+#: a dropped connection, 1 run in 15 of the fuzz test). Up to it, :meth:`DeskWebSocket.receive`
 #: reads the whole message and closes 1009 with the reason through the normal path.
 TRANSPORT_MAX = 4 * MESSAGE_MAX
 
@@ -681,12 +679,20 @@ class DeskWebSocket(web.WebSocketResponse):
         if hasattr(self, "_pong_heartbeat"):
             self._pong_heartbeat = pong_timeout
 
-    def too_large(self, text: str) -> bool:
-        """Whether a received text message is over ``max_message`` bytes of UTF-8."""
-        if len(text) * 4 <= self.max_message:  # a character is at most 4 bytes
-            return False
-        return len(text) > self.max_message or len(text.encode("utf-8", "replace")) \
-            > self.max_message
+    def _too_large(self, data: str | bytes) -> bool:
+        """Whether a message is over ``max_message`` bytes (text: of UTF-8)."""
+        if isinstance(data, bytes) or len(data) * 4 <= self.max_message:  # 4 bytes a char at most
+            return len(data) > self.max_message
+        return len(data.encode("utf-8", "surrogatepass")) > self.max_message
+
+    async def receive(self, timeout: float | None = None) -> WSMessage:
+        """aiohttp's receive, with messages over ``max_message`` refused: closed 1009 with the
+        reason, and the socket reads as closed."""
+        msg = await super().receive(timeout)
+        if msg.type in (WSMsgType.TEXT, WSMsgType.BINARY) and self._too_large(msg.data):
+            await self.close(code=WSCloseCode.MESSAGE_TOO_BIG)
+            return WS_CLOSED_MESSAGE
+        return msg
 
     async def close(self, *, code: int = WSCloseCode.OK, message: bytes = b"",
                     drain: bool = True) -> bool:

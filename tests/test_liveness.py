@@ -236,8 +236,8 @@ def test_a_challenge_the_page_did_not_show_is_not_shown_never_a_pass() -> None:
     plan = plan_of("turn_left", "look_up", "blink")
     timeline = answer_timeline(plan_windows(plan), rng)
     check = LivenessCheck(plan, analysis_fps=FPS)
-    assert not check.mark_not_shown(str(uuid.uuid4()))
-    assert check.mark_not_shown(plan.challenges[1].id)
+    assert check.mark_not_shown(str(uuid.uuid4())) is None
+    assert check.mark_not_shown(plan.challenges[1].id) is plan.challenges[1]
     source = GenuineRenderer(timeline, seed=11, lighting=Lighting.random(rng))
     t = 0.0
     while not check.done(t):
@@ -274,12 +274,14 @@ def test_the_flow_hears_the_page_refuse_a_challenge() -> None:
     run.runs = 1
     run.challenge_refused(plan.challenges[0].id, "invalid_seconds")
     run.challenge_refused(plan.challenges[1].id, "<script>" * 40)
+    run.challenge_refused(plan.challenges[1].id, ["unhashable"])  # hostile: no TypeError
     run.challenge_refused(str(uuid.uuid4()), "invalid_id")  # not this plan's: ignored
     run.challenge_refused(None, "invalid_id")
     assert flow.records == [
         ("liveness_challenge_not_shown", {"run": 1, "code": "blink", "reason": "invalid_seconds"}),
+        ("liveness_challenge_not_shown", {"run": 1, "code": "turn_right", "reason": "other"}),
         ("liveness_challenge_not_shown", {"run": 1, "code": "turn_right", "reason": "other"})]
-    assert flow.events.count("liveness_changed") == 2
+    assert flow.events.count("liveness_changed") == 3
     res = run._check.result(now=100.0)
     assert {c.reason for c in res.challenges} == {"not_shown"}
 

@@ -127,12 +127,13 @@ class LivenessRun:
         check = self._check
         if check is None or not isinstance(challenge_id, str):
             return
-        if not check.mark_not_shown(challenge_id):
+        challenge = check.mark_not_shown(challenge_id)
+        if challenge is None:
             log.info("challenge_error for a challenge of no running check ignored")
             return
-        why = reason if reason in PAGE_REFUSALS else "other"
-        code = next((c.code for c in check.plan.challenges if c.id == challenge_id), "")
-        self.c._record("liveness_challenge_not_shown", run=self.runs, code=code, reason=why)
+        why = reason if isinstance(reason, str) and reason in PAGE_REFUSALS else "other"
+        self.c._record("liveness_challenge_not_shown", run=self.runs, code=challenge.code,
+                       reason=why)
         log.warning("the applicant's page did not show a challenge (%s)", why)
         self._emit_state()
 

@@ -187,13 +187,18 @@ async function grabbedFrame(track) {
   }
 }
 
+// The camera's next frame, {source, width, height} (close the source when done).
+function nextFrame(track) {
+  return typeof MediaStreamTrackProcessor !== "undefined"
+    ? nextVideoFrame(track) : grabbedFrame(track);
+}
+
 async function grabFull(track) {
   const full = await prepareStills(track);
   if (!full || full.readyState !== "live") return null;
   full.enabled = track.enabled;
   const t0 = performance.now();
-  const frame = typeof MediaStreamTrackProcessor !== "undefined"
-    ? await nextVideoFrame(full) : await grabbedFrame(full);
+  const frame = await nextFrame(full);
   try {
     const s = track.getSettings();
     if (pixels(frame.width, frame.height) <= pixels(s.width, s.height)) return null;
@@ -239,8 +244,7 @@ export async function captureStill(track, videoEl) {
     }
     if (capture) {
       try {
-        const frame = typeof MediaStreamTrackProcessor !== "undefined"
-          ? await nextVideoFrame(track) : await grabbedFrame(track);
+        const frame = await nextFrame(track);
         try {
           const still = await canvasToStill(frame.source, frame.width, frame.height);
           still.method = "grab_frame";
