@@ -65,6 +65,7 @@ from media.api import (
 )
 from media.backoff import Backoff
 from media.challenge import challenge_message
+from media.encoded import ENCODED_KIND, VideoTap
 from media.frame_signals import ClockGrid, RepeatDetector, luma_sample, thumbnail
 from media.frame_signals import digest as frame_digest
 from media.local import LocalMedia
@@ -469,7 +470,11 @@ class MediaEngine:
         applicant_video, operator_video, applicant_audio, operator_audio. Must only enqueue.
         `monotonic_ts` is time.monotonic() when the frame left the decoder (received) or went
         to the encoder (sent); received audio is back-dated by `audio_sink_offset_s` (60 ms:
-        aiortc's audio jitter buffer) so that audio and video share one timeline."""
+        aiortc's audio jitter buffer) so that audio and video share one timeline.
+        A sink whose ``wants_encoded_video`` is true also gets the applicant's VP8 frames as
+        received, before decoding (kind media.encoded.ENCODED_KIND, an EncodedVideo), and the
+        engine then asks the applicant for a keyframe every ~2 s; other sinks ignore that
+        kind."""
         with self._lock:
             self._media_sinks = (*self._media_sinks, sink)
 
@@ -836,10 +841,13 @@ class MediaEngine:
 
         @pc.on("track")
         def on_track(track: MediaStreamTrack) -> None:
-            if track.kind == "video" and self._low_latency:
+            if track.kind == "video":
                 for tr in pc.getTransceivers():
-                    if tr.receiver.track is track and not jitter.install(tr.receiver):
-                        logger.info("stock jitter buffer kept")
+                    if tr.receiver.track is track and not jitter.install(
+                            tr.receiver, tap=self._video_tap(tr.receiver),
+                            release_on_marker=self._low_latency):
+                        logger.info("stock jitter buffer kept: the recorder encodes the "
+                                    "decoded video")
             if track.kind == "video":
                 self._spawn(self._drain_video(track, peer), peer)
             elif track.kind == "audio":
@@ -988,6 +996,21 @@ class MediaEngine:
             self._emit("on_quality", self._quality)
 
     # ------------------------------------------------------------------ media in -------
+    def _video_tap(self, receiver: Any) -> VideoTap:
+        """The applicant's frames as received, for the sinks that keep them as they are (the
+        recorder: media.encoded); keyframes are asked for only while such a sink is attached."""
+
+        def request_keyframe(ssrc: int) -> None:
+            send = getattr(receiver, "_send_rtcp_pli", None)
+            if send is not None:
+                self._spawn(send(ssrc))
+
+        return VideoTap(
+            lambda frame: self._fanout(ENCODED_KIND, frame, time.monotonic()),
+            jitter.codec_names(receiver), request_keyframe,
+            wanted=lambda: any(getattr(s, "wants_encoded_video", False)
+                               for s in self._media_sinks))
+
     async def _drain_video(self, track: MediaStreamTrack, peer: _Peer) -> None:
         queue: asyncio.Queue[Any] | None = getattr(track, "_queue", None)
         try:

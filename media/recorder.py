@@ -24,6 +24,13 @@ Design (see docs in the module's report and issue 4):
   sample count (keeps lip-sync after the gap). Each gap longer than ``gap_threshold_s`` is written
   as a ``gap`` marker to the timeline; callers may also mark ``connection_lost`` /
   ``connection_restored`` themselves with :meth:`Recorder.mark`.
+* The applicant's video as received (``copy_received_video=True``, what the session evidence
+  uses): the applicant stream is VP8 and takes the media engine's whole received frames
+  (media.encoded, kind ``applicant_video_encoded``) as they are -- no decode and no second
+  encode, the applicant's pixels exactly as the operator's decoder got them. After a loss it
+  waits for the next keyframe (the engine asks the sender for one about every 2 s); a decoded
+  frame whose received frame was not kept (lost stretch, another codec, no tap) is encoded with
+  libvpx instead, from a keyframe, so the stream has no hole the live call did not have.
 * Markers (script steps, captures, OTP events, decision, gaps) are appended to a sidecar
   JSON-lines timeline as they happen (flushed and fsynced: crash-safe) and written as Matroska
   chapters when the recording is closed normally.
@@ -49,6 +56,8 @@ from typing import Any
 import av
 import numpy as np
 
+from media.encoded import ENCODED_KIND, EncodedVideo
+
 log = logging.getLogger(__name__)
 
 VIDEO_KINDS = ("applicant_video", "operator_video")
@@ -61,6 +70,12 @@ MKV_OPTIONS = {"cluster_time_limit": "1000", "flush_packets": "1"}
 #: SSIM 0.960 against 38.5 dB and 0.953 -- for about a third more bits (395 -> 527 kbps at 720p,
 #: far below the bitrate cap). README, Performance.
 X264_PRESET = "superfast"
+#: libvpx for the applicant's stream when it is kept as received, for the decoded frames that
+#: could not be (realtime, fastest; a fallback, rarely used)
+VP8_OPTIONS = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0",
+               "auto-alt-ref": "0", "error-resilient": "0"}
+#: how many of the last kept frames' timestamps are remembered to skip their decoded twins
+COPIED_WINDOW = 90
 #: The applicant is what the evidence is about: 720p (ETSI TS 119 461's example quality). The
 #: operator's own camera is recorded at 360p: it only has to show who spoke and what they did,
 #: and it saves ~40 % of the recorder's CPU on a 2-core workstation. Both are configurable.
@@ -96,6 +111,9 @@ class RecorderStats:
     )
     encode_cpu_s: float = 0.0
     gaps: int = 0
+    copied: int = 0  # applicant frames kept as received
+    awaiting_keyframe: int = 0  # received frames not kept: after a loss, before a keyframe
+    reencoded: int = 0  # decoded applicant frames encoded because their twin was not kept
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -108,6 +126,9 @@ class RecorderStats:
             "trimmed_samples": dict(self.trimmed_samples),
             "encode_cpu_s": round(self.encode_cpu_s, 3),
             "gaps": self.gaps,
+            "copied": self.copied,
+            "awaiting_keyframe": self.awaiting_keyframe,
+            "reencoded": self.reencoded,
         }
 
 
@@ -164,23 +185,29 @@ class _VideoTrack:
     def __init__(
         self, container: av.container.OutputContainer, size: tuple[int, int], fps: int,
         crf: int, maxrate_kbps: int, gop_s: float, threads: int, preset: str = X264_PRESET,
+        copy_received: bool = False,
     ) -> None:
         width, height = size
-        self.stream = container.add_stream(
-            "libx264",
-            rate=fps,
-            options={
-                "preset": preset,
-                "crf": str(crf),
-                "maxrate": f"{maxrate_kbps}k",
-                "bufsize": f"{maxrate_kbps * 2}k",
-                "g": str(max(1, int(fps * gop_s))),
-                "keyint_min": str(max(1, int(fps * gop_s) // 2)),
-                "bf": "0",
-                "rc-lookahead": "5",
-                "forced-idr": "1",
-            },
-        )
+        gop = {"g": str(max(1, int(fps * gop_s))),
+               "keyint_min": str(max(1, int(fps * gop_s) // 2))}
+        if copy_received:
+            self.stream = container.add_stream("libvpx", rate=fps, options={**VP8_OPTIONS, **gop})
+            self.stream.bit_rate = maxrate_kbps * 1000
+        else:
+            self.stream = container.add_stream(
+                "libx264",
+                rate=fps,
+                options={
+                    "preset": preset,
+                    "crf": str(crf),
+                    "maxrate": f"{maxrate_kbps}k",
+                    "bufsize": f"{maxrate_kbps * 2}k",
+                    **gop,
+                    "bf": "0",
+                    "rc-lookahead": "5",
+                    "forced-idr": "1",
+                },
+            )
         self.stream.width = width
         self.stream.height = height
         self.stream.pix_fmt = "yuv420p"
@@ -193,6 +220,9 @@ class _VideoTrack:
         self.last_key_pts = -(10**9)
         self.last_ts: float | None = None
         self.offsets: deque[float] = deque(maxlen=VIDEO_OFFSET_WINDOW)  # arrival - media time
+        self.copy_received = copy_received
+        self.copying = False  # the last frame written was a received one, kept as it came
+        self.copied: deque[int] = deque(maxlen=COPIED_WINDOW)  # their sender pts
 
 
 def _copy_frame(frame: av.VideoFrame) -> av.VideoFrame:
@@ -236,6 +266,8 @@ class Recorder:
     start_ts: the monotonic time that becomes 0 in the file (default: when :meth:`start` runs).
     queue_size: bound of the input queue; on overflow the item is dropped and counted.
     x264_preset: libx264's preset for both video streams (default ``X264_PRESET``).
+    copy_received_video: keep the applicant's video as received (VP8, media.encoded) instead
+        of encoding the decoded frames again; the stream is then VP8.
     clock: the monotonic clock the producers stamp with (default ``time.monotonic``).
     """
 
@@ -258,6 +290,7 @@ class Recorder:
         timeline_path: str | os.PathLike[str] | None = None,
         metadata: Mapping[str, str] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        copy_received_video: bool = False,
     ) -> None:
         if gop_s > 2.0:
             raise ValueError("gop_s must be <= 2 s (the trainers' player seeks by keyframe)")
@@ -282,6 +315,8 @@ class Recorder:
         self._max_drift = max_audio_drift_s
         self._metadata = dict(metadata or {})
         self._clock = clock
+        #: the media engine passes the applicant's received frames to a sink that says so
+        self.wants_encoded_video = copy_received_video
         self.start_ts: float | None = start_ts
         self._queue: queue.Queue[tuple[str, Any, float]] = queue.Queue(maxsize=queue_size)
         self._stop = threading.Event()
@@ -298,6 +333,8 @@ class Recorder:
     # ------------------------------------------------------------------ producer side
     def submit(self, kind: str, frame: Any, ts: float | None = None) -> bool:
         """Queue a frame for recording; never blocks. Returns False if it was dropped."""
+        if kind == ENCODED_KIND:
+            return self._submit_received(frame, ts)
         if kind not in KINDS:
             log.warning("recorder: unknown stream kind %r ignored", kind)
             return False
@@ -311,6 +348,17 @@ class Recorder:
         except queue.Full:
             with self._stats_lock:
                 self._stats.dropped[kind] += 1
+            return False
+        return True
+
+    def _submit_received(self, frame: Any, ts: float | None) -> bool:
+        if not self.wants_encoded_video or self._stop.is_set() or self._thread is None:
+            return False
+        try:
+            self._queue.put_nowait((ENCODED_KIND, frame, self._clock() if ts is None else ts))
+        except queue.Full:
+            with self._stats_lock:
+                self._stats.dropped["applicant_video"] += 1
             return False
         return True
 
@@ -377,6 +425,8 @@ class Recorder:
                 "file": self.path.name,
                 "streams": list(KINDS),
                 "video_sizes": {k: list(v) for k, v in self._sizes.items()},
+                "applicant_video": ("as received (VP8)" if self.wants_encoded_video
+                                    else "encoded by the recorder"),
                 "gop_s": self._gop_s,
                 "video_gaps": "not filled: no frames written during a gap",
                 "audio_gaps": "filled with silence",
@@ -423,7 +473,9 @@ class Recorder:
                 container.metadata[key] = value
             videos = {
                 kind: _VideoTrack(container, self._sizes[kind], self._fps, self._crf,
-                                  self._maxrate, self._gop_s, self._threads, self._preset)
+                                  self._maxrate, self._gop_s, self._threads, self._preset,
+                                  copy_received=(self.wants_encoded_video
+                                                 and kind == "applicant_video"))
                 for kind in VIDEO_KINDS
             }
             audios = {kind: _AudioTrack(container, self._audio_kbps) for kind in AUDIO_KINDS}
@@ -449,11 +501,14 @@ class Recorder:
                     continue
                 t = time.thread_time()
                 try:
-                    if kind in videos:
+                    if kind == ENCODED_KIND:
+                        self._copy_video(container, videos["applicant_video"], frame, ts)
+                    elif kind in videos:
                         self._write_video(container, kind, videos[kind], frame, ts)
                     else:
                         self._write_audio(container, kind, audios[kind], frame, ts)
                 except (ValueError, TypeError, av.FFmpegError) as exc:
+                    kind = "applicant_video" if kind == ENCODED_KIND else kind
                     with self._stats_lock:
                         self._stats.bad[kind] += 1
                         n = self._stats.bad[kind]
@@ -526,9 +581,75 @@ class Recorder:
         self.mark("gap", kind, {"from_s": round(last_ts - self.start_ts, 3),
                                 "to_s": round(ts - self.start_ts, 3)}, ts=last_ts)
 
+    def _copy_video(self, container: av.container.OutputContainer, track: _VideoTrack,
+                    frame: Any, ts: float) -> None:
+        """Write a received frame as it is (after a loss: from the next keyframe on)."""
+        assert self.start_ts is not None
+        if not isinstance(frame, EncodedVideo) or frame.codec != "vp8" or not frame.data:
+            raise TypeError("a received frame must be a VP8 EncodedVideo")
+        if not (track.copying and frame.contiguous) and not frame.keyframe:
+            track.copying = False  # its decoded twin is encoded instead, until a keyframe
+            with self._stats_lock:
+                self._stats.awaiting_keyframe += 1
+            return
+        pts = self._place_pts(track, frame.seconds, ts)
+        if pts is None:
+            with self._stats_lock:
+                self._stats.late["applicant_video"] += 1
+            return
+        if track.last_ts is not None and ts - track.last_ts > self._gap_threshold:
+            self._gap("applicant_video", track.last_ts, ts)
+        packet = av.Packet(frame.data)
+        packet.stream = track.stream
+        packet.pts = packet.dts = pts
+        packet.time_base = MS
+        packet.is_keyframe = frame.keyframe
+        container.mux(packet)
+        if frame.keyframe:
+            track.last_key_pts = pts
+        track.copying = True
+        track.copied.append(frame.pts)
+        track.last_pts = pts
+        track.last_ts = ts
+        with self._stats_lock:
+            self._stats.written["applicant_video"] += 1
+            self._stats.copied += 1
+
+    def _place_pts(self, track: _VideoTrack, media_t: float | None, ts: float) -> int | None:
+        """The file's pts (ms) for a video frame of sender time ``media_t`` that arrived at
+        ``ts``; None when it is too far out of order to keep.
+
+        A frame with a sender timestamp (aiortc sets pts/time_base from RTP) is placed at its
+        sender time plus the *least* delay seen over the last ~2 s, so a frame held up by the
+        jitter buffer or a busy loop keeps its true position (the audio does the same with its
+        sample clock). A frame without one (``media_t`` None) is placed at its arrival.
+        """
+        assert self.start_ts is not None
+        at = ts
+        if media_t is not None:
+            off = ts - media_t
+            if track.offsets and off - min(track.offsets) > CLOCK_RESET_S:
+                track.offsets.clear()  # a new sender clock (new peer connection), a long stall
+            track.offsets.append(off)
+            at = media_t + min(track.offsets)
+        pts = round((at - self.start_ts) * 1000)
+        if pts <= track.last_pts:
+            if pts < track.last_pts - 200:
+                return None  # far out of order: drop rather than disturb timing
+            pts = track.last_pts + 1
+        return pts
+
     def _write_video(self, container: av.container.OutputContainer, kind: str,
                      track: _VideoTrack, frame: Any, ts: float) -> None:
         assert self.start_ts is not None
+        if track.copy_received and isinstance(frame, av.VideoFrame):
+            if track.copying and frame.pts is not None and frame.pts in track.copied:
+                return  # already in the file as it was received
+            if track.copying:  # the received stream broke off: encode from a keyframe on
+                track.copying = False
+                track.last_key_pts = -(10**9)
+            with self._stats_lock:
+                self._stats.reencoded += 1
         if isinstance(frame, np.ndarray):
             if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
                 raise ValueError("video ndarray must be HxWx3 uint8 (rgb24)")
@@ -537,13 +658,12 @@ class Recorder:
             vf = frame
         else:
             raise TypeError("video frame must be av.VideoFrame or ndarray")
-        pts = round((self._place_video(track, frame, ts) - self.start_ts) * 1000)
-        if pts <= track.last_pts:
-            if pts < track.last_pts - 200:
-                with self._stats_lock:
-                    self._stats.late[kind] += 1
-                return  # far out of order: drop rather than disturb timing
-            pts = track.last_pts + 1
+        placed = self._place_pts(track, self._media_time(frame), ts)
+        if placed is None:
+            with self._stats_lock:
+                self._stats.late[kind] += 1
+            return
+        pts = placed
         if track.last_ts is not None and ts - track.last_ts > self._gap_threshold:
             self._gap(kind, track.last_ts, ts)
         w, h = track.size
@@ -569,22 +689,11 @@ class Recorder:
             self._stats.written[kind] += 1
 
     @staticmethod
-    def _place_video(track: _VideoTrack, frame: Any, ts: float) -> float:
-        """Where a video frame goes on the monotonic clock.
-
-        A frame with a sender timestamp (aiortc sets pts/time_base from RTP) is placed at its
-        sender time plus the *least* delay seen over the last ~2 s, so a frame held up by the
-        jitter buffer or a busy loop keeps its true position (the audio does the same with its
-        sample clock). Anything else is placed at its arrival stamp ``ts``.
-        """
+    def _media_time(frame: Any) -> float | None:
+        """A video frame's sender time in seconds (aiortc's pts), None without one."""
         if not isinstance(frame, av.VideoFrame) or frame.pts is None or not frame.time_base:
-            return ts
-        media_t = float(frame.pts * frame.time_base)
-        off = ts - media_t
-        if track.offsets and off - min(track.offsets) > CLOCK_RESET_S:
-            track.offsets.clear()  # a new sender clock (new peer connection) or a long stall
-        track.offsets.append(off)
-        return media_t + min(track.offsets)
+            return None
+        return float(frame.pts * frame.time_base)
 
     def _write_audio(self, container: av.container.OutputContainer, kind: str,
                      track: _AudioTrack, frame: Any, ts: float) -> None:
