@@ -95,8 +95,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"GUI-seen latency (applicant's frame stamp to the frame handed to the screen): "
           f"p50 {data['latency_ms']['p50']} ms, p95 {data['latency_ms']['p95']} ms "
           f"(target p95 ≤ {80 if args.hog else 50} ms)")
+    recorder = cpu.get("recorder") or {}
     print("evidence recording during the measure: "
-          + ("on (4 streams, Matroska)" if cpu.get("recording") else "off"))
+          + (f"on (4 streams, Matroska; the applicant's video {recorder.get('applicant_video')}"
+             f", {recorder.get('mb_per_min')} MB a minute)" if cpu.get("recording") else "off"))
     rep.emit({
         "display": args.display,
         "call_held_s": cpu.get("seconds"),
@@ -116,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         "latency_p50_ms": data["latency_ms"]["p50"],
         "latency_p95_ms": data["latency_ms"]["p95"],
         "recording": bool(cpu.get("recording")),
+        "recorder": recorder or None,
         "console_exit_code": proc.returncode,
     })
     return 0 if proc.returncode == 0 else 1

@@ -105,6 +105,7 @@ class Autopilot(QObject):
         self._hold_start: tuple[float, float, int] | None = None
         self._hold_decoded = 0
         self._hold_threads: dict[int, tuple[str, float]] = {}
+        self._hold_recording: int | None = None
         self._timer = QTimer(self)
         self._timer.setInterval(TICK_MS)
         self._timer.timeout.connect(self._tick)
@@ -222,6 +223,7 @@ class Autopilot(QObject):
             self._hold_start = now
             self._hold_decoded = decoded
             self._hold_threads = thread_cpu()
+            self._hold_recording = self._recording_size()
             return
         wall = now[0] - self._hold_start[0]
         if wall < self.hold_s:
@@ -234,9 +236,38 @@ class Autopilot(QObject):
             "frames_decoded_per_s": round((decoded - self._hold_decoded) / wall, 1),
             "recording": self.c._evidence_state == "recording",
             "threads": threads_cores(self._hold_threads, thread_cpu(), wall),
+            "recorder": self._recorder_figures(wall),
         }
         log.info("autopilot: console CPU during the call %.2f cores", cpu / wall)
         self._go("steps")
+
+    def _recorder(self) -> Any:
+        return getattr(getattr(self.c, "_evidence", None), "recorder", None)
+
+    def _recording_size(self) -> int | None:
+        rec = self._recorder()
+        try:
+            return None if rec is None else int(rec.path.stat().st_size)
+        except OSError:
+            return None
+
+    def _recorder_figures(self, wall: float) -> dict[str, Any] | None:
+        """How the evidence recorder kept the applicant's video during the hold, and how fast
+        the recording grew (every stream, MB a minute)."""
+        rec = self._recorder()
+        if rec is None:
+            return None
+        stats = rec.stats()
+        size, before = self._recording_size(), self._hold_recording
+        return {
+            "applicant_video": ("as received" if getattr(rec, "wants_encoded_video", False)
+                                else "encoded"),
+            "copied": stats.get("copied"),
+            "reencoded": stats.get("reencoded"),
+            "awaiting_keyframe": stats.get("awaiting_keyframe"),
+            "mb_per_min": (None if size is None or before is None or wall <= 0
+                           else round((size - before) / 1e6 / wall * 60, 2)),
+        }
 
     def _phase_steps(self) -> None:
         if self.step_index >= len(self.step_ids):

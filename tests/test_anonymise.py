@@ -129,3 +129,46 @@ def test_cli_export_from_a_package_folder(scene_recording: Path, tmp_path: Path)
          "--export-anonymised", str(out)], capture_output=True, text=True, timeout=60,
         check=False)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def test_a_recording_kept_as_received_that_changes_size_is_exported(tmp_path: Path) -> None:
+    """The applicant's stream kept as the browser sent it (VP8) can change size in a call (a
+    browser adapting to the network): the export brings every frame to one size, faces blurred."""
+    from fractions import Fraction
+
+    from demo.applicant.scene import SceneRenderer, Step
+    from media.encoded import ENCODED_KIND, RTP_VIDEO_RATE, EncodedVideo, vp8_keyframe_size
+    from media.recorder import Recorder
+
+    sizes = [SIZE] * 15 + [(960, 540)] * 15  # 1.5 s of the face, then the card, larger
+    rec = Recorder(tmp_path / "rec.mkv", start_ts=1000.0, fps=FPS, copy_received_video=True)
+    rec.start()
+    ctx: av.CodecContext | None = None
+    for i, (w, h) in enumerate(sizes):
+        if ctx is None or (ctx.width, ctx.height) != (w, h):
+            ctx = av.CodecContext.create("libvpx", "w")
+            ctx.width, ctx.height, ctx.pix_fmt = w, h, "yuv420p"
+            ctx.time_base = Fraction(1, FPS)
+            ctx.options = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0"}
+        step = Step.FACE if i < 15 else Step.ID_FRONT
+        picture = av.VideoFrame.from_ndarray(SceneRenderer(w, h).bgr(step), format="bgr24")
+        picture = picture.reformat(format="yuv420p")
+        picture.pts = i
+        (packet,) = ctx.encode(picture)
+        data = bytes(packet)
+        size = vp8_keyframe_size(data)
+        frame = EncodedVideo("vp8", data, i * RTP_VIDEO_RATE // FPS, size is not None,
+                             size is None or i == 0, size)
+        assert rec.submit(ENCODED_KIND, frame, 1000.0 + i / FPS)
+    rec.stop()
+    assert rec.stats()["copied"] == 30
+    shown = _decoded(rec.path)
+    assert {img.shape[:2] for img in shown} == {(448, 800), (540, 960)}
+    assert _faces(shown[0]) >= 1  # the face is there before the export
+
+    out = tmp_path / "anon.mkv"
+    result = export_anonymised(rec.path, out)
+    exported = _decoded(out)
+    assert len(exported) == 30 and result.frames == 30
+    assert {img.shape[:2] for img in exported} == {(448, 800)}
+    assert not any(_faces(img) for img in exported)

@@ -81,6 +81,10 @@ class FinishResult:
     uploaded: bool
 
 
+#: the applicant's video is kept as received (VP8, no second encode: media.recorder)
+RECORDER_DEFAULTS: dict[str, Any] = {"copy_received_video": True}
+
+
 class SessionEvidence:
     """Evidence of one live session: package builder + recorder + session listener."""
 
@@ -103,7 +107,8 @@ class SessionEvidence:
             script_id=getattr(script, "id", None), applicant=applicant)
         self.recorder = None
         if record:
-            self.recorder = self.builder.start_recording(**dict(recorder_options or {}))
+            options = {**RECORDER_DEFAULTS, **dict(recorder_options or {})}
+            self.recorder = self.builder.start_recording(**options)
             if engine is not None:
                 engine.add_media_sink(self.recorder)
         self._lock = threading.Lock()

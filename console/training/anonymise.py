@@ -224,6 +224,7 @@ def _export(src: Any, stream: Any, out_path: Path, start_s: float, end_s: float 
         chunk.clear()
         prev_boxes = next_boxes
 
+    size: tuple[int, int] | None = None
     try:
         index = 0
         for frame in _frames(src, stream):
@@ -234,7 +235,11 @@ def _export(src: Any, stream: Any, out_path: Path, start_s: float, end_s: float 
                 continue
             if end_s is not None and t >= end_s:
                 break
-            img = frame.to_ndarray(format="bgr24")
+            # the applicant's stream keeps the size the browser sent, which can change during
+            # a call (media.recorder): every frame is brought to the first one's size before
+            # the boxes (held across frames) are found and applied
+            size = size or (int(frame.width), int(frame.height))
+            img = frame.to_ndarray(format="bgr24", width=size[0], height=size[1])
             chunk.append((t, img))
             if index % detect_every == 0:
                 boxes = _detect(detector, img, result)
