@@ -123,9 +123,28 @@ CAMERA_TEXT_MAX = 128
 #: (bench.bench_console_cpu, README, Performance).
 OPERATOR_CAMERA_SIZE = (640, 360)
 OPERATOR_CAMERA_FPS = 15
+#: The most the operator's camera is sent at. aiortc's encoder follows the applicant browser's
+#: bandwidth estimate up to 1.5 Mbps (VP8), and at 640x360 15 fps that bought nothing visible
+#: but cost encoding time: 5.3 ms a frame at ~1.4 Mbps against 3.7 ms at 600 kbps, and the
+#: whole console 0.40 -> 0.37 core (bench.bench_console_cpu, README, Performance).
+OPERATOR_VIDEO_MAX_KBPS = 600
 CAMERA_SIZE_MAX = 16384
 CAMERA_FPS_MAX = 1000.0
 CAMERA_ASPECT_MAX = 100.0
+
+
+def cap_send_bitrate(kbps: int) -> None:
+    """Cap the video bitrate aiortc's encoders follow the receiver's estimate up to.
+
+    aiortc reads the cap from its codec modules' ``MAX_BITRATE`` each time the estimate
+    changes, so this holds for every video sent from this process (one media engine: the
+    operator's camera); never below a codec's own minimum."""
+    from aiortc.codecs import h264, vpx
+
+    for module in (vpx, h264):
+        floor = int(getattr(module, "MIN_BITRATE", 0))
+        if hasattr(module, "MAX_BITRATE"):
+            setattr(module, "MAX_BITRATE", max(floor, kbps * 1000))  # noqa: B010
 
 
 class _TokenRefused(ConnectionError):
@@ -181,9 +200,11 @@ class MediaEngine:
         backoff: Backoff | None = None,
         ws_heartbeat_s: float = WS_HEARTBEAT_S,
         ws_connect_timeout_s: float = WS_CONNECT_TIMEOUT_S,
+        send_max_kbps: int = OPERATOR_VIDEO_MAX_KBPS,
     ) -> None:
         if audio_channels not in (1, 2):
             raise ValueError("audio_channels must be 1 or 2")
+        cap_send_bitrate(send_max_kbps)
         self._listener: EngineListener = listener or NullListener()
         self._camera = camera
         self._camera_format = camera_format

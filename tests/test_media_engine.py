@@ -312,3 +312,21 @@ def test_camera_failing_mid_call_falls_back_to_placeholder(tmp_path: Any) -> Non
     assert sizes[0] == (800, 240)
     assert sizes[-1] == (640, 360)  # the "camera non disponibile" card
     assert errors == [EngineErrorCode.CAMERA_UNAVAILABLE]
+
+
+def test_the_operators_video_bitrate_is_capped() -> None:
+    """aiortc's encoder follows the applicant's bandwidth estimate only up to the engine's cap
+    (the operator's small picture gains nothing from more; it costs encoding time)."""
+    from aiortc.codecs import h264, vpx
+
+    before = (vpx.MAX_BITRATE, h264.MAX_BITRATE)
+    try:
+        MediaEngine(None, camera=None, microphone=None, send_max_kbps=600)
+        encoder = vpx.Vp8Encoder()
+        encoder.target_bitrate = 5_000_000  # what a generous estimate asks for
+        assert encoder.target_bitrate == 600_000
+        encoder.target_bitrate = 300_000
+        assert encoder.target_bitrate == 300_000  # below the cap: followed
+        assert h264.MAX_BITRATE == max(h264.MIN_BITRATE, 600_000)
+    finally:
+        vpx.MAX_BITRATE, h264.MAX_BITRATE = before
