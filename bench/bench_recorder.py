@@ -91,14 +91,15 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--fps", type=int, default=25)
     ap.add_argument("--threads", type=int, default=1, help="x264 threads per video stream")
     ap.add_argument("--preset", default=None,
-                    help="libx264 preset (default: the recorder's, media.recorder.X264_PRESET)")
+                    help="libx264 preset of both streams (default: the recorder's, "
+                         "media.recorder.X264_PRESETS)")
     ap.add_argument("--no-quality", dest="quality", action="store_false",
                     help="skip the applicant video's PSNR/SSIM against what was fed in")
     return report.add_json_argument(ap)
 
 
 def main(argv: list[str] | None = None) -> None:
-    from media.recorder import X264_PRESET, Recorder
+    from media.recorder import X264_PRESETS, Recorder
 
     args = build_parser().parse_args(argv)
     rep = report.start(__file__, args)
@@ -113,10 +114,11 @@ def main(argv: list[str] | None = None) -> None:
     op_audio = make_audio(args.seconds, 3) // 2
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.mkv"
-        preset = args.preset or X264_PRESET
+        preset = args.preset or "/".join(X264_PRESETS[k] for k in ("applicant_video",
+                                                                   "operator_video"))
         rec = Recorder(path, video_sizes={"applicant_video": (w, h), "operator_video": (ow, oh)},
                        fps=fps, start_ts=0.0, queue_size=64, encoder_threads=args.threads,
-                       x264_preset=preset)
+                       x264_preset=args.preset)
         cpu0 = os.times()
         wall0 = time.perf_counter()
         rec.start()
