@@ -172,14 +172,33 @@ def test_malformed_received_frames_are_counted_not_written(tmp_path: Path) -> No
     items: list[tuple[str, Any, float]] = [
         (ENCODED_KIND, b"not a frame", 0.0),  # not an EncodedVideo
         (ENCODED_KIND, EncodedVideo("h264", b"\x00\x00\x01", 0, True, True), 0.01),
-        (ENCODED_KIND, EncodedVideo("vp8", b"\x01\x02", TICK, False, False), 0.02),
     ]
-    items += [(ENCODED_KIND, enc, 0.1 + i / FPS) for i, (enc, _) in enumerate(stream)]
+    items += [(kind, frame, t + 0.1) for kind, frame, t in interleaved(stream)]
     rec = record(tmp_path, items, copy_received_video=True)
     stats = rec.stats()
     assert stats["bad"]["applicant_video"] == 2
-    assert stats["awaiting_keyframe"] == 1  # an inter frame with nothing before it
     assert applicant_packets(rec.path)[1] == [enc.data for enc, _ in stream]
+
+
+def test_a_received_frame_the_decoder_refused_is_never_written(tmp_path: Path) -> None:
+    """A hostile or damaged payload (no decoded twin: the live decoder refused it) stays out
+    of the file; the frames after it, which refer to it, are bridged from a keyframe."""
+    stream = vp8_stream(60)
+    items = interleaved(stream)
+    # frame 12 arrives with a payload the live decoder refused: no twin for it
+    bad = EncodedVideo("vp8", b"\x00\x00\x00\x9d\x01\x2a\x40\x01\xf0\x00" + b"\xff" * 64,
+                       12 * TICK, True, True, (320, 240))
+    items = [(k, bad if k == ENCODED_KIND and f.pts == 12 * TICK else f, t)
+             for k, f, t in items if not (k == "applicant_video" and f.pts == 12 * TICK)]
+    rec = record(tmp_path, items, copy_received_video=True)
+    stats = rec.stats()
+    _, datas, keys = applicant_packets(rec.path)
+    assert bad.data not in datas
+    assert datas[:12] == [enc.data for enc, _ in stream[:12]]
+    assert stats["reencoded"] == 30 - 13  # frames 13-29, until the sender's keyframe at 30
+    assert datas[-30:] == [enc.data for enc, _ in stream[30:]]
+    assert len(datas) == 59 and keys[12]
+    assert decoded_count(rec.path) == 59
 
 
 # ------------------------------------------------------------------ the tap in the buffer ---
