@@ -339,3 +339,41 @@ def test_a_real_call_is_recorded_as_received(desk_server: Any, tmp_path: Path) -
     assert len(key_times) >= 3, key_times  # the sender answered the keyframe requests
     assert max(b - a for a, b in itertools.pairwise(key_times)) <= 3.0, key_times
     assert decoded_count(rec.path) >= len(datas) - 1
+
+
+def test_the_trainers_player_seeks_in_a_stream_that_changes_size(tmp_path: Path) -> None:
+    """A browser adapting to the network changes the size it sends: kept as received, the
+    stream changes size at a keyframe, and the player's seek lands on the right frame at the
+    size it was sent at."""
+    from media.playback import VideoDecoder, probe
+
+    first, second = vp8_stream(45, gop=15), []
+    big = (480, 360)
+    ctx = av.CodecContext.create("libvpx", "w")
+    ctx.width, ctx.height, ctx.pix_fmt = *big, "yuv420p"
+    ctx.time_base = Fraction(1, FPS)
+    ctx.options = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0", "g": "15"}
+    dec = av.CodecContext.create("libvpx", "r")
+    for i in range(45, 90):
+        picture = av.VideoFrame.from_ndarray(
+            np.full((big[1], big[0], 3), (i * 3) % 256, np.uint8), format="rgb24")
+        picture = picture.reformat(format="yuv420p")
+        picture.pts = i
+        (packet,) = ctx.encode(picture)
+        data = bytes(packet)
+        (twin,) = dec.decode(av.Packet(data))
+        twin.pts, twin.time_base = i * TICK, Fraction(1, RTP_VIDEO_RATE)
+        size = vp8_keyframe_size(data)
+        second.append((EncodedVideo("vp8", data, i * TICK, size is not None, i > 45, size), twin))
+    rec = record(tmp_path, interleaved(first + second), copy_received_video=True)
+    assert rec.stats()["copied"] == 90
+    info = probe(rec.path)
+    decoder = VideoDecoder(rec.path, info.videos["applicant_video"])
+    try:
+        for t, size in ((2.9, big), (0.4, SIZE), (1.45, SIZE), (1.55, big), (0.0, SIZE)):
+            frame = decoder.seek(t)
+            assert frame is not None, t
+            assert (frame.width, frame.height) == size, (t, frame.width, frame.height)
+            assert decoder.current_t is not None and t - 0.05 <= decoder.current_t <= t + 1e-6
+    finally:
+        decoder.close()
