@@ -26,11 +26,14 @@ Design (see docs in the module's report and issue 4):
   ``connection_restored`` themselves with :meth:`Recorder.mark`.
 * The applicant's video as received (``copy_received_video=True``, what the session evidence
   uses): the applicant stream is VP8 and takes the media engine's whole received frames
-  (media.encoded, kind ``applicant_video_encoded``) as they are -- no decode and no second
-  encode, the applicant's pixels exactly as the operator's decoder got them. After a loss it
-  waits for the next keyframe (the engine asks the sender for one about every 2 s); a decoded
-  frame whose received frame was not kept (lost stretch, another codec, no tap) is encoded with
-  libvpx instead, from a keyframe, so the stream has no hole the live call did not have.
+  (media.encoded, kind ``applicant_video_encoded``) as they are -- no second encode, the
+  applicant's pixels exactly as the operator's decoder got them. A received frame is written
+  when its decoded twin (same sender timestamp) arrives: only what the live decoder could
+  decode goes in, never a hostile or damaged payload it refused. After a loss or a frame that
+  did not decode, the file waits for the next keyframe (the engine asks the sender for one
+  about every 2 s); meanwhile the decoded frames are encoded with libvpx, from a keyframe of
+  the recorder's own, so the stream has no hole the live call did not have. Without received
+  frames (another codec, no tap) every decoded frame is encoded that way.
 * Markers (script steps, captures, OTP events, decision, gaps) are appended to a sidecar
   JSON-lines timeline as they happen (flushed and fsynced: crash-safe) and written as Matroska
   chapters when the recording is closed normally.
@@ -78,8 +81,9 @@ X264_PRESETS: dict[str, str] = {"applicant_video": X264_PRESET, "operator_video"
 #: could not be (realtime, fastest; a fallback, rarely used)
 VP8_OPTIONS = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0",
                "auto-alt-ref": "0", "error-resilient": "0"}
-#: how many of the last kept frames' timestamps are remembered to skip their decoded twins
-COPIED_WINDOW = 90
+#: received frames waiting for their decoded twin (the decoder is a few ms behind; on
+#: overflow the oldest is given up)
+PENDING_MAX = 64
 #: The applicant is what the evidence is about: 720p (ETSI TS 119 461's example quality). The
 #: operator's own camera is recorded at 360p: it only has to show who spoke and what they did,
 #: and it saves ~40 % of the recorder's CPU on a 2-core workstation. Both are configurable.
@@ -225,8 +229,11 @@ class _VideoTrack:
         self.last_ts: float | None = None
         self.offsets: deque[float] = deque(maxlen=VIDEO_OFFSET_WINDOW)  # arrival - media time
         self.copy_received = copy_received
-        self.copying = False  # the last frame written was a received one, kept as it came
-        self.copied: deque[int] = deque(maxlen=COPIED_WINDOW)  # their sender pts
+        # the last frame written was a received one and every received frame since its
+        # keyframe is in the file: the next contiguous one can follow it
+        self.copying = False
+        #: received frames (sender pts -> frame, arrival) waiting for their decoded twin
+        self.pending: dict[int, tuple[EncodedVideo, float]] = {}
 
 
 def _copy_frame(frame: av.VideoFrame) -> av.VideoFrame:
@@ -508,7 +515,7 @@ class Recorder:
                 t = time.thread_time()
                 try:
                     if kind == ENCODED_KIND:
-                        self._copy_video(container, videos["applicant_video"], frame, ts)
+                        self._hold_received(videos["applicant_video"], frame, ts)
                     elif kind in videos:
                         self._write_video(container, kind, videos[kind], frame, ts)
                     else:
@@ -587,22 +594,43 @@ class Recorder:
         self.mark("gap", kind, {"from_s": round(last_ts - self.start_ts, 3),
                                 "to_s": round(ts - self.start_ts, 3)}, ts=last_ts)
 
-    def _copy_video(self, container: av.container.OutputContainer, track: _VideoTrack,
-                    frame: Any, ts: float) -> None:
-        """Write a received frame as it is (after a loss: from the next keyframe on)."""
-        assert self.start_ts is not None
+    @staticmethod
+    def _hold_received(track: _VideoTrack, frame: Any, ts: float) -> None:
+        """Keep a received frame until the live decoder's twin shows it decoded."""
         if not isinstance(frame, EncodedVideo) or frame.codec != "vp8" or not frame.data:
             raise TypeError("a received frame must be a VP8 EncodedVideo")
-        if not (track.copying and frame.contiguous) and not frame.keyframe:
-            track.copying = False  # its decoded twin is encoded instead, until a keyframe
-            with self._stats_lock:
-                self._stats.awaiting_keyframe += 1
-            return
+        if len(track.pending) >= PENDING_MAX:
+            del track.pending[next(iter(track.pending))]
+            track.copying = False
+        track.pending[frame.pts] = (frame, ts)
+
+    def _take_received(self, track: _VideoTrack, twin: av.VideoFrame) -> tuple[
+            EncodedVideo, float] | None:
+        """The received frame of a decoded one when it can be written as it came: the live
+        decoder decoded it (its twin is here) and the decoder that plays the file back has
+        every frame it refers to (a keyframe, or contiguous after frames all in the file)."""
+        if twin.pts is None:
+            return None
+        held = track.pending.pop(twin.pts, None)
+        for pts in [p for p in track.pending if p < twin.pts]:
+            del track.pending[pts]  # never decoded (or its twin dropped): not in the file
+            track.copying = False
+        if held is None:
+            return None
+        frame = held[0]
+        if frame.keyframe or (track.copying and frame.contiguous):
+            return held
+        with self._stats_lock:
+            self._stats.awaiting_keyframe += 1
+        return None
+
+    def _copy_video(self, container: av.container.OutputContainer, track: _VideoTrack,
+                    frame: EncodedVideo, ts: float) -> bool:
+        """Write a received frame as it came; False when its time is too far out of order."""
+        assert self.start_ts is not None
         pts = self._place_pts(track, frame.seconds, ts)
         if pts is None:
-            with self._stats_lock:
-                self._stats.late["applicant_video"] += 1
-            return
+            return False
         if track.last_ts is not None and ts - track.last_ts > self._gap_threshold:
             self._gap("applicant_video", track.last_ts, ts)
         packet = av.Packet(frame.data)
@@ -614,12 +642,12 @@ class Recorder:
         if frame.keyframe:
             track.last_key_pts = pts
         track.copying = True
-        track.copied.append(frame.pts)
         track.last_pts = pts
         track.last_ts = ts
         with self._stats_lock:
             self._stats.written["applicant_video"] += 1
             self._stats.copied += 1
+        return True
 
     def _place_pts(self, track: _VideoTrack, media_t: float | None, ts: float) -> int | None:
         """The file's pts (ms) for a video frame of sender time ``media_t`` that arrived at
@@ -649,8 +677,12 @@ class Recorder:
                      track: _VideoTrack, frame: Any, ts: float) -> None:
         assert self.start_ts is not None
         if track.copy_received and isinstance(frame, av.VideoFrame):
-            if track.copying and frame.pts is not None and frame.pts in track.copied:
-                return  # already in the file as it was received
+            held = self._take_received(track, frame)
+            if held is not None:
+                if not self._copy_video(container, track, *held):
+                    with self._stats_lock:
+                        self._stats.late[kind] += 1
+                return  # in the file as it was received
             if track.copying:  # the received stream broke off: encode from a keyframe on
                 track.copying = False
                 track.last_key_pts = -(10**9)

@@ -144,6 +144,7 @@ def test_a_recording_kept_as_received_that_changes_size_is_exported(tmp_path: Pa
     rec = Recorder(tmp_path / "rec.mkv", start_ts=1000.0, fps=FPS, copy_received_video=True)
     rec.start()
     ctx: av.CodecContext | None = None
+    decoder = av.CodecContext.create("libvpx", "r")  # the live call's decoder
     for i, (w, h) in enumerate(sizes):
         if ctx is None or (ctx.width, ctx.height) != (w, h):
             ctx = av.CodecContext.create("libvpx", "w")
@@ -160,6 +161,9 @@ def test_a_recording_kept_as_received_that_changes_size_is_exported(tmp_path: Pa
         frame = EncodedVideo("vp8", data, i * RTP_VIDEO_RATE // FPS, size is not None,
                              size is None or i == 0, size)
         assert rec.submit(ENCODED_KIND, frame, 1000.0 + i / FPS)
+        (twin,) = decoder.decode(av.Packet(data))
+        twin.pts, twin.time_base = frame.pts, Fraction(1, RTP_VIDEO_RATE)
+        assert rec.submit("applicant_video", twin, 1000.0 + i / FPS + 0.004)
     rec.stop()
     assert rec.stats()["copied"] == 30
     shown = _decoded(rec.path)
