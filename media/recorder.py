@@ -599,8 +599,12 @@ class Recorder:
         """Keep a received frame until the live decoder's twin shows it decoded."""
         if not isinstance(frame, EncodedVideo) or frame.codec != "vp8" or not frame.data:
             raise TypeError("a received frame must be a VP8 EncodedVideo")
-        if len(track.pending) >= PENDING_MAX:
-            del track.pending[next(iter(track.pending))]
+        stale = [p for p in track.pending if p >= frame.pts]
+        for pts in stale:  # a new sender clock (a new peer connection): the old one is over
+            del track.pending[pts]
+        if stale or len(track.pending) >= PENDING_MAX:
+            if track.pending and not stale:
+                del track.pending[next(iter(track.pending))]
             track.copying = False
         track.pending[frame.pts] = (frame, ts)
 

@@ -377,3 +377,22 @@ def test_the_trainers_player_seeks_in_a_stream_that_changes_size(tmp_path: Path)
             assert decoder.current_t is not None and t - 0.05 <= decoder.current_t <= t + 1e-6
     finally:
         decoder.close()
+
+
+def test_a_new_peer_connection_starts_a_new_clock_without_leftovers(tmp_path: Path) -> None:
+    """After a reconnection the received frames count from 0 again: a frame of the old
+    connection that never decoded is forgotten, not kept waiting to break the new stream."""
+    old, new = vp8_stream(20), vp8_stream(40)
+    for enc, twin in old:  # the old connection's clock is not the new one's
+        object.__setattr__(enc, "pts", enc.pts + 7)
+        twin.pts += 7
+    items = interleaved(old)
+    items = [it for it in items if not (it[0] == "applicant_video" and it[1].pts == 19 * TICK + 7)]
+    items += [(kind, frame, t + 5.0) for kind, frame, t in interleaved(new)]
+    rec = record(tmp_path, items, copy_received_video=True)
+    stats = rec.stats()
+    assert stats["copied"] == 19 + 40, stats  # the old one's last frame never decoded
+    assert stats["reencoded"] == 0
+    _, datas, _ = applicant_packets(rec.path)
+    assert datas == [e.data for e, _ in old[:19]] + [e.data for e, _ in new]
+    assert decoded_count(rec.path) == 59
