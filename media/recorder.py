@@ -81,6 +81,13 @@ X264_PRESETS: dict[str, str] = {"applicant_video": X264_PRESET, "operator_video"
 #: could not be (realtime, fastest; a fallback, rarely used)
 VP8_OPTIONS = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0",
                "auto-alt-ref": "0", "error-resilient": "0"}
+#: The most of the applicant's video kept as received, averaged over RECEIVED_WINDOW_S: above
+#: it (a browser sending more than the page asks, a hostile one filling the archive) the
+#: recorder encodes the decoded frames at ``video_maxrate_kbps`` until the stream is back
+#: under 80 % of it. The page asks for at most 1500 kbps once the call runs (call.js), so the
+#: evidence keeps the four streams near 15 MB a minute (README, Performance).
+RECEIVED_VIDEO_MAX_KBPS = 2000
+RECEIVED_WINDOW_S = 4.0
 #: received frames waiting for their decoded twin (the decoder is a few ms behind; on
 #: overflow the oldest is given up)
 PENDING_MAX = 64
@@ -121,6 +128,7 @@ class RecorderStats:
     gaps: int = 0
     copied: int = 0  # applicant frames kept as received
     awaiting_keyframe: int = 0  # received frames not kept: after a loss, before a keyframe
+    over_budget: int = 0  # received frames not kept: the stream above RECEIVED_VIDEO_MAX_KBPS
     reencoded: int = 0  # decoded applicant frames encoded because their twin was not kept
 
     def as_dict(self) -> dict[str, Any]:
@@ -136,6 +144,7 @@ class RecorderStats:
             "gaps": self.gaps,
             "copied": self.copied,
             "awaiting_keyframe": self.awaiting_keyframe,
+            "over_budget": self.over_budget,
             "reencoded": self.reencoded,
         }
 
@@ -234,6 +243,9 @@ class _VideoTrack:
         self.copying = False
         #: received frames (sender pts -> frame, arrival) waiting for their decoded twin
         self.pending: dict[int, tuple[EncodedVideo, float]] = {}
+        self.received: deque[tuple[float, int]] = deque()  # (arrival, bytes) in the window
+        self.received_bytes = 0
+        self.over_budget = False
 
 
 def _copy_frame(frame: av.VideoFrame) -> av.VideoFrame:
@@ -280,6 +292,8 @@ class Recorder:
         own).
     copy_received_video: keep the applicant's video as received (VP8, media.encoded) instead
         of encoding the decoded frames again; the stream is then VP8.
+    received_video_max_kbps: above this the received video is encoded again, at
+        ``video_maxrate_kbps`` (default ``RECEIVED_VIDEO_MAX_KBPS``).
     clock: the monotonic clock the producers stamp with (default ``time.monotonic``).
     """
 
@@ -303,6 +317,7 @@ class Recorder:
         metadata: Mapping[str, str] | None = None,
         clock: Callable[[], float] = time.monotonic,
         copy_received_video: bool = False,
+        received_video_max_kbps: int = RECEIVED_VIDEO_MAX_KBPS,
     ) -> None:
         if gop_s > 2.0:
             raise ValueError("gop_s must be <= 2 s (the trainers' player seeks by keyframe)")
@@ -330,6 +345,7 @@ class Recorder:
         self._clock = clock
         #: the media engine passes the applicant's received frames to a sink that says so
         self.wants_encoded_video = copy_received_video
+        self._received_max_kbps = received_video_max_kbps
         self.start_ts: float | None = start_ts
         self._queue: queue.Queue[tuple[str, Any, float]] = queue.Queue(maxsize=queue_size)
         self._stop = threading.Event()
@@ -594,11 +610,11 @@ class Recorder:
         self.mark("gap", kind, {"from_s": round(last_ts - self.start_ts, 3),
                                 "to_s": round(ts - self.start_ts, 3)}, ts=last_ts)
 
-    @staticmethod
-    def _hold_received(track: _VideoTrack, frame: Any, ts: float) -> None:
+    def _hold_received(self, track: _VideoTrack, frame: Any, ts: float) -> None:
         """Keep a received frame until the live decoder's twin shows it decoded."""
         if not isinstance(frame, EncodedVideo) or frame.codec != "vp8" or not frame.data:
             raise TypeError("a received frame must be a VP8 EncodedVideo")
+        self._measure_received(track, len(frame.data), ts)
         stale = [p for p in track.pending if p >= frame.pts]
         for pts in stale:  # a new sender clock (a new peer connection): the old one is over
             del track.pending[pts]
@@ -607,6 +623,25 @@ class Recorder:
                 del track.pending[next(iter(track.pending))]
             track.copying = False
         track.pending[frame.pts] = (frame, ts)
+
+    def _measure_received(self, track: _VideoTrack, size: int, ts: float) -> None:
+        """The received stream's bitrate over the last RECEIVED_WINDOW_S, against the cap."""
+        track.received.append((ts, size))
+        track.received_bytes += size
+        while track.received and track.received[0][0] < ts - RECEIVED_WINDOW_S:
+            track.received_bytes -= track.received.popleft()[1]
+        if track.received[0][0] > ts - RECEIVED_WINDOW_S / 2:
+            return  # not enough of a window yet to judge
+        kbps = track.received_bytes * 8 / RECEIVED_WINDOW_S / 1000
+        cap = self._received_max_kbps
+        if not track.over_budget and kbps > cap:
+            track.over_budget = True
+            log.warning("recorder: the applicant's video arrives at %.0f kbps, over the %d kbps "
+                        "kept as received: encoding it at %d kbps", kbps, cap, self._maxrate)
+        elif track.over_budget and kbps < cap * 0.8:
+            track.over_budget = False
+            log.info("recorder: the applicant's video is back to %.0f kbps: kept as received "
+                     "from its next keyframe", kbps)
 
     def _take_received(self, track: _VideoTrack, twin: av.VideoFrame) -> tuple[
             EncodedVideo, float] | None:
@@ -622,6 +657,10 @@ class Recorder:
         if held is None:
             return None
         frame = held[0]
+        if track.over_budget:
+            with self._stats_lock:
+                self._stats.over_budget += 1
+            return None
         if frame.keyframe or (track.copying and frame.contiguous):
             return held
         with self._stats_lock:

@@ -10,6 +10,7 @@ recorder encodes the decoded ones.
 from __future__ import annotations
 
 import itertools
+import time
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -35,17 +36,19 @@ SIZE = (320, 240)
 TICK = RTP_VIDEO_RATE // FPS
 
 
-def _pictures(n: int) -> list[av.VideoFrame]:
+def _pictures(n: int, still: bool = False) -> list[av.VideoFrame]:
     w, h = SIZE
     yy, xx = np.mgrid[0:h, 0:w]
     out = []
     for i in range(n):
-        img = np.stack([(xx + 4 * i) % 256, (yy + 2 * i) % 256, (xx + yy + i) % 256], axis=2)
+        k = 0 if still else i  # a still picture costs almost nothing after its keyframe
+        img = np.stack([(xx + 4 * k) % 256, (yy + 2 * k) % 256, (xx + yy + k) % 256], axis=2)
         out.append(av.VideoFrame.from_ndarray(img.astype(np.uint8), format="rgb24"))
     return out
 
 
-def vp8_stream(n: int, gop: int = 30) -> list[tuple[EncodedVideo, av.VideoFrame]]:
+def vp8_stream(n: int, gop: int = 30, still: bool = False,
+               start: int = 0) -> list[tuple[EncodedVideo, av.VideoFrame]]:
     """n frames as a sender would send them (VP8, a keyframe every ``gop``), each with the
     frame a receiver decodes from it (pts in the RTP clock, as aiortc gives them)."""
     ctx = av.CodecContext.create("libvpx", "w")
@@ -56,7 +59,7 @@ def vp8_stream(n: int, gop: int = 30) -> list[tuple[EncodedVideo, av.VideoFrame]
                    "g": str(gop), "keyint_min": str(gop)}
     dec = av.CodecContext.create("libvpx", "r")
     out = []
-    for i, pic in enumerate(_pictures(n)):
+    for i, pic in enumerate(_pictures(n, still), start):
         frame = pic.reformat(format="yuv420p")
         frame.pts = i
         packets = ctx.encode(frame)
@@ -78,6 +81,8 @@ def record(tmp_path: Path, items: list[tuple[str, Any, float]], **options: Any) 
                    fps=FPS, **options)
     rec.start()
     for kind, frame, offset in items:
+        while rec._queue.qsize() > 100:  # never outrun the recorder: it would drop (and count)
+            time.sleep(0.002)
         assert rec.submit(kind, frame, t0 + offset)
     rec.stop()
     assert rec.error is None
@@ -291,8 +296,6 @@ class KeptBytes:
 
 
 def test_a_real_call_is_recorded_as_received(desk_server: Any, tmp_path: Path) -> None:
-    import time
-
     from media.api import CallState
     from media.engine import MediaEngine
     from media.recorder import Recorder as SessionRecorder
@@ -396,3 +399,29 @@ def test_a_new_peer_connection_starts_a_new_clock_without_leftovers(tmp_path: Pa
     _, datas, _ = applicant_packets(rec.path)
     assert datas == [e.data for e, _ in old[:19]] + [e.data for e, _ in new]
     assert decoded_count(rec.path) == 59
+
+
+def test_a_stream_over_the_budget_is_encoded_again_until_it_is_back_under(
+        tmp_path: Path) -> None:
+    """A sender above the evidence's budget (a browser ignoring the page, a hostile one filling
+    the archive) is encoded at the recorder's own bitrate; kept as received again once back
+    under 80 % of the budget, from a keyframe."""
+    busy = vp8_stream(150, gop=15)  # 5 s of a moving picture, then 5 s of a still one
+    calm = vp8_stream(150, gop=60, still=True, start=150)
+    kbps = sum(len(e.data) for e, _ in busy) * 8 / 5 / 1000
+    assert sum(len(e.data) for e, _ in calm) * 8 / 5 / 1000 < kbps * 0.3
+    stream = busy + calm
+    items = interleaved(stream)
+    rec = record(tmp_path, items, copy_received_video=True,
+                 received_video_max_kbps=int(kbps * 0.6))
+    stats = rec.stats()
+    # judged once half a window (2 s) is in: over from then; back under 80 % of the budget
+    # once enough of the still part fills the window, kept again from the keyframe after
+    assert stats["over_budget"] >= 150 - 60, stats
+    assert stats["reencoded"] == stats["over_budget"] + stats["awaiting_keyframe"], stats
+    assert stats["copied"] >= 60 + 30, stats
+    _, datas, _ = applicant_packets(rec.path)
+    assert len(datas) == 300
+    assert datas[:60] == [e.data for e, _ in stream[:60]]  # before the judgement: as received
+    assert datas[-30:] == [e.data for e, _ in stream[-30:]]  # after it: as received again
+    assert decoded_count(rec.path) == 300
