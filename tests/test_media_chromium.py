@@ -147,6 +147,14 @@ async def test_engine_with_browser_applicant(desk_server: Any, applicant_browser
         await wait_for(lambda: remote_size() >= (960, 540), 20,
                        "960x540 or more call video at the console")
 
+        # once the call runs, the page lowers its ceiling to what the evidence keeps as sent
+        # (call.js VIDEO_SETTLED_KBPS, media.recorder.RECEIVED_VIDEO_MAX_KBPS), and the size
+        # chosen at the start stays
+        await page.wait_for_function("() => window.recognitionPage.videoMaxKbps === 1500",
+                                     timeout=20000)
+        await asyncio.sleep(2)
+        await wait_for(lambda: remote_size() >= (960, 540), 20, "the size after the ceiling")
+
         # the page's stats feed the quality report; instructions are shown
         await wait_for(lambda: any(q.remote_fps for q in events.quality), 15, "page stats")
         await asyncio.wrap_future(engine.send_instruction("raise_right_hand"))

@@ -35,6 +35,7 @@ window.recognitionPage = {
   get peerGeneration() { return state.call ? state.call.generation : 0; },
   get stillsSent() { return state.call ? state.call.stillsSent : 0; },
   get lastStillMethod() { return state.call ? state.call.lastStillMethod : null; },
+  get videoMaxKbps() { return state.call ? state.call.videoMaxKbps || null : null; },
 };
 
 function joinToken() {

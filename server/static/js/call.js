@@ -24,6 +24,12 @@ const QUALITY_LIMITATIONS = new Set(["none", "cpu", "bandwidth", "other"]);
 const VIDEO_MIN_KBPS = 1500;
 const VIDEO_START_KBPS = 2000;
 const VIDEO_MAX_KBPS = 4000;
+// Once the call runs at its size, the ceiling comes down to what the evidence keeps: the
+// console stores this video as it is sent (no second encode), within a budget of 15 MB a
+// minute for the session's four streams (README, Performance), and re-encodes a stream above
+// 2000 kbps. 1500 kbps holds 1280x720 at 30 fps; the size was chosen at the start.
+const VIDEO_SETTLED_KBPS = 1500;
+const VIDEO_SETTLE_MS = 5000;
 
 // The offer with x-google-min/start/max-bitrate added to each video codec's fmtp line (codecs
 // without one get one). Other lines are left as they are.
@@ -69,19 +75,21 @@ export function withVideoBitrate(sdp, minKbps = VIDEO_MIN_KBPS, startKbps = VIDE
 
 // The video sender at full resolution (no scaling asked for) with the bitrate ceiling; the
 // browser still scales down when its CPU is short ("balanced", see above).
-async function keepResolution(sender) {
-  if (!sender || !sender.track || sender.track.kind !== "video") return;
+async function keepResolution(sender, maxKbps = VIDEO_MAX_KBPS) {
+  if (!sender || !sender.track || sender.track.kind !== "video") return false;
   try {
     const params = sender.getParameters();
     params.degradationPreference = "balanced";
     if (!params.encodings || !params.encodings.length) params.encodings = [{}];
     for (const enc of params.encodings) {
       enc.scaleResolutionDownBy = 1;
-      enc.maxBitrate = VIDEO_MAX_KBPS * 1000;
+      enc.maxBitrate = maxKbps * 1000;
     }
     await sender.setParameters(params);
+    return true;
   } catch (err) {
     console.info("call: sender parameters not set:", err && (err.name || err.message));
+    return false;
   }
 }
 
@@ -207,9 +215,19 @@ export class Call extends EventTarget {
     pc.addEventListener("datachannel", (ev) => {
       if (ev.channel.label === "control") this.setupControl(ev.channel, pc);
     });
+    let settled = false;
     pc.addEventListener("connectionstatechange", () => {
       if (this.pc !== pc) return;
       this.emit("state", pc.connectionState);
+      if (pc.connectionState === "connected" && !settled) {
+        settled = true;
+        setTimeout(async () => {
+          if (this.pc !== pc) return;
+          for (const sender of pc.getSenders()) {
+            if (await keepResolution(sender, VIDEO_SETTLED_KBPS)) this.videoMaxKbps = VIDEO_SETTLED_KBPS;
+          }
+        }, VIDEO_SETTLE_MS);
+      }
     });
     for (const track of this.stream.getTracks()) pc.addTrack(track, this.stream);
     this.emit("state", "connecting");
@@ -217,7 +235,9 @@ export class Call extends EventTarget {
       await pc.setRemoteDescription({ type: "offer", sdp: withVideoBitrate(sdp) });
       const answer = await pc.createAnswer();
       await pc.setLocalDescription(answer);
-      for (const sender of pc.getSenders()) await keepResolution(sender);
+      for (const sender of pc.getSenders()) {
+        if (await keepResolution(sender)) this.videoMaxKbps = VIDEO_MAX_KBPS;
+      }
       await waitIceGathering(pc, ICE_GATHERING_MAX_MS);
     } catch (err) {
       console.warn("call: could not answer the offer:", err && (err.name || err.message));
