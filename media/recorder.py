@@ -59,7 +59,7 @@ from typing import Any
 import av
 import numpy as np
 
-from media.encoded import ENCODED_KIND, EncodedVideo
+from media.encoded import ENCODED_KIND, RTP_VIDEO_RATE, EncodedVideo
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +88,10 @@ VP8_OPTIONS = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0",
 #: evidence keeps the four streams near 15 MB a minute (README, Performance).
 RECEIVED_VIDEO_MAX_KBPS = 2000
 RECEIVED_WINDOW_S = 4.0
+#: A sender that answers no keyframe request would leave the player decoding from the call's
+#: first frame at every seek: past this long without one, the received frames are encoded
+#: again (a keyframe every ``gop_s``) until the sender's next keyframe.
+RECEIVED_KEYFRAME_MAX_S = 5.0
 #: received frames waiting for their decoded twin (the decoder is a few ms behind; on
 #: overflow the oldest is given up)
 PENDING_MAX = 64
@@ -246,6 +250,7 @@ class _VideoTrack:
         self.received: deque[tuple[float, int]] = deque()  # (arrival, bytes) in the window
         self.received_bytes = 0
         self.over_budget = False
+        self.copied_key_pts = 0  # sender pts of the last keyframe kept as received
 
 
 def _copy_frame(frame: av.VideoFrame) -> av.VideoFrame:
@@ -661,7 +666,8 @@ class Recorder:
             with self._stats_lock:
                 self._stats.over_budget += 1
             return None
-        if frame.keyframe or (track.copying and frame.contiguous):
+        recent_key = frame.pts - track.copied_key_pts <= RECEIVED_KEYFRAME_MAX_S * RTP_VIDEO_RATE
+        if frame.keyframe or (track.copying and frame.contiguous and recent_key):
             return held
         with self._stats_lock:
             self._stats.awaiting_keyframe += 1
@@ -684,6 +690,7 @@ class Recorder:
         container.mux(packet)
         if frame.keyframe:
             track.last_key_pts = pts
+            track.copied_key_pts = frame.pts
         track.copying = True
         track.last_pts = pts
         track.last_ts = ts

@@ -425,3 +425,25 @@ def test_a_stream_over_the_budget_is_encoded_again_until_it_is_back_under(
     assert datas[:60] == [e.data for e, _ in stream[:60]]  # before the judgement: as received
     assert datas[-30:] == [e.data for e, _ in stream[-30:]]  # after it: as received again
     assert decoded_count(rec.path) == 300
+
+
+def test_a_sender_that_sends_no_keyframes_is_encoded_again_so_seeks_stay_short(
+        tmp_path: Path) -> None:
+    """A sender answering no keyframe request: past RECEIVED_KEYFRAME_MAX_S without one the
+    recorder encodes the decoded frames (a keyframe every 2 s) until the sender's next one."""
+    from media.recorder import RECEIVED_KEYFRAME_MAX_S
+
+    stream = vp8_stream(300, gop=1000)  # 10 s, one keyframe at the start
+    rec = record(tmp_path, interleaved(stream), copy_received_video=True)
+    stats = rec.stats()
+    kept = int(RECEIVED_KEYFRAME_MAX_S * FPS) + 1
+    assert stats["copied"] == kept, stats
+    assert stats["reencoded"] == 300 - kept, stats
+    with av.open(str(rec.path)) as c:
+        s = next(s for s in c.streams.video if s.metadata.get("title") == "applicant_video")
+        packets = [(float(p.pts * p.time_base), p.is_keyframe) for p in c.demux(s) if p.size]
+    last_key = 0.0
+    for t, key in packets:  # every frame within the limit (+ a GOP) of its keyframe
+        last_key = t if key else last_key
+        assert t - last_key <= RECEIVED_KEYFRAME_MAX_S + 0.1, (t, last_key)
+    assert decoded_count(rec.path) == 300
