@@ -33,7 +33,9 @@ Design (see docs in the module's report and issue 4):
   did not decode, the file waits for the next keyframe (the engine asks the sender for one
   about every 2 s); meanwhile the decoded frames are encoded with libvpx, from a keyframe of
   the recorder's own, so the stream has no hole the live call did not have. Without received
-  frames (another codec, no tap) every decoded frame is encoded that way.
+  frames (another codec, no tap) every decoded frame is encoded that way; so are the frames of
+  a sender above ``RECEIVED_VIDEO_MAX_KBPS`` (bounded evidence size) or without a keyframe for
+  ``RECEIVED_KEYFRAME_MAX_S`` (bounded seeks), until it is back in line.
 * Markers (script steps, captures, OTP events, decision, gaps) are appended to a sidecar
   JSON-lines timeline as they happen (flushed and fsynced: crash-safe) and written as Matroska
   chapters when the recording is closed normally.
