@@ -265,6 +265,7 @@ class Autopilot(QObject):
             "copied": stats.get("copied"),
             "reencoded": stats.get("reencoded"),
             "awaiting_keyframe": stats.get("awaiting_keyframe"),
+            "over_budget": stats.get("over_budget"),
             "mb_per_min": (None if size is None or before is None or wall <= 0
                            else round((size - before) / 1e6 / wall * 60, 2)),
         }

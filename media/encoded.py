@@ -18,6 +18,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from aiortc.rtcrtpreceiver import TimestampMapper
+
 #: the media sinks' kind for the applicant's video frames as received (before decoding)
 ENCODED_KIND = "applicant_video_encoded"
 #: RTP video clock (RFC 7741: VP8 uses 90 kHz)
@@ -61,25 +63,6 @@ def vp8_keyframe_size(data: bytes) -> tuple[int, int] | None:
     return width, height
 
 
-class RtpClock:
-    """RTP timestamps as a count from the first one seen, the way aiortc's receiver maps them
-    for its decoder (a smaller timestamp is a wrap of the 32-bit clock): a received frame's
-    ``pts`` here equals the decoded frame's ``pts``, so the recorder can tell which decoded
-    frames it already keeps as received."""
-
-    def __init__(self) -> None:
-        self._origin: int | None = None
-        self._last = 0
-
-    def unwrap(self, timestamp: int) -> int:
-        if self._origin is None:
-            self._origin = timestamp
-        elif timestamp < self._last:
-            self._origin -= 1 << 32
-        self._last = timestamp
-        return timestamp - self._origin
-
-
 #: ``request_keyframe(ssrc)``: ask the sender of ``ssrc`` for a keyframe (called on the engine's
 #: loop thread, must not block)
 KeyframeRequest = Callable[[int], None]
@@ -105,12 +88,12 @@ class VideoTap:
         self._wanted = wanted
         self._interval = keyframe_interval_s
         self._clock = clock
-        self._rtp = RtpClock()
+        # RTP timestamps counted from the first frame exactly as aiortc's receiver does for
+        # its decoder: a received frame's pts equals its decoded twin's, which is how the
+        # recorder knows which decoded frames it keeps as received
+        self._rtp = TimestampMapper()
         self._last_key_at: float | None = None
         self._asked_at = -1e9
-        self.frames = 0
-        self.keyframes = 0
-        self.keyframe_requests = 0
 
     def frame(self, data: bytes, timestamp: int, payload_type: int, ssrc: int,
               contiguous: bool) -> None:
@@ -122,9 +105,7 @@ class VideoTap:
         now = self._clock()
         if size is not None:
             self._last_key_at = now
-            self.keyframes += 1
-        self.frames += 1
-        pts = self._rtp.unwrap(timestamp)
+        pts = self._rtp.map(timestamp)
         if not self._wanted():
             return
         self._sink(EncodedVideo(codec, data, pts, size is not None, contiguous, size))
@@ -133,5 +114,4 @@ class VideoTap:
         if ((last is None or now - last >= self._interval or broken)
                 and now - self._asked_at >= KEYFRAME_RETRY_S):
             self._asked_at = now
-            self.keyframe_requests += 1
             self._request_keyframe(ssrc)

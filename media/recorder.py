@@ -111,6 +111,15 @@ VIDEO_OFFSET_WINDOW = 50  # video frames (~2 s) over which the least delay is ta
 CLOCK_RESET_S = 1.0  # a sender clock that jumps more than this is a new clock (new connection)
 
 
+#: a keyframe "long ago": the next frame encoded is forced to be one
+_NO_KEY = -(10**9)
+
+
+def _stream_of(kind: str) -> str:
+    """The stream a sink kind is written to (received frames: the applicant's video)."""
+    return "applicant_video" if kind == ENCODED_KIND else kind
+
+
 class RecorderError(RuntimeError):
     """The recorder could not be started or failed while writing."""
 
@@ -240,7 +249,7 @@ class _VideoTrack:
         self.size = size
         self.gop_ms = int(gop_s * 1000)
         self.last_pts = -1
-        self.last_key_pts = -(10**9)
+        self.last_key_pts = _NO_KEY
         self.last_ts: float | None = None
         self.offsets: deque[float] = deque(maxlen=VIDEO_OFFSET_WINDOW)  # arrival - media time
         self.copy_received = copy_received
@@ -368,33 +377,26 @@ class Recorder:
 
     # ------------------------------------------------------------------ producer side
     def submit(self, kind: str, frame: Any, ts: float | None = None) -> bool:
-        """Queue a frame for recording; never blocks. Returns False if it was dropped."""
-        if kind == ENCODED_KIND:
-            return self._submit_received(frame, ts)
-        if kind not in KINDS:
+        """Queue a frame for recording; never blocks. Returns False if it was dropped.
+        Received frames (``ENCODED_KIND``) are taken only when ``wants_encoded_video``; they
+        count in the applicant stream's drops, not in its submitted (decoded) frames."""
+        received = kind == ENCODED_KIND
+        if received and not self.wants_encoded_video:
+            return False
+        if not received and kind not in KINDS:
             log.warning("recorder: unknown stream kind %r ignored", kind)
             return False
         if self._stop.is_set() or self._thread is None:
             return False
         stamp = self._clock() if ts is None else ts
-        with self._stats_lock:
-            self._stats.submitted[kind] += 1
+        if not received:
+            with self._stats_lock:
+                self._stats.submitted[kind] += 1
         try:
             self._queue.put_nowait((kind, frame, stamp))
         except queue.Full:
             with self._stats_lock:
-                self._stats.dropped[kind] += 1
-            return False
-        return True
-
-    def _submit_received(self, frame: Any, ts: float | None) -> bool:
-        if not self.wants_encoded_video or self._stop.is_set() or self._thread is None:
-            return False
-        try:
-            self._queue.put_nowait((ENCODED_KIND, frame, self._clock() if ts is None else ts))
-        except queue.Full:
-            with self._stats_lock:
-                self._stats.dropped["applicant_video"] += 1
+                self._stats.dropped[_stream_of(kind)] += 1
             return False
         return True
 
@@ -544,7 +546,7 @@ class Recorder:
                     else:
                         self._write_audio(container, kind, audios[kind], frame, ts)
                 except (ValueError, TypeError, av.FFmpegError) as exc:
-                    kind = "applicant_video" if kind == ENCODED_KIND else kind
+                    kind = _stream_of(kind)
                     with self._stats_lock:
                         self._stats.bad[kind] += 1
                         n = self._stats.bad[kind]
@@ -737,7 +739,7 @@ class Recorder:
                 return  # in the file as it was received
             if track.copying:  # the received stream broke off: encode from a keyframe on
                 track.copying = False
-                track.last_key_pts = -(10**9)
+                track.last_key_pts = _NO_KEY
             with self._stats_lock:
                 self._stats.reencoded += 1
         if isinstance(frame, np.ndarray):

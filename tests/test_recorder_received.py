@@ -24,7 +24,6 @@ from media.encoded import (
     ENCODED_KIND,
     RTP_VIDEO_RATE,
     EncodedVideo,
-    RtpClock,
     VideoTap,
     vp8_keyframe_size,
 )
@@ -216,11 +215,13 @@ def test_vp8_keyframe_header() -> None:
     assert vp8_keyframe_size(b"\x00" * 9) is None
 
 
-def test_rtp_clock_counts_from_the_first_frame_across_the_wrap() -> None:
-    clock = RtpClock()
+def test_received_frames_count_from_the_first_across_the_rtp_wrap() -> None:
+    taps = Taps()
     start = 2**32 - 2 * TICK
-    assert [clock.unwrap((start + i * TICK) % 2**32) for i in range(4)] == [
-        0, TICK, 2 * TICK, 3 * TICK]
+    data = vp8_stream(1)[0][0].data
+    for i in range(4):
+        taps.tap.frame(data, (start + i * TICK) % 2**32, 96, 1234, True)
+    assert [f.pts for f in taps.frames] == [0, TICK, 2 * TICK, 3 * TICK]
 
 
 def _rtp(seq: int, ts: int, data: bytes, marker: bool) -> RtpPacket:
